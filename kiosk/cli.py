@@ -1,0 +1,60 @@
+"""The `kiosk` command: a thin layer over the core, one module per command group.
+
+Each module in ``kiosk.commands`` has ``register(subparsers)``, which adds its parsers and sets
+``run`` to a function ``run(args, context) -> exit code``. Machine-readable commands print
+JSON on stdout; messages for people go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from kiosk import config as config_module
+from kiosk.context import Context
+from kiosk.store import StoreError
+
+# Exit codes shared by all commands (``kiosk submit`` adds 3 and 4).
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+COMMAND_MODULES = (
+    "kiosk.commands.database",
+    "kiosk.commands.directory",
+    "kiosk.commands.submit",
+    "kiosk.commands.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Meter-reading kiosk")
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration (default: $KIOSK_CONFIG)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    context = Context(config_path=args.config)
+    try:
+        return int(args.run(args, context) or EXIT_OK)
+    except config_module.ConfigError as exc:
+        print(f"kiosk: configuration: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except StoreError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        context.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Command groups of the ``kiosk`` CLI; each module has ``register(subparsers)``."""

@@ -1,0 +1,66 @@
+"""Translations of the customer-facing words: Russian first, English for visitors.
+
+The msgids are English sentences with str.format placeholders; the compiled catalogs live in
+kiosk/locale/<language>/LC_MESSAGES/kiosk.mo. After editing a .po file, recompile:
+``pybabel compile -d kiosk/locale -D kiosk`` (a test fails while a .mo is stale).
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from kiosk.meters import ZoneMeaning
+
+DOMAIN = "kiosk"
+LOCALE_DIR = Path(__file__).with_name("locale")
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
+
+
+def N_(message: str) -> str:
+    """Mark a module-level string for extraction; it is translated where it is shown."""
+    return message
+
+
+_MEANINGS: dict[ZoneMeaning, str] = {
+    ZoneMeaning.SINGLE: N_("single rate"),
+    ZoneMeaning.DAY: N_("day"),
+    ZoneMeaning.NIGHT: N_("night"),
+    ZoneMeaning.PEAK: N_("peak"),
+    ZoneMeaning.SEMI_PEAK: N_("semi-peak"),
+}
+
+
+def translation(language: str) -> gettext.NullTranslations:
+    """The catalog for a language; an unknown one gets Russian, the office's language."""
+    return _load(_supported(language))
+
+
+def gettext_for(language: str) -> Callable[[str], str]:
+    return translation(language).gettext
+
+
+def meaning_word(meaning: ZoneMeaning, language: str) -> str:
+    """What a zone counts, in a word or two: "день", "ночь", "однотарифный"."""
+    return gettext_for(language)(_MEANINGS[meaning])
+
+
+def zone_label(position: int, meaning: ZoneMeaning, language: str) -> str:
+    """The zone as the screen and the slip name it: "T1 — день"."""
+    return f"T{position} — {meaning_word(meaning, language)}"
+
+
+def _supported(language: str) -> str:
+    # "ru_RU", "en-GB", "EN" all name a language we have.
+    base = language.replace("-", "_").split("_", 1)[0].lower()
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _load(language: str) -> gettext.NullTranslations:
+    # fallback=False: a missing catalog is a packaging fault to see at once, not English text
+    # silently shown to Russian-speaking customers.
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=False)

@@ -1,0 +1,70 @@
+"""Accounts, meters and their tariff zones as the rules and the screens see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class ZoneMeaning(StrEnum):
+    """What a register counts. Stored by meaning, not only by position: sources number zones
+    differently, and the slip and the screen name the meaning."""
+
+    SINGLE = "single"  # однотарифный
+    DAY = "day"  # 7–23
+    NIGHT = "night"  # 23–7
+    PEAK = "peak"  # 7–10, 17–21
+    SEMI_PEAK = "semi_peak"  # 10–17, 21–23
+
+
+# The federal convention for T1..Tn by the number of zones.
+STANDARD_MEANINGS: dict[int, tuple[ZoneMeaning, ...]] = {
+    1: (ZoneMeaning.SINGLE,),
+    2: (ZoneMeaning.DAY, ZoneMeaning.NIGHT),
+    3: (ZoneMeaning.PEAK, ZoneMeaning.NIGHT, ZoneMeaning.SEMI_PEAK),
+}
+
+MAX_ZONES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class TariffZone:
+    position: int  # 1-based: T1, T2, T3
+    meaning: ZoneMeaning
+    previous: int | None  # last accepted reading; None for a meter never read
+
+    @property
+    def label(self) -> str:
+        return f"T{self.position}"
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    account: str
+    serial: str
+    digits: int  # whole digits of the register; tenths are never submitted
+    zones: tuple[TariffZone, ...]
+    last_date: date | None = None
+    avg_kwh: int | None = None  # average monthly consumption, when the office knows it
+    max_kwh: int | None = None  # per-meter ceiling for one submission's consumption
+    window_start: int | None = None  # per-meter submission window, overriding the default
+    window_end: int | None = None
+
+    @property
+    def register_max(self) -> int:
+        return 10**self.digits - 1
+
+    @property
+    def window(self) -> tuple[int, int] | None:
+        if self.window_start is None or self.window_end is None:
+            return None
+        return (self.window_start, self.window_end)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    number: str  # normalised
+    holder: str  # masked already at the office: «И***в И. И.»
+    address: str  # masked: street and house, never the flat
+    meters: tuple[Meter, ...]

@@ -1,0 +1,52 @@
+"""The terminal's local database: one SQLite file that must never lose a reading.
+
+``Store.open(path)`` creates the file if needed and migrates it to the newest schema. Its parts:
+``directory`` (accounts and meters), ``submissions``, ``outbox`` (the upload queue) and
+``events`` (the append-only log).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
+
+from kiosk.store.database import StoreError, create_sqlite_engine, upgrade
+from kiosk.store.directory import Directory
+from kiosk.store.events import EventLog
+from kiosk.store.outbox import Outbox
+from kiosk.store.submissions import MeterChanged, NewSubmission, Submission, Submissions
+
+__all__ = ["Store", "StoreError", "MeterChanged", "NewSubmission", "Submission"]
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.engine = create_sqlite_engine(path)
+        self.directory = Directory(self.engine)
+        self.submissions = Submissions(self.engine)
+        self.outbox = Outbox(self.engine)
+        self.events = EventLog(self.engine)
+
+    @classmethod
+    def open(cls, path: Path | str, *, migrate: bool = True) -> "Store":
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {path.parent}: {exc.strerror}") from None
+        store = cls(path)
+        if migrate:
+            try:
+                store.upgrade()
+            except DBAPIError as exc:
+                store.close()
+                raise StoreError(f"cannot open the database {path}: {exc.orig}") from None
+        return store
+
+    def upgrade(self) -> tuple[str | None, str]:
+        return upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()

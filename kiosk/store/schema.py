@@ -1,0 +1,117 @@
+"""Tables of the terminal's database (SQLAlchemy Core).
+
+The schema itself is owned by the Alembic migrations in ``kiosk/migrations``; these table
+objects describe it for queries, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, MetaData, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("number", Text, primary_key=True),  # normalised account number
+    Column("holder", Text, nullable=False),  # masked at the office
+    Column("address", Text, nullable=False),  # masked at the office
+    sqlite_with_rowid=False,
+)
+
+# Up to three zones per meter, by the domain's definition, so they live in the meter's row:
+# one lookup reads the whole register, and a million-meter import writes one row per meter.
+meters = Table(
+    "meters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account", Text, ForeignKey("accounts.number", ondelete="CASCADE"), nullable=False),
+    Column("serial", Text, nullable=False),
+    Column("digits", Integer, nullable=False),
+    Column("zones", Integer, nullable=False),
+    Column("meanings", Text, nullable=False),  # "day,night": the meaning of T1, T2, ...
+    Column("last_date", Text),  # ISO date of the last accepted reading
+    Column("last_t1", Integer),
+    Column("last_t2", Integer),
+    Column("last_t3", Integer),
+    Column("avg_kwh", Integer),
+    Column("max_kwh", Integer),
+    Column("window_start", Integer),
+    Column("window_end", Integer),
+    UniqueConstraint("account", "serial", name="uq_meters_account_serial"),
+    CheckConstraint("zones BETWEEN 1 AND 3", name="ck_meters_zones"),
+    CheckConstraint("digits BETWEEN 1 AND 12", name="ck_meters_digits"),
+)
+
+directory_state = Table(
+    "directory_state",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: a single row
+    Column("version", Integer, nullable=False),  # the office's directory version last applied
+    Column("updated_at", Text),
+    CheckConstraint("id = 1", name="ck_directory_state_single_row"),
+)
+
+# No foreign key to meters: a reading already given must outlive its meter's removal from the
+# directory. seq is AUTOINCREMENT so a number, once printed on a slip, is never reused.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("txn_id", Text, nullable=False, unique=True),
+    Column("terminal_id", Text, nullable=False),
+    Column("account", Text, nullable=False),
+    Column("meter", Text, nullable=False),
+    Column("zones", Integer, nullable=False),
+    Column("meanings", Text, nullable=False),
+    Column("value_t1", Integer, nullable=False),
+    Column("value_t2", Integer),
+    Column("value_t3", Integer),
+    Column("previous_t1", Integer),
+    Column("previous_t2", Integer),
+    Column("previous_t3", Integer),
+    Column("consumption_t1", Integer),
+    Column("consumption_t2", Integer),
+    Column("consumption_t3", Integer),
+    Column("total", Integer),
+    Column("confirmed", Text, nullable=False),  # JSON list of warning codes the customer confirmed
+    Column("notices", Text, nullable=False),  # JSON list of notice codes
+    Column("taken_at", Text, nullable=False),  # ISO 8601 with the zone offset
+    Column("period", Text, nullable=False),  # "2026-11": the billing month it counts toward
+    Column("print_state", Text, nullable=False),
+    Column("print_reason", Text),
+    Column("printed_at", Text),
+    Column("print_count", Integer, nullable=False, server_default="0"),
+    Column("sync_state", Text, nullable=False),
+    Column("sync_code", Text),
+    Column("sync_message", Text),
+    Column("synced_at", Text),
+    CheckConstraint("print_state IN ('pending', 'printed', 'failed')", name="ck_submissions_print_state"),
+    CheckConstraint(
+        "sync_state IN ('pending', 'delivered', 'rejected', 'conflict')", name="ck_submissions_sync_state"
+    ),
+    sqlite_autoincrement=True,
+)
+
+# The upload queue: a row here means "not yet answered by the office". It is written in the
+# same transaction as its submission and deleted in the same transaction as the office's answer.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, ForeignKey("submissions.seq"), primary_key=True),
+    Column("enqueued_at", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+)
+
+# Append-only: triggers in the migration refuse UPDATE and DELETE.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("role", Text),
+    Column("detail", Text, nullable=False),  # JSON object
+    sqlite_autoincrement=True,
+)

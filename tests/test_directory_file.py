@@ -1,0 +1,128 @@
+"""The directory file format: good rows, and every bad row named by line and column."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, read_directory
+from kiosk.meters import ZoneMeaning
+
+from tests.support import directory_text
+
+HEADER = ";".join(REQUIRED_COLUMNS)
+GOOD = "2287008779;CE-1;2;5;2026-10-25;12345;6789;;120;И***в И. И.;ул. Лени***, д. 1*;;"
+
+
+def read(text: str) -> list[DirectoryRow | RowError]:
+    return list(read_directory(io.StringIO(text)))
+
+
+def test_a_good_row() -> None:
+    [row] = read(f"{HEADER}\n{GOOD}\n")
+    assert row == DirectoryRow(
+        account="2287008779", meter="CE-1", zones=2, digits=5,
+        meanings=(ZoneMeaning.DAY, ZoneMeaning.NIGHT), last_date=date(2026, 10, 25),
+        last=(12345, 6789), avg_kwh=120, max_kwh=None, holder="И***в И. И.",
+        address="ул. Лени***, д. 1*", window_start=None, window_end=None,
+    )
+
+
+def test_bom_extra_columns_column_order_and_optional_columns(tmp_path: Path) -> None:
+    columns = ["extra", *reversed(REQUIRED_COLUMNS), "meanings", "max_kwh"]
+    values = dict(zip(REQUIRED_COLUMNS, GOOD.split(";")))
+    values.update(extra="ignored", meanings="night,day", max_kwh="900")
+    path = tmp_path / "directory.csv"
+    path.write_bytes(("\ufeff" + ";".join(columns) + "\n" + ";".join(values[c] for c in columns) + "\n").encode())
+    [row] = list(read_directory(path))
+    assert isinstance(row, DirectoryRow)
+    assert row.meanings == (ZoneMeaning.NIGHT, ZoneMeaning.DAY)
+    assert row.max_kwh == 900
+
+
+def test_accounts_are_normalised_on_import() -> None:
+    [row] = read(f"{HEADER}\n" + GOOD.replace("2287008779", "л/с 2287 008-779", 1) + "\n")
+    assert isinstance(row, DirectoryRow) and row.account == "2287008779"
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "words"),
+    [
+        (("2287008779", "12"), "account", "not an account number"),
+        (("CE-1", ""), "meter", "meter serial"),
+        ((";2;5;", ";4;5;"), "zones", "outside 1..3"),
+        ((";2;5;", ";2;9;"), "digits", "outside 4..8"),
+        ((";2;5;", ";two;5;"), "zones", "not a whole number"),
+        (("2026-10-25", "25.10.2026"), "last_date", "not a date"),
+        (("12345;6789;;", "123456;6789;;"), "last_t1", "outside 0..99999"),
+        (("12345;6789;;", "12345;6789;5;"), "last_t3", "leave last_t3 empty"),
+        (("12345;6789;;", "-5;6789;;"), "last_t1", "not a whole number"),
+        (("2026-10-25;", ";"), "last_date", "without their date"),
+        ((";120;", ";lots;"), "avg_kwh", "not a whole number"),
+        ((";;\n", ";20;\n"), "window_end", "both"),
+        ((";;\n", ";20;40\n"), "window_end", "outside 1..31"),
+        (("И***в И. И.", "И\x07"), "holder", "control characters"),
+    ],
+)
+def test_bad_rows_name_line_and_column(change: tuple[str, str], column: str, words: str) -> None:
+    bad = (GOOD + "\n").replace(*change, 1)
+    results = read(f"{HEADER}\n{GOOD}\n" + bad.replace("CE-1", "CE-2", 1))
+    assert isinstance(results[0], DirectoryRow)
+    error = results[1]
+    assert isinstance(error, RowError), error
+    assert (error.line, error.column) == (3, column)
+    assert words in error.message
+    assert str(error).startswith(f"line 3, column {column}: ")
+
+
+def test_a_duplicate_meter_is_an_error() -> None:
+    results = read(f"{HEADER}\n{GOOD}\n{GOOD}\n")
+    assert isinstance(results[1], RowError) and "twice" in results[1].message
+
+
+def test_wrong_column_count_and_missing_header() -> None:
+    [error] = read(f"{HEADER}\n2287008779;CE-1;2\n")
+    assert isinstance(error, RowError) and error.line == 2 and "3 columns" in error.message
+    [error] = read("account;meter\n" + GOOD + "\n")
+    assert isinstance(error, RowError) and error.line == 1 and "zones" in (error.column or "")
+    [error] = read("")
+    assert isinstance(error, RowError) and "empty" in error.message
+
+
+def test_blank_lines_are_skipped_and_quoted_fields_read() -> None:
+    quoted = GOOD.replace("ул. Лени***, д. 1*", '"ул. Лени***; д. 1*"')
+    results = read(f"{HEADER}\n\n{quoted}\n\n")
+    assert len(results) == 1 and isinstance(results[0], DirectoryRow)
+    assert results[0].address == "ул. Лени***; д. 1*"
+
+
+def test_not_utf8_is_reported_not_raised(tmp_path: Path) -> None:
+    path = tmp_path / "cp1251.csv"
+    path.write_bytes((HEADER + "\n" + GOOD + "\n").encode("cp1251"))
+    results = list(read_directory(path))
+    assert any(isinstance(r, RowError) and "UTF-8" in r.message for r in results)
+
+
+def test_the_demo_directory_reads_clean() -> None:
+    results = read(directory_text(2000))
+    assert len(results) == 2000
+    assert all(isinstance(r, DirectoryRow) for r in results)
+    rows = [r for r in results if isinstance(r, DirectoryRow)]
+    assert {r.zones for r in rows} == {1, 2, 3}
+    assert {r.digits for r in rows} == {5, 6, 7, 8}
+    near_rollover = [r for r in rows if any(v is not None and v > 0.99 * 10**r.digits for v in r.last)]
+    assert near_rollover, "some readings sit just below the register's rollover"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+                min_size=1, max_size=16))
+def test_no_row_crashes_the_reader(cells: list[str]) -> None:
+    text = HEADER + "\n" + ";".join(cells) + "\n"
+    for result in read(text):
+        assert isinstance(result, (DirectoryRow, RowError))
