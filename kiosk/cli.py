@@ -14,7 +14,7 @@ from typing import Sequence
 
 from kiosk import config as config_module
 from kiosk.context import Context
-from kiosk.store import StoreError
+from kiosk.errors import StoreError
 
 # Exit codes shared by all commands (``kiosk submit`` adds 3 and 4).
 EXIT_OK = 0
@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "kiosk.commands.directory",
     "kiosk.commands.submit",
     "kiosk.commands.demo",
+    "kiosk.commands.devices",
 )
 
 

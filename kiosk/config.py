@@ -62,7 +62,7 @@ class Office(_Section):
 class Printer(_Section):
     # Empty: the terminal has no printer; the slip's number is shown on screen instead.
     port: str = ""
-    profile: Literal["epson", "custom-vkp80", "generic-58mm"] = "epson"
+    profile: Literal["epson", "epson-48", "custom-vkp80", "generic-58mm"] = "epson"
     baud: Literal[9600, 19200, 38400, 57600, 115200] = 9600
     flow_control: Literal["none", "rtscts", "xonxoff"] = "none"
 

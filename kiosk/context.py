@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kiosk import config as config_module
-from kiosk.store import Store
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
 
 class Context:
@@ -26,6 +30,8 @@ class Context:
     def store(self, *, migrate: bool = True) -> Store:
         """The terminal's database, migrated to the newest schema unless told otherwise."""
         if self._store is None:
+            from kiosk.store import Store  # commands that need no database skip SQLAlchemy
+
             self._store = Store.open(self.config.database_path, migrate=migrate)
         return self._store
 

@@ -13,18 +13,12 @@ import contextlib
 from pathlib import Path
 from typing import Iterator
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
+
+from kiosk.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
-
-
-class StoreError(Exception):
-    """The database cannot be opened or used; the message says which file and why."""
 
 
 def create_sqlite_engine(path: Path) -> Engine:
@@ -60,7 +54,9 @@ def writing(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def _alembic_config(connection: Connection) -> AlembicConfig:
+def _alembic_config(connection: Connection):  # type: ignore[no-untyped-def]
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -69,6 +65,10 @@ def _alembic_config(connection: Connection) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest migration; returns (revision before, revision after)."""
+    # Alembic is imported here, not at the top: commands that never open the store start faster.
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(_alembic_config(connection), "head")
@@ -78,5 +78,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS))
     return script.get_current_head() or ""
