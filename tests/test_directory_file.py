@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, read_directory
+from kiosk.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, _canonical_reader, read_directory
 from kiosk.meters import ZoneMeaning
 
 from tests.support import directory_text
@@ -126,3 +126,28 @@ def test_no_row_crashes_the_reader(cells: list[str]) -> None:
     text = HEADER + "\n" + ";".join(cells) + "\n"
     for result in read(text):
         assert isinstance(result, (DirectoryRow, RowError))
+
+
+_cell = st.one_of(
+    st.sampled_from(["", "1", "2", "3", "5", "8", "9", "12345", "99999", "123456789", "2026-10-25",
+                     "2026-02-30", " 7 ", "И***в И. И.", "ул. Лени***, д. 1*", "CE-1", "x", "-1", "31", "32"]),
+    st.text(alphabet="0123456789-. ИAz\t", max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_cell, min_size=13, max_size=13), min_size=1, max_size=5))
+def test_the_fast_road_and_the_general_reader_agree(rows: list[list[str]]) -> None:
+    """Files in the documented order are read by a faster road; a file with the same content
+    in another column order takes the general one. Both must give the same rows and errors."""
+    order = list(range(13))[::-1]
+    canonical = HEADER + "\n" + "".join(";".join(cells) + "\n" for cells in rows)
+    reordered = ";".join(REQUIRED_COLUMNS[i] for i in order) + "\n" + "".join(
+        ";".join(cells[i] for i in order) + "\n" for cells in rows)
+    assert read(canonical) == read(reordered)
+
+
+def test_the_fast_road_takes_ordinary_rows() -> None:
+    reader = _canonical_reader(5, 12)
+    assert reader(GOOD + "\n") == read(f"{HEADER}\n{GOOD}\n")[0]
+    assert reader(GOOD.replace("12345", "123456") + "\n") is None  # in doubt: the general reader
