@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "kiosk.commands.submit",
     "kiosk.commands.demo",
     "kiosk.commands.devices",
+    "kiosk.commands.sync",
+    "kiosk.commands.office",
 )
 
 

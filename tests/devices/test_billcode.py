@@ -121,6 +121,10 @@ _VOCABULARY = ["оплата", "электроэнергии", "за", "нояб
     shapes=st.lists(st.sampled_from([str.lower, str.upper, str.capitalize]), min_size=6, max_size=6),
 )
 def test_wrong_flag_on_real_words(declared: str, actual: str, words: list[str], shapes) -> None:
+    # Text in one case only is truly ambiguous between windows-1251 and KOI8-R: "сбербанк" read
+    # in the other code page is "УВЕТВБОЛ", a well-shaped all-caps word. Bills name the payee
+    # with a capital letter, and one mixed-case word is what tells the two readings apart.
+    assume(str.capitalize in shapes[: len(words)])
     name = " ".join(shape(word) for shape, word in zip(shapes, words))
     result = parse_scan(f"ST0001{declared}|Name={name}|PersAcc=2287008779".encode(CODECS[actual]))
     assert result.kind == "bill" and result.fields["Name"] == name

@@ -1,0 +1,18 @@
+"""Shared by the sync benchmarks: an office under uvicorn in a thread, seeded terminal stores."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.sync.support import (  # noqa: E402  (the tests' real-parts helpers serve here too)
+    OfficeServer,
+    client,
+    load_office_directory,
+    meter_rows,
+    queue_submissions,
+)
+
+__all__ = ["OfficeServer", "client", "load_office_directory", "meter_rows", "queue_submissions"]

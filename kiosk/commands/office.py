@@ -1,0 +1,150 @@
+"""``kiosk office …``: the reference central-office service and its housekeeping.
+
+Every command takes ``--db URL`` (SQLite path or URL, or PostgreSQL URL; default
+``$KIOSK_OFFICE_DB``, else ``office.sqlite3`` here) and migrates the database first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from kiosk.commands.output import emit, say
+from kiosk.directory_file import DirectoryRow, RowError, read_directory
+
+ERRORS_SHOWN = 50
+DEFAULT_DB = "office.sqlite3"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    office = subparsers.add_parser("office", help="the central-office service (sync/PROTOCOL.md)")
+    actions = office.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def with_db(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.add_argument("--db", default=os.environ.get("KIOSK_OFFICE_DB", DEFAULT_DB), metavar="URL",
+                            help="database: a SQLite file or URL, or postgresql://… (default: %(default)s)")
+        return parser
+
+    serve = with_db(actions.add_parser("serve", help="serve the office API over HTTP"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(run=_guarded(_serve))
+
+    directory = actions.add_parser("directory", help="the directory the terminals pull")
+    directory_actions = directory.add_subparsers(dest="directory_action", metavar="ACTION", required=True)
+    load = with_db(directory_actions.add_parser(
+        "import", help="replace the directory by a file (DOMAIN.md format); JSON summary"))
+    load.add_argument("file", type=Path)
+    load.add_argument("--skip-bad", action="store_true",
+                      help="import the good rows and report the bad ones (default: all or nothing)")
+    load.set_defaults(run=_guarded(_import))
+
+    terminal = actions.add_parser("terminal", help="terminals allowed to connect")
+    terminal_actions = terminal.add_subparsers(dest="terminal_action", metavar="ACTION", required=True)
+    add = with_db(terminal_actions.add_parser("add", help="provision a terminal; prints its secret once"))
+    add.add_argument("id")
+    add.set_defaults(run=_guarded(_add_terminal))
+
+    export = with_db(actions.add_parser("export", help="accepted readings as CSV on stdout"))
+    export.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
+    export.set_defaults(run=_guarded(_export))
+
+    stats = with_db(actions.add_parser("stats", help="submissions, terminals, heartbeats (JSON)"))
+    stats.set_defaults(run=_guarded(_stats))
+
+
+def _guarded(run: Callable[[argparse.Namespace, object], int]) -> Callable[[argparse.Namespace, object], int]:
+    """A database that cannot be opened is a message naming it, not a traceback."""
+    def guarded(args: argparse.Namespace, context: object) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from sync.office.database import DatabaseUrlError
+
+        try:
+            return run(args, context)
+        except (DatabaseUrlError, SQLAlchemyError) as exc:
+            say(f"kiosk office: database {args.db}: {str(exc).splitlines()[0]}")
+            return 1
+    return guarded
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from sync.office.database import open_engine, upgrade
+
+    engine = open_engine(args.db)
+    upgrade(engine)
+    return engine
+
+
+def _serve(args: argparse.Namespace, _context: object) -> int:
+    import uvicorn
+
+    from sync.office.app import create_app
+
+    engine = _engine(args)
+    say(f"kiosk office: serving {args.db} on http://{args.host}:{args.port} (OpenAPI at /openapi.json)")
+    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _import(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.directory import import_rows
+
+    if not args.file.is_file():
+        say(f"kiosk: directory file not found: {args.file}")
+        return 1
+    # First pass: every problem, so a person sees them all; nothing is written unless all is good.
+    errors = [row for row in read_directory(args.file) if isinstance(row, RowError)]
+    for error in errors[:ERRORS_SHOWN]:
+        say(f"{args.file}: {error}")
+    if len(errors) > ERRORS_SHOWN:
+        say(f"{args.file}: … and {len(errors) - ERRORS_SHOWN} more bad rows")
+    if errors and not args.skip_bad:
+        say("kiosk: nothing was imported; fix these rows, or use --skip-bad to import the good ones")
+        emit({"ok": False, "bad_rows": len(errors)})
+        return 1
+    good = (row for row in read_directory(args.file) if isinstance(row, DirectoryRow))
+    summary = import_rows(_engine(args), good)
+    emit({"ok": True, "bad_rows": len(errors), **summary.as_dict()})
+    return 0
+
+
+def _add_terminal(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.terminals import TerminalExists, add_terminal
+
+    try:
+        secret = add_terminal(_engine(args), args.id)
+    except (TerminalExists, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    say("Put this in the terminal's [office] secret; it is not shown again.")
+    emit({"terminal_id": args.id, "secret": secret})
+    return 0
+
+
+def _export(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.reports import export_csv
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            say(f"kiosk: --since {args.since!r} is not an ISO date or time like 2026-11-27T18:40:00")
+            return 2
+        if since.tzinfo is not None:
+            since = since.astimezone(timezone.utc).replace(tzinfo=None)
+    count = export_csv(_engine(args), sys.stdout, since)
+    say(f"kiosk: exported {count} submission(s)")
+    return 0
+
+
+def _stats(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.reports import stats
+
+    emit(stats(_engine(args)))
+    return 0

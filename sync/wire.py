@@ -1,0 +1,181 @@
+"""The protocol's messages (sync/PROTOCOL.md) as pydantic models with limits.
+
+Both ends read the other's messages through these: the office validates what terminals send, the
+terminal validates what the office answers. Anything outside the limits is refused, not trimmed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+from kiosk.directory_file import DirectoryRow
+from kiosk.meters import MAX_ZONES, ZoneMeaning
+
+API_PREFIX = "/api/v1"
+MAX_BATCH_ITEMS = 1000  # the terminal's office.batch_size cannot exceed it either
+MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_DIRECTORY_PAGE = 10_000
+DEFAULT_DIRECTORY_PAGE = 5_000
+MAX_REGISTER_DIGITS = 12
+MAX_READING = 10**MAX_REGISTER_DIGITS - 1
+
+
+def _printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError("contains control characters")
+    return text
+
+
+def _uuid4(value: UUID) -> UUID:
+    if value.version != 4:
+        raise ValueError("must be a version 4 UUID")
+    return value
+
+
+TerminalId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+AccountNumber = Annotated[StrictStr, Field(pattern=r"^[0-9А-ЯЁ]{4,20}$")]
+MeterSerial = Annotated[StrictStr, Field(min_length=1, max_length=32), AfterValidator(_printable)]
+Code = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_.]{0,39}$")]
+ShortText = Annotated[StrictStr, Field(max_length=200), AfterValidator(_printable)]
+Zone = Annotated[StrictInt, Field(ge=1, le=MAX_ZONES)]
+RegisterValue = Annotated[StrictInt, Field(ge=0, le=MAX_READING)]
+
+
+class _Message(BaseModel):
+    # Unknown fields are refused: the office keeps exactly what it was sent, and a field it would
+    # silently drop is data lost.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- upload ------------------------------------------------------------------------------------
+
+class ZoneReading(_Message):
+    zone: Zone
+    meaning: ZoneMeaning
+    value: RegisterValue
+    consumption: RegisterValue | None
+
+
+class Submission(_Message):
+    txn_id: Annotated[UUID, AfterValidator(_uuid4)]
+    seq: Annotated[StrictInt, Field(ge=1, le=2**53)]
+    terminal_id: TerminalId
+    account: AccountNumber
+    meter: MeterSerial
+    taken_at: AwareDatetime
+    period: Annotated[StrictStr, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    readings: Annotated[list[ZoneReading], Field(min_length=1, max_length=MAX_ZONES)]
+    confirmed: Annotated[list[Code], Field(max_length=8)]
+
+    @model_validator(mode="after")
+    def _zones_in_order(self) -> "Submission":
+        if [reading.zone for reading in self.readings] != list(range(1, len(self.readings) + 1)):
+            raise ValueError("readings must be zones 1..N in order, each once")
+        return self
+
+
+class UploadBatch(_Message):
+    items: Annotated[list[Submission], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
+
+
+class ItemOutcome(_Message):
+    txn_id: StrictStr
+    status: Literal["accepted", "duplicate", "rejected", "conflict"]
+    code: Code | None = None
+    message: ShortText | None = None
+
+
+class UploadResults(_Message):
+    results: Annotated[list[ItemOutcome], Field(max_length=MAX_BATCH_ITEMS)]
+
+
+# --- directory -------------------------------------------------------------------------------
+
+class DirectoryEntry(_Message):
+    account: AccountNumber
+    meter: MeterSerial
+    zones: Zone
+    digits: Annotated[StrictInt, Field(ge=1, le=MAX_REGISTER_DIGITS)]
+    meanings: Annotated[list[ZoneMeaning], Field(min_length=1, max_length=MAX_ZONES)]
+    last_date: date | None
+    last: Annotated[list[RegisterValue | None], Field(min_length=1, max_length=MAX_ZONES)]
+    avg_kwh: Annotated[StrictInt, Field(ge=0, le=10**9)] | None
+    max_kwh: Annotated[StrictInt, Field(ge=0, le=10**9)] | None
+    holder: ShortText
+    address: ShortText
+    window_start: Annotated[StrictInt, Field(ge=1, le=31)] | None
+    window_end: Annotated[StrictInt, Field(ge=1, le=31)] | None
+
+    @model_validator(mode="after")
+    def _one_per_zone(self) -> "DirectoryEntry":
+        if len(self.meanings) != self.zones or len(self.last) != self.zones:
+            raise ValueError("meanings and last need one entry per zone")
+        return self
+
+    def to_row(self) -> DirectoryRow:
+        return DirectoryRow(
+            account=self.account, meter=self.meter, zones=self.zones, digits=self.digits,
+            meanings=tuple(self.meanings), last_date=self.last_date, last=tuple(self.last),
+            avg_kwh=self.avg_kwh, max_kwh=self.max_kwh, holder=self.holder, address=self.address,
+            window_start=self.window_start, window_end=self.window_end,
+        )
+
+
+class RemovedMeter(_Message):
+    account: AccountNumber
+    meter: MeterSerial
+
+
+class DirectoryPage(_Message):
+    version: Annotated[StrictInt, Field(ge=0)]
+    more: bool
+    upserts: Annotated[list[DirectoryEntry], Field(max_length=MAX_DIRECTORY_PAGE)]
+    removed_meters: Annotated[list[RemovedMeter], Field(max_length=MAX_DIRECTORY_PAGE)]
+    removed_accounts: Annotated[list[AccountNumber], Field(max_length=MAX_DIRECTORY_PAGE)]
+
+
+# --- heartbeat --------------------------------------------------------------------------------
+
+class PrinterState(_Message):
+    state: Code  # e.g. ok, offline, cover_open, error, unreachable, absent
+    paper: Literal["ok", "near_end", "out", "unknown"]
+    detail: ShortText | None = None
+
+
+class ServiceEvent(_Message):
+    at: AwareDatetime
+    kind: Code
+    message: ShortText = ""
+
+
+class Heartbeat(_Message):
+    app_version: Annotated[StrictStr, Field(min_length=1, max_length=40), AfterValidator(_printable)]
+    queue_depth: Annotated[StrictInt, Field(ge=0, le=10**9)]
+    oldest_pending_age: Annotated[float, Field(ge=0, le=10**10)] | None
+    printer: PrinterState
+    last_error: Annotated[StrictStr, Field(max_length=500)] | None = None
+    events: Annotated[list[ServiceEvent], Field(max_length=50)] = []
+
+
+class HeartbeatAck(_Message):
+    received_at: AwareDatetime  # the office's clock: a terminal can see its own drift
+
+
+class Problem(BaseModel):
+    """Every refusal: a stable code for programs and a message for people."""
+
+    code: str
+    message: str

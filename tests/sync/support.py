@@ -1,0 +1,125 @@
+"""Real parts for the sync tests: an office served by uvicorn on loopback, a terminal's store
+with a directory and queued submissions."""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import requests
+import uvicorn
+from sqlalchemy import Engine
+
+from kiosk.directory_file import DirectoryRow
+from kiosk.meters import STANDARD_MEANINGS
+from kiosk.store import NewSubmission, Store
+from sync.client import OfficeClient, OfficeSettings
+from sync.office.app import create_app
+from sync.office.directory import import_rows
+from sync.office.terminals import add_terminal
+from sync.signing import HmacAuth
+
+MOSCOW = timezone(timedelta(hours=3))
+LAST_DATE = date(2026, 10, 20)
+
+
+def meter_rows(count: int, *, start: int = 0) -> list[DirectoryRow]:
+    """Meters numbered from ``start``: one per account, 1 or 2 zones, 5 digits."""
+    rows = []
+    for number in range(start, start + count):
+        zones = 1 + number % 2
+        rows.append(DirectoryRow(
+            account=f"{2200000000 + number}", meter=f"SN-{number:07d}", zones=zones, digits=5,
+            meanings=STANDARD_MEANINGS[zones], last_date=LAST_DATE,
+            last=tuple(1000 + zone for zone in range(zones)), avg_kwh=100, max_kwh=None,
+            holder="И***в И. И.", address="ул. Лени***, д. 1*", window_start=None, window_end=None,
+        ))
+    return rows
+
+
+def directory_csv(rows: list[DirectoryRow]) -> str:
+    out = io.StringIO()
+    out.write("account;meter;zones;digits;last_date;last_t1;last_t2;last_t3;avg_kwh;holder;address;"
+              "window_start;window_end\n")
+    for row in rows:
+        last = [("" if v is None else str(v)) for v in row.last] + [""] * (3 - len(row.last))
+        out.write(";".join([row.account, row.meter, str(row.zones), str(row.digits),
+                            row.last_date.isoformat() if row.last_date else "", *last,
+                            "" if row.avg_kwh is None else str(row.avg_kwh), row.holder, row.address, "", ""]) + "\n")
+    return out.getvalue()
+
+
+def queue_submissions(store: Store, terminal_id: str, rows: list[DirectoryRow], count: int) -> list[str]:
+    """Record ``count`` submissions through the store's own path (round robin over the meters);
+    returns their txn_ids in order."""
+    txn_ids = []
+    taken = datetime(2026, 11, 20, 12, 0, tzinfo=MOSCOW)
+    for index in range(count):
+        row = rows[index % len(rows)]
+        account = store.directory.find_account(row.account)
+        assert account is not None, row.account
+        meter = account.meters[0]
+        values = tuple((zone.previous or 0) + 7 for zone in meter.zones)
+        submission = store.submissions.record(NewSubmission(
+            terminal_id=terminal_id, meter=meter, values=values, consumption=tuple(7 for _ in values),
+            total=7 * len(values), confirmed=(), notices=(), taken_at=taken + timedelta(seconds=index),
+            period=date(2026, 11, 1),
+        ))
+        txn_ids.append(submission.txn_id)
+    return txn_ids
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OfficeServer:
+    """The real office application under uvicorn in a thread, on a free loopback port."""
+
+    def __init__(self, engine: Engine, *, tls: tuple[str, str] | None = None, **app_options: Any) -> None:
+        self.engine = engine
+        self.app = create_app(engine, **app_options)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        certificate, key = tls or (None, None)
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                     log_level="warning", access_log=False,
+                                                     ssl_certfile=certificate, ssl_keyfile=key))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> "OfficeServer":
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the office did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+    def terminal(self, terminal_id: str = "kiosk-1") -> str:
+        return add_terminal(self.engine, terminal_id)
+
+    def signed_session(self, terminal_id: str, secret: str) -> requests.Session:
+        session = requests.Session()
+        session.auth = HmacAuth(terminal_id, secret)
+        return session
+
+
+def client(url: str, terminal_id: str, secret: str, **options: Any) -> OfficeClient:
+    """A client as the terminal makes it; options are OfficeSettings fields (timeouts, ca_bundle)."""
+    return OfficeClient(replace(OfficeSettings(url=url, terminal_id=terminal_id, secret=secret), **options))
+
+
+def load_office_directory(engine: Engine, rows: list[DirectoryRow]) -> None:
+    import_rows(engine, rows)
