@@ -25,7 +25,7 @@ COMMAND_MODULES = (
     "kiosk.commands.database",
     "kiosk.commands.directory",
     "kiosk.commands.submit",
-    "kiosk.commands.demo",
+    "kiosk.commands.terminal",
     "kiosk.commands.devices",
     "kiosk.commands.sync",
     "kiosk.commands.office",

@@ -72,6 +72,18 @@ class Scanner(_Section):
     baud: Literal[9600, 19200, 38400, 57600, 115200] = 9600
 
 
+class Ui(_Section):
+    # Inactivity before "Are you still there?", then the countdown before the session ends.
+    idle_s: float = Field(60.0, ge=10, le=600)
+    countdown_s: float = Field(20.0, ge=5, le=120)
+    thanks_s: float = Field(6.0, ge=1, le=60)
+    # Taps this soon after the screen changed are ignored (a double tap on "Next").
+    double_tap_s: float = Field(0.4, ge=0, le=2)
+    # The panel's visible diagonal, for touch targets sized in millimetres.
+    screen_diagonal_mm: float = Field(546.0, ge=100, le=3000)
+    touch_target_mm: float = Field(20.0, ge=10, le=60)
+
+
 class Rules(_Section):
     account_min_digits: int = Field(5, ge=1, le=20)
     account_max_digits: int = Field(12, ge=1, le=20)
@@ -96,6 +108,7 @@ class Config(_Section):
     office: Office = Field(default_factory=Office)
     printer: Printer = Field(default_factory=Printer)
     scanner: Scanner = Field(default_factory=Scanner)
+    ui: Ui = Field(default_factory=Ui)
     rules: Rules = Field(default_factory=Rules)
 
     @property

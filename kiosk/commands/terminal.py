@@ -1,0 +1,124 @@
+"""``kiosk run`` (the terminal on its configured devices), ``kiosk demo`` (everything on this
+machine) and ``kiosk demo-data`` (a synthetic directory file)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from kiosk import demo_data
+from kiosk.commands.output import emit, say
+from kiosk.config import Config
+from kiosk.context import Context
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser("run", help="the terminal: touch screen, devices and uploads from the configuration")
+    run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    run.set_defaults(run=_run)
+
+    demo = subparsers.add_parser(
+        "demo", help="the terminal with an emulated printer and scanner and a local office")
+    demo.add_argument("--data-dir", type=Path, default=Path("var/demo"),
+                      help="where the demo keeps its databases and slips (default: var/demo)")
+    demo.add_argument("--language", choices=("ru", "en"), default="ru")
+    demo.set_defaults(run=_demo)
+
+    data = subparsers.add_parser("demo-data", help="write a realistic synthetic directory file")
+    data.add_argument("--accounts", type=int, default=1000, metavar="N", help="meter rows to write")
+    data.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
+    data.add_argument("--seed", type=int, default=1)
+    data.set_defaults(run=_demo_data)
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _run(args: argparse.Namespace, context: Context) -> int:
+    if not has_display():
+        say("kiosk: no display to show the touch screen on (DISPLAY is not set)")
+        return 1
+    from kiosk.wiring import assemble
+
+    terminal = assemble(context.config)
+    try:
+        terminal.start()
+        _show(terminal, context.config, windowed=args.windowed)
+    finally:
+        terminal.close()
+    return 0
+
+
+def _show(terminal, config: Config, *, windowed: bool) -> None:  # type: ignore[no-untyped-def]
+    """The touch screen on the main thread, until the window closes."""
+    from kiosk.journey import office_notices
+    from screens.boot import create_app
+    from screens.settings import UiSettings
+
+    def print_and_send(submission, language):  # type: ignore[no-untyped-def]
+        outcome = terminal.slips.print_slip(submission, language)
+        if terminal.uploader is not None:
+            terminal.uploader.wake()  # a new reading: send it now, not at the next idle tick
+        return outcome
+
+    rules = config.rules
+    status = office_notices(terminal.intake, (rules.window_start, rules.window_end),
+                            terminal.printer_watch.ready)
+    settings = UiSettings(**config.ui.model_dump(), fullscreen=not windowed)
+    app = create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
+                     settings=settings, language=config.terminal.language)
+    app.run()
+
+
+def _demo(args: argparse.Namespace, context: Context) -> int:
+    from kiosk.demo import demo_terminal
+
+    with demo_terminal(args.data_dir, language=args.language) as demo:
+        say(demo.guide())
+        if has_display():
+            _show(demo.terminal, demo.terminal.config, windowed=True)
+            return 0
+        say("\nThere is no display here (DISPLAY is not set), so the touch screen cannot open.\n"
+            "  See it on a virtual display:  xvfb-run -a -s '-screen 0 1920x1080x24' make demo\n"
+            "  (and take a look with a VNC viewer, or render every screen to PNG files with\n"
+            "   .venv/bin/kiosk screenshots var/screens).\n"
+            "Meanwhile, the sample customers walk through the same terminal without a screen:\n")
+        _walk_through(demo)
+    return 0
+
+
+def _walk_through(demo) -> None:  # type: ignore[no-untyped-def]
+    terminal = demo.terminal
+    customers = (
+        ("л/с 2287 008-779", ["12400", "6800"], False),
+        ("1000000011", ["5010,7"], False),
+        ("1000000029", ["00030"], True),
+        ("1000000037", ["104600", "88050", "61300"], False),
+    )
+    for account, readings, confirm in customers:
+        result = terminal.intake.submit(account, None, readings, confirm_all=confirm)
+        line = result.as_dict()
+        if result.submission is not None:
+            outcome = terminal.slips.print_slip(result.submission, terminal.config.terminal.language)
+            line["slip"] = {"printed": outcome.printed, "reason": outcome.reason}
+        emit(line)
+    if terminal.uploader is not None:
+        emit({"upload": terminal.uploader.run_once().as_dict()})
+    say(f"\nSlips printed by the emulated printer: {demo.printer.out}")
+
+
+def _demo_data(args: argparse.Namespace, context: Context) -> int:
+    if args.accounts < 1:
+        say("kiosk: --accounts must be at least 1")
+        return 2
+    if args.out is None:
+        demo_data.write_csv(sys.stdout, args.accounts, seed=args.seed)
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", encoding="utf-8", newline="") as stream:
+        written = demo_data.write_csv(stream, args.accounts, seed=args.seed)
+    emit({"file": str(args.out), "rows": written})
+    return 0

@@ -1,0 +1,96 @@
+"""A whole terminal on one machine: emulated printer and scanner, a local office, demo data.
+
+The terminal itself is the real one (``kiosk.wiring.assemble``) with the real drivers talking to
+the emulators over pseudo-terminals and the real uploader talking to the office over loopback
+HTTP; only the hardware and the central office are stand-ins. Every start is fresh: the folder's
+databases are replaced, so the sample accounts always read the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from devices.emulators import PrinterEmulator, ScannerEmulator
+from kiosk import config as config_module
+from kiosk import demo_data
+from kiosk.directory_file import DirectoryRow, read_directory
+from kiosk.wiring import Terminal, assemble
+from sync.client import OfficeClient, OfficeSettings
+from sync.directory_pull import DirectoryPuller
+from sync.office.database import open_engine, upgrade
+from sync.office.directory import import_rows as office_import
+from sync.office.local import LocalOffice
+from sync.office.terminals import add_terminal
+
+TERMINAL_ID = "demo-1"
+DIRECTORY_ROWS = 1000
+
+
+@dataclass
+class DemoTerminal:
+    folder: Path
+    terminal: Terminal
+    office: LocalOffice
+    printer: PrinterEmulator
+    scanner: ScannerEmulator
+
+    def guide(self) -> str:
+        """What a person can do from a second shell while the demo runs."""
+        bill = "ST00012|Name=АО Энергосбыт|PersonalAcc=40702810900000000001|BankName=ПАО Банк|" \
+               "BIC=044525225|CorrespAcc=30101810400000000225|PersAcc=2287008779|Sum=125000"
+        return "\n".join([
+            f"Demo terminal {TERMINAL_ID} in {self.folder}",
+            f"  printed slips:  {self.printer.out}/ (text, JSON and PNG per slip)",
+            f"  office:         {self.office.url} (database {self.folder / 'office.sqlite3'})",
+            "  sample accounts: " + ", ".join(f"{s.account} ({s.what})" for s in demo_data.SAMPLES),
+            "From a second terminal:",
+            f"  scan a bill:     .venv/bin/kiosk scanner emit {self.scanner.control_path} '{bill}'",
+            f"  printer fault:   .venv/bin/kiosk emulate fault {self.printer.control_path} paper_out",
+            f"                   (also near_end, cover_open, offline, no_answer, garbage, slow, unplug)",
+            f"  printer fixed:   .venv/bin/kiosk emulate fault {self.printer.control_path} ok",
+            f"  office's view:   .venv/bin/kiosk office stats --db sqlite:///{self.folder / 'office.sqlite3'}",
+        ])
+
+
+@contextlib.contextmanager
+def demo_terminal(folder: Path, *, language: str = "ru") -> Iterator[DemoTerminal]:
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in [*folder.glob("kiosk.sqlite3*"), *folder.glob("office.sqlite3*")]:
+        old.unlink()
+    directory_file = folder / "directory.csv"
+    with open(directory_file, "w", encoding="utf-8", newline="") as stream:
+        demo_data.write_csv(stream, DIRECTORY_ROWS)
+
+    engine = open_engine(f"sqlite:///{folder / 'office.sqlite3'}")
+    upgrade(engine)
+    office_import(engine, (row for row in read_directory(directory_file) if isinstance(row, DirectoryRow)))
+    secret = add_terminal(engine, TERMINAL_ID)
+
+    with (LocalOffice(engine) as office,
+          PrinterEmulator("epson", out=folder / "slips", directory=folder / "printer") as printer,
+          ScannerEmulator(folder / "scanner") as scanner):
+        config = config_module.load(None, {
+            "KIOSK_TERMINAL_DATA_DIR": str(folder),
+            "KIOSK_TERMINAL_ID": TERMINAL_ID,
+            "KIOSK_TERMINAL_LANGUAGE": language,
+            "KIOSK_TERMINAL_ADDRESS": "г. Москва, ул. Демонстрационная, д. 1",
+            "KIOSK_PRINTER_PORT": str(printer.link),
+            "KIOSK_SCANNER_PORT": str(scanner.link),
+            "KIOSK_OFFICE_URL": office.url,
+            "KIOSK_OFFICE_SECRET": secret,
+        })
+        terminal = assemble(config)
+        try:
+            # The terminal learns its directory the way a real one does: from the office.
+            client = OfficeClient(OfficeSettings.from_config(config))
+            DirectoryPuller(terminal.store.directory, client).pull()
+            client.close()
+            terminal.start()
+            yield DemoTerminal(folder, terminal, office, printer, scanner)
+        finally:
+            terminal.close()
+    engine.dispose()

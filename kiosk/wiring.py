@@ -1,0 +1,174 @@
+"""The composition root: one terminal's parts, built from its configuration and started.
+
+Devices and the office are optional: an empty ``[printer] port`` means no printer (the customer
+is shown the slip's number and QR code instead), an empty ``[office] url`` means readings stay
+queued on the terminal. Everything that talks to a device or the network runs on threads of its
+own; the UI only ever reads cached facts from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+
+from devices.billcode import ScanResult
+from devices.printer import ReceiptPrinter
+from devices.scanner import BillScanner
+from devices.status import PrinterStatus
+from kiosk.config import Config
+from kiosk.intake import Intake
+from kiosk.slips import SlipDesk
+from kiosk.store import Store
+from sync.client import OfficeClient, OfficeSettings
+from sync.uploader import Uploader
+from sync.wire import Heartbeat, PrinterState, ServiceEvent
+
+log = logging.getLogger(__name__)
+
+# How often an idle printer is asked for its status: often enough that the attract screen's
+# "slips cannot be printed" follows a technician's fix within a few seconds.
+PRINTER_POLL_S = 5.0
+HEARTBEAT_EVENTS = 20
+
+
+def app_version() -> str:
+    try:
+        return version("meter-kiosk")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class PrinterWatch:
+    """The printer's last known status, refreshed on a thread of its own."""
+
+    def __init__(self, printer: ReceiptPrinter | None, interval: float = PRINTER_POLL_S) -> None:
+        self._printer = printer
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.status: PrinterStatus = PrinterStatus.disconnected("no printer configured") if printer is None \
+            else PrinterStatus.unreachable("not asked yet")
+
+    def ready(self) -> bool:
+        return self._printer is not None and self.status.ok
+
+    def refresh(self) -> PrinterStatus:
+        if self._printer is not None:
+            status = self._printer.status()
+            if status.state != "busy":  # printing a slip right now: the last answer still stands
+                self.status = status
+        return self.status
+
+    def start(self) -> None:
+        if self._printer is None or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="printer-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.refresh()
+            except Exception:  # a driver bug must not end the watch
+                log.exception("printer status check failed")
+            self._stop.wait(self._interval)
+
+
+@dataclass
+class Terminal:
+    config: Config
+    store: Store
+    intake: Intake
+    slips: SlipDesk
+    printer: ReceiptPrinter | None
+    printer_watch: PrinterWatch
+    scanner: BillScanner | None
+    uploader: Uploader | None
+    # The account text of each bill scan, or None for a code that is no bill; the UI drains it.
+    scans: "queue.Queue[str | None]" = field(default_factory=queue.Queue)
+
+    def start(self) -> None:
+        self.printer_watch.start()
+        if self.scanner is not None:
+            self.scanner.start()
+        if self.uploader is not None:
+            self.uploader.start()
+
+    def close(self) -> None:
+        if self.uploader is not None:
+            self.uploader.stop(timeout=5)
+        if self.scanner is not None:
+            self.scanner.stop()
+        self.printer_watch.stop()
+        if self.printer is not None:
+            self.printer.close()
+        self.store.close()
+
+    def heartbeat(self) -> Heartbeat:
+        """What the office learns of this terminal with every heartbeat."""
+        status = self.printer_watch.status
+        age = self.store.outbox.oldest_pending_age()
+        events = [
+            ServiceEvent(at=datetime.fromisoformat(event.at).astimezone(timezone.utc), kind=event.kind,
+                         message=f"{event.role or '-'}: {event.detail}"[:200])
+            for event in self.store.events.recent(HEARTBEAT_EVENTS)
+        ]
+        return Heartbeat(
+            app_version=app_version(),
+            queue_depth=self.store.outbox.depth(),
+            oldest_pending_age=age,
+            printer=_printer_state(status),
+            last_error=self.uploader.last_error if self.uploader else None,
+            events=events,
+        )
+
+
+def assemble(config: Config) -> Terminal:
+    """Every part of the terminal, not yet started."""
+    store = Store.open(config.database_path)
+    printer = None
+    if config.printer.port:
+        printer = ReceiptPrinter(config.printer.port, config.printer.profile, config.printer.baud,
+                                 config.printer.flow_control)
+    terminal = Terminal(
+        config=config,
+        store=store,
+        intake=Intake(store, config),
+        slips=SlipDesk(store, config, printer),
+        printer=printer,
+        printer_watch=PrinterWatch(printer),
+        scanner=None,
+        uploader=None,
+    )
+    if config.scanner.port:
+        terminal.scanner = BillScanner(config.scanner.port, config.scanner.baud,
+                                       on_scan=lambda result: _deliver_scan(terminal.scans, result))
+    if config.office.url:
+        client = OfficeClient(OfficeSettings.from_config(config))
+        terminal.uploader = Uploader(store.outbox, client, batch_size=config.office.batch_size,
+                                     heartbeat=terminal.heartbeat)
+    return terminal
+
+
+def _printer_state(status: PrinterStatus) -> PrinterState:
+    """ok, or what stops it: offline, unreachable, disconnected, or error (online but jammed,
+    cover open, ...); the words are in detail."""
+    if status.ok:
+        state = "ok"
+    else:
+        state = "error" if status.state == "online" else status.state
+    return PrinterState(state=state, paper=status.paper, detail=status.problem or status.notice)
+
+
+def _deliver_scan(scans: "queue.Queue[str | None]", result: ScanResult) -> None:
+    scans.put(result.account if result.kind in ("bill", "barcode") else None)
