@@ -6,12 +6,13 @@ a pull cut short (power, network) resumes after the last page applied, never re-
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sync.client import OfficeClient, OfficeError
 from sync.ports import DirectoryPort
-from sync.wire import DEFAULT_DIRECTORY_PAGE
+from sync.wire import DEFAULT_DIRECTORY_PAGE, DirectoryPage
 
 
 @dataclass
@@ -37,33 +38,46 @@ class DirectoryPuller:
 
     def pull(self) -> PullSummary:
         """Apply pages until the office has nothing newer; an error ends the pull, keeping every
-        page applied so far."""
+        page applied so far.
+
+        The next page is fetched (and validated) in a helper thread while this one applies the
+        current page: the office, the network and the terminal's disk work at the same time. A
+        page's answer depends only on the ``since`` it was asked with, so fetching it early
+        changes nothing; if applying fails, the page fetched ahead is dropped. The client is only
+        ever used by the helper thread, one request at a time."""
         summary = PullSummary(version=self._directory.directory_version())
-        while self._max_pages is None or summary.pages < self._max_pages:
-            try:
-                page = self._client.directory(summary.version, self._page_size)
-            except OfficeError as exc:
-                summary.error = str(exc)
-                break
-            if page.version < summary.version:
-                # The office lost its history (restored from a backup, or replaced): our
-                # version means nothing to it. Only a full reload can fix that; say so.
-                summary.error = (f"the office's directory version {page.version} is older than "
-                                 f"ours ({summary.version}): reset the terminal's directory")
-                break
-            if page.version == summary.version:
-                break  # nothing newer (and a page that does not advance must not loop us)
-            self._directory.apply_directory_page(
-                page.version,
-                [entry.to_row() for entry in page.upserts],
-                [(removed.account, removed.meter) for removed in page.removed_meters],
-                list(page.removed_accounts),
-            )
-            summary.pages += 1
-            summary.version = page.version
-            summary.upserts += len(page.upserts)
-            summary.removed_meters += len(page.removed_meters)
-            summary.removed_accounts += len(page.removed_accounts)
-            if not page.more:
-                break
+        if self._max_pages is not None and self._max_pages <= 0:
+            return summary
+        with ThreadPoolExecutor(1, thread_name_prefix="directory-fetch") as fetcher:
+            ahead = fetcher.submit(self._client.directory, summary.version, self._page_size)
+            while ahead is not None:
+                try:
+                    page = ahead.result()
+                except OfficeError as exc:
+                    summary.error = str(exc)
+                    break
+                if page.version < summary.version:
+                    # The office lost its history (restored from a backup, or replaced): our
+                    # version means nothing to it. Only a full reload can fix that; say so.
+                    summary.error = (f"the office's directory version {page.version} is older than "
+                                     f"ours ({summary.version}): reset the terminal's directory")
+                    break
+                if page.version == summary.version:
+                    break  # nothing newer (and a page that does not advance must not loop us)
+                wanted = page.more and (self._max_pages is None or summary.pages + 1 < self._max_pages)
+                ahead = fetcher.submit(self._client.directory, page.version, self._page_size) if wanted else None
+                self._apply(page)
+                summary.pages += 1
+                summary.version = page.version
+                summary.upserts += len(page.upserts)
+                summary.removed_meters += len(page.removed_meters)
+                summary.removed_accounts += len(page.removed_accounts)
         return summary
+
+    def _apply(self, page: DirectoryPage) -> None:
+        self._directory.apply_directory_page(
+            page.version,
+            [entry.to_row() for entry in page.upserts],
+            [(removed.account, removed.meter) for removed in page.removed_meters],
+            list(page.removed_accounts),
+        )

@@ -84,7 +84,7 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
     ) -> Response:
         """Changes after version ``since``, oldest first; apply each page in one transaction and
         store its ``version``; ask again while ``more`` is true."""
-        return Response(directory.page_json(directory.changes_page(engine, since, limit)),
+        return Response(directory.changes_page(engine, since, limit),
                         media_type="application/json")
 
     @app.post(f"{API_PREFIX}/heartbeat", response_model=HeartbeatAck, responses=_REFUSALS)

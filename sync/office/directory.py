@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Text, bindparam, case, cast, func, literal_column, select, update
 
 from kiosk.directory_file import DirectoryRow
 from sync.office.database import writing
@@ -151,16 +151,20 @@ def _remove_absent(connection: Connection, before: int, kept: set[int]) -> int:
     return len(absent)
 
 
-def changes_page(engine: Engine, since: int, limit: int) -> dict[str, Any]:
-    """The changes after ``since``, oldest first, as the protocol's DirectoryPage (a plain dict:
-    a page is built for speed, a million meters on a terminal's first pull)."""
+def changes_page(engine: Engine, since: int, limit: int) -> bytes:
+    """The changes after ``since``, oldest first, as the protocol's DirectoryPage in JSON.
+
+    A terminal's first pull reads a million meters: the database writes each entry's JSON itself
+    (``_entry_json``), so the office's Python only joins the page's entries and never builds an
+    object per meter."""
     with engine.connect() as connection:
         rows = connection.execute(
-            select(meters).where(meters.c.change_seq > since).order_by(meters.c.change_seq).limit(limit)
+            select(meters.c.change_seq, meters.c.removed, meters.c.account, meters.c.serial,
+                   _entry_json(connection.dialect.name).label("entry"))
+            .where(meters.c.change_seq > since).order_by(meters.c.change_seq).limit(limit)
         ).all()
         if not rows:
-            return {"version": current_version(connection), "more": False, "upserts": [],
-                    "removed_meters": [], "removed_accounts": []}
+            return _page_json(current_version(connection), False, [], [], [])
         removed = [row for row in rows if row.removed]
         emptied: list[str] = []
         if removed:
@@ -170,28 +174,48 @@ def changes_page(engine: Engine, since: int, limit: int) -> dict[str, Any]:
                 .distinct()
             ).scalars())
             emptied = [account for account in accounts if account not in alive]
-    return {
-        "version": rows[-1].change_seq,
-        "more": len(rows) == limit,
-        "upserts": [_entry(row) for row in rows if not row.removed],
-        "removed_meters": [{"account": row.account, "meter": row.serial} for row in removed],
-        "removed_accounts": emptied,
+    return _page_json(
+        rows[-1].change_seq, len(rows) == limit, [row.entry for row in rows if not row.removed],
+        [{"account": row.account, "meter": row.serial} for row in removed], emptied,
+    )
+
+
+def _entry_json(dialect: str) -> Any:
+    """A live meter as a DirectoryEntry object, in JSON text made by the database.
+
+    Keys are inlined (PostgreSQL cannot type a bound key); ``last`` holds one value per zone. The
+    whole object is cast to text, so psycopg hands over the text rather than parse it."""
+    m = meters.c
+    if dialect == "postgresql":
+        build, array = func.json_build_object, func.json_build_array
+        meanings = func.to_json(func.string_to_array(m.meanings, literal_column("','")))
+    else:
+        build, array = func.json_object, func.json_array
+        # SQLite's json() marks text as JSON, so json_object embeds it rather than quote it
+        quoted = func.replace(m.meanings, literal_column("','"), literal_column("'\",\"'"))
+        meanings = func.json(literal_column("'[\"'").op("||")(quoted).op("||")(literal_column("'\"]'")))
+    last = case((m.zones == 1, array(m.last_t1)), (m.zones == 2, array(m.last_t1, m.last_t2)),
+                else_=array(m.last_t1, m.last_t2, m.last_t3))
+    if dialect != "postgresql":
+        last = func.json(last)  # a CASE result loses SQLite's JSON mark; json() restores it
+    fields = {
+        "account": m.account, "meter": m.serial, "zones": m.zones, "digits": m.digits, "meanings": meanings,
+        # ISO 8601 on both: SQLAlchemy stores a Date so in SQLite, and PostgreSQL's JSON of a date
+        # is ISO whatever its DateStyle says
+        "last_date": m.last_date, "last": last, "avg_kwh": m.avg_kwh, "max_kwh": m.max_kwh, "holder": m.holder,
+        "address": m.address, "window_start": m.window_start, "window_end": m.window_end,
     }
+    return cast(build(*(part for key, value in fields.items() for part in (literal_column(f"'{key}'"), value))),
+                Text)
 
 
-def _entry(row: Any) -> dict[str, Any]:
-    return {
-        "account": row.account, "meter": row.serial, "zones": row.zones, "digits": row.digits,
-        "meanings": row.meanings.split(","),
-        "last_date": row.last_date.isoformat() if row.last_date else None,
-        "last": [row.last_t1, row.last_t2, row.last_t3][: row.zones],
-        "avg_kwh": row.avg_kwh, "max_kwh": row.max_kwh, "holder": row.holder, "address": row.address,
-        "window_start": row.window_start, "window_end": row.window_end,
-    }
+def _page_json(version: int, more: bool, upserts: list[str], removed_meters: list[dict[str, str]],
+               removed_accounts: list[str]) -> bytes:
+    def encode(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
-
-def page_json(page: dict[str, Any]) -> bytes:
-    return json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
+    return (f'{{"version":{version},"more":{encode(more)},"upserts":[{",".join(upserts)}],'
+            f'"removed_meters":{encode(removed_meters)},"removed_accounts":{encode(removed_accounts)}}}').encode()
 
 
 def counts(engine: Engine) -> dict[str, int]:

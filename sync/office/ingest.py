@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 
 from sync.office.database import writing
 from sync.office.directory import take_change_numbers
@@ -82,12 +82,54 @@ def _item(submission: Submission) -> _Item:
     return _Item(submission, str(submission.txn_id), payload, hashlib.sha256(payload.encode()).hexdigest())
 
 
+# On PostgreSQL a batch travels as one array per column (``= ANY``, ``unnest``): one short
+# statement whatever the batch size, which psycopg converts once and the server plans once. The
+# multi-row VALUES SQLAlchemy builds otherwise has thousands of placeholders, and re-parsing that
+# text on every request cost more than the database's work.
+_PG_HELD = text("SELECT txn_id, content_hash FROM office_submissions WHERE txn_id = ANY(CAST(:ids AS text[]))")
+_PG_METERS = text(
+    "SELECT id, account, serial, zones, digits, meanings, last_date FROM office_meters "
+    "WHERE account = ANY(CAST(:accounts AS text[])) AND NOT removed"
+)
+_PG_INSERT = text(
+    "INSERT INTO office_submissions (txn_id, terminal_id, seq, account, meter, taken_at, period, payload, "
+    "content_hash, received_at) "
+    "SELECT txn_id, terminal_id, seq, account, meter, taken_at, period, payload, content_hash, :received_at "
+    "FROM unnest(CAST(:txn_id AS text[]), CAST(:terminal_id AS text[]), CAST(:seq AS bigint[]), "
+    "CAST(:account AS text[]), CAST(:meter AS text[]), CAST(:taken_at AS text[]), CAST(:period AS text[]), "
+    "CAST(:payload AS text[]), CAST(:content_hash AS text[])) "
+    "AS batch (txn_id, terminal_id, seq, account, meter, taken_at, period, payload, content_hash) "
+    "ON CONFLICT (txn_id) DO NOTHING RETURNING txn_id"
+)
+_PG_LAST_READINGS = text(
+    "UPDATE office_meters SET last_date = batch.new_date, last_t1 = batch.t1, last_t2 = batch.t2, "
+    "last_t3 = batch.t3, change_seq = batch.seq "
+    "FROM unnest(CAST(:meter_id AS integer[]), CAST(:new_date AS date[]), CAST(:seq AS bigint[]), "
+    "CAST(:t1 AS bigint[]), CAST(:t2 AS bigint[]), CAST(:t3 AS bigint[])) "
+    "AS batch (meter_id, new_date, seq, t1, t2, t3) "
+    "WHERE office_meters.id = batch.meter_id "
+    "AND (office_meters.last_date IS NULL OR office_meters.last_date <= batch.new_date)"
+)
+
+
+def _is_postgresql(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows (all with the same keys) as one list per key: the parameters of an ``unnest``."""
+    return {key: [row[key] for row in rows] for key in rows[0]}
+
+
 def _held(connection: Connection, txn_ids: list[str]) -> dict[str, str]:
     if not txn_ids:
         return {}
-    rows = connection.execute(
-        select(submissions.c.txn_id, submissions.c.content_hash).where(submissions.c.txn_id.in_(txn_ids))
-    )
+    if _is_postgresql(connection):
+        rows = connection.execute(_PG_HELD, {"ids": txn_ids})
+    else:
+        rows = connection.execute(
+            select(submissions.c.txn_id, submissions.c.content_hash).where(submissions.c.txn_id.in_(txn_ids))
+        )
     return {row.txn_id: row.content_hash for row in rows}
 
 
@@ -104,11 +146,14 @@ def _meters_of(connection: Connection, items: Iterable[_Item]) -> dict[tuple[str
     accounts = {item.submission.account for item in items}
     if not accounts:
         return {}
-    rows = connection.execute(
-        select(meters.c.id, meters.c.account, meters.c.serial, meters.c.zones, meters.c.digits,
-               meters.c.meanings, meters.c.last_date)
-        .where(meters.c.account.in_(sorted(accounts)), meters.c.removed.is_(False))
-    )
+    if _is_postgresql(connection):
+        rows = connection.execute(_PG_METERS, {"accounts": sorted(accounts)})
+    else:
+        rows = connection.execute(
+            select(meters.c.id, meters.c.account, meters.c.serial, meters.c.zones, meters.c.digits,
+                   meters.c.meanings, meters.c.last_date)
+            .where(meters.c.account.in_(sorted(accounts)), meters.c.removed.is_(False))
+        )
     return {(row.account, row.serial): row for row in rows}
 
 
@@ -137,17 +182,18 @@ def _insert(connection: Connection, items: list[_Item], now: Any) -> set[str]:
             "txn_id": item.txn_id, "terminal_id": item.submission.terminal_id, "seq": item.submission.seq,
             "account": item.submission.account, "meter": item.submission.meter,
             "taken_at": item.submission.taken_at.isoformat(), "period": item.submission.period,
-            "payload": item.payload, "content_hash": item.content_hash, "received_at": now,
+            "payload": item.payload, "content_hash": item.content_hash,
         }
         for item in items
     ]
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    if _is_postgresql(connection):
+        result = connection.execute(_PG_INSERT, {**_columns(rows), "received_at": now})
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(submissions).on_conflict_do_nothing(index_elements=["txn_id"])
-    result = connection.execute(statement.returning(submissions.c.txn_id), rows)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(submissions).on_conflict_do_nothing(index_elements=["txn_id"])
+        result = connection.execute(statement.returning(submissions.c.txn_id),
+                                    [{**row, "received_at": now} for row in rows])
     return set(result.scalars().all())
 
 
@@ -169,6 +215,9 @@ def _update_last_readings(connection: Connection, items: list[_Item], directory:
             "meter_id": meter_id, "new_date": submission.taken_at.date(), "seq": first + offset,
             "t1": values[0], "t2": values[1], "t3": values[2],
         })
+    if _is_postgresql(connection):
+        connection.execute(_PG_LAST_READINGS, _columns(params))
+        return
     connection.execute(
         update(meters)
         .where(meters.c.id == bindparam("meter_id"),

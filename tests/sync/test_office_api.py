@@ -12,7 +12,10 @@ import requests
 from sqlalchemy import Engine
 
 from sync import signing
+from kiosk.meters import STANDARD_MEANINGS
+from sync.office.directory import changes_page
 from sync.office.reports import stats
+from sync.wire import DirectoryPage
 from tests.sync.support import OfficeServer, load_office_directory, meter_rows
 
 API = "/api/v1"
@@ -102,6 +105,45 @@ def test_directory_pages_and_removals(office) -> None:
     assert sorted(r["meter"] for r in page["removed_meters"]) == ["SN-0000008", "SN-0000009"]
     assert sorted(page["removed_accounts"]) == ["2200000008", "2200000009"]
     assert pull(page["version"], 100) == {**page, "removed_meters": [], "removed_accounts": [], "more": False}
+
+
+def test_a_batch_of_repeats_keeps_the_stored_content_and_the_newest_last_reading(office) -> None:
+    server, session = office
+    first = item(1)
+    assert statuses(upload(office, [first])) == ["accepted"]
+    version = session.get(server.url + API + "/directory", params={"since": 0}, timeout=10).json()["version"]
+
+    def reading(number: int, value: int, day: int) -> dict[str, Any]:
+        return item(number, taken_at=f"2026-11-{day}T10:00:00+03:00", readings=[
+            {"zone": 1, "meaning": "day", "value": value, "consumption": 1},
+            {"zone": 2, "meaning": "night", "value": value + 1, "consumption": 1}])
+
+    changed = {**first, "readings": [{"zone": 1, "meaning": "day", "value": 9, "consumption": 1},
+                                     {"zone": 2, "meaning": "night", "value": 9, "consumption": 1}]}
+    newer, older = reading(3, 7000, 28), reading(3, 6000, 21)
+    batch = [first, changed, newer, older, newer, {**newer, "seq": 99}]
+    assert statuses(upload(office, batch)) == ["duplicate", "conflict", "accepted", "accepted", "duplicate", "conflict"]
+    page = session.get(server.url + API + "/directory", params={"since": version}, timeout=10).json()
+    assert [(e["meter"], e["last"], e["last_date"]) for e in page["upserts"]] == [
+        ("SN-0000003", [7000, 7001], "2026-11-28")]
+    upload(office, [reading(3, 5000, 20)])  # accepted, but older than what the office holds
+    assert session.get(server.url + API + "/directory", params={"since": page["version"]},
+                       timeout=10).json()["upserts"] == []
+    summary = stats(server.engine)
+    assert summary["submissions"] == 4 and summary["conflicts"] == 2
+
+
+def test_directory_entries_carry_every_field_as_imported(office_engine: Engine) -> None:
+    """The database writes each entry's JSON: odd text, missing values and three zones survive."""
+    rows = [row._replace(meter=f'SN "{n}" \\ ✓', holder='К***а "Ё" \\ 😀', address="ул. <Ленина>/1", zones=3,
+                         meanings=STANDARD_MEANINGS[3], last=(None, 12, 10**12 - 1) if n % 2 else (1, None, None),
+                         last_date=None if n == 0 else row.last_date, max_kwh=10**9, avg_kwh=None if n else 0,
+                         window_start=1 + n, window_end=31)
+            for n, row in enumerate(meter_rows(3))] + meter_rows(2, start=3)
+    load_office_directory(office_engine, rows)
+    page = DirectoryPage.model_validate_json(changes_page(office_engine, 0, 100))
+    assert [entry.to_row() for entry in page.upserts] == rows
+    assert (page.more, page.removed_meters, page.removed_accounts) == (False, [], [])
 
 
 def test_heartbeat_is_recorded(office) -> None:

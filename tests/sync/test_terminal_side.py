@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 
 from kiosk.store import Store
 from sync.backoff import Backoff
-from sync.client import OfficeUnavailable, _retry_after
+from sync.client import OfficeClient, OfficeUnavailable, _retry_after
 from sync.directory_pull import DirectoryPuller
 from sync.office.reports import stats
 from sync.uploader import Uploader
-from sync.wire import Heartbeat, PrinterState
+from sync.wire import DirectoryPage, Heartbeat, PrinterState
 from tests.sync.faulty_proxy import FaultyProxy
 from tests.sync.support import OfficeServer, client, load_office_directory, meter_rows, queue_submissions
 
@@ -102,6 +102,42 @@ def test_directory_pull_resumes_page_by_page(office_engine: Engine, kiosk_store:
         assert (removal.removed_meters, removal.removed_accounts) == (5, 5)
         assert kiosk_store.directory.find_account("2200000024") is None
         assert DirectoryPuller(kiosk_store.directory, office_client).pull().pages == 0
+
+
+def test_a_pull_cut_short_keeps_the_pages_applied(sqlite_office: Engine, kiosk_store: Store) -> None:
+    """Pages are fetched ahead of applying: an office lost mid-pull or a page that fails to apply
+    still leaves the directory at the last page applied, never past it."""
+
+    class Failing:
+        def __init__(self, office_client: OfficeClient, fail_at: int) -> None:
+            self.office_client, self.fail_at, self.calls = office_client, fail_at, 0
+
+        def directory(self, since: int, limit: int) -> DirectoryPage:
+            self.calls += 1
+            if self.calls == self.fail_at:
+                raise OfficeUnavailable("the office went away")
+            return self.office_client.directory(since, limit)
+
+    class BrokenDisk:
+        def directory_version(self) -> int:
+            return kiosk_store.directory.directory_version()
+
+        def apply_directory_page(self, *page: object) -> None:
+            raise OSError("disk full")
+
+    load_office_directory(sqlite_office, meter_rows(25))
+    with OfficeServer(sqlite_office) as office:
+        office_client = client(office.url, "kiosk-1", office.terminal())
+        flaky = Failing(office_client, fail_at=3)
+        cut = DirectoryPuller(kiosk_store.directory, flaky, page_size=10).pull()  # type: ignore[arg-type]
+        assert (cut.pages, cut.upserts, cut.error) == (2, 20, "the office went away")
+        assert kiosk_store.directory.directory_version() == cut.version
+        with pytest.raises(OSError):
+            DirectoryPuller(BrokenDisk(), office_client, page_size=10).pull()  # type: ignore[arg-type]
+        assert kiosk_store.directory.directory_version() == cut.version
+        rest = DirectoryPuller(kiosk_store.directory, office_client, page_size=10).pull()
+        assert (rest.pages, rest.upserts, rest.error) == (1, 5, None)
+    assert kiosk_store.directory.stats().meters == 25
 
 
 def test_the_background_uploader_sends_heartbeats(sqlite_office: Engine, kiosk_store: Store) -> None:
