@@ -23,12 +23,15 @@ EXIT_USAGE = 2
 
 COMMAND_MODULES = (
     "kiosk.commands.database",
+    "kiosk.commands.maintenance",  # adds "db backup" to the parser above
     "kiosk.commands.directory",
     "kiosk.commands.submit",
     "kiosk.commands.terminal",
     "kiosk.commands.devices",
     "kiosk.commands.sync",
     "kiosk.commands.office",
+    "kiosk.commands.ui",
+    "kiosk.commands.service",
 )
 
 

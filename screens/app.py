@@ -1,0 +1,261 @@
+"""The kiosk's App: renders the journey, feeds it taps, scans and the clock, runs its jobs.
+
+Import this only through screens.boot.create_app: Kivy must be configured before its import.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.graphics.texture import Texture
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+
+from kiosk import watchdog
+from kiosk.intake import Intake
+from kiosk.journey import Job, Journey, Notice, PrintSlip, StatusProvider, Step
+from screens import views  # noqa: F401  (registers the screen classes the kv file names)
+from screens import widgets  # noqa: F401
+from screens.qr import qr_texture
+from screens.settings import UiSettings
+from screens.texts import texts_for
+from screens.theme import body_px
+
+Builder.load_file(str(Path(__file__).with_name("layout.kv")))
+
+POLL_S = 0.25  # scans, the countdown and timeouts are checked this often
+NOTICES_S = 5.0  # how often the attract screen asks the status provider again
+
+_SCREEN_OF = {
+    Step.ATTRACT: "attract", Step.ACCOUNT: "account", Step.METER: "meter",
+    Step.READING: "reading", Step.QUESTION: "question", Step.REVIEW: "review",
+    Step.COMMITTING: "busy", Step.PRINTING: "busy", Step.RESULT: "result", Step.THANKS: "thanks",
+}
+
+
+class KioskRoot(FloatLayout):
+    """Drops taps that arrive right after the screen changed (a double tap on "Next")."""
+
+    def on_touch_down(self, touch):
+        app = App.get_running_app()
+        if time.monotonic() - app.changed_at < app.settings.double_tap_s:
+            return True
+        return super().on_touch_down(touch)
+
+
+class KioskApp(App):
+    language = StringProperty("ru")
+    portrait = BooleanProperty(False)
+    target = NumericProperty(80)  # the smallest touch target, px
+    body = NumericProperty(32)
+    big = NumericProperty(40)
+    heading = NumericProperty(48)
+    key_font = NumericProperty(56)
+    digit_box = NumericProperty(120)
+    digit_font = NumericProperty(90)
+
+    def __init__(
+        self,
+        intake: Intake,
+        *,
+        print_slip: PrintSlip | None,
+        scans: "queue.Queue[str | None] | None",
+        status: StatusProvider | None,
+        settings: UiSettings,
+        language: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.title = "Kiosk"  # the window caption
+        self.settings = settings
+        self.scans = scans
+        self._status = status
+        self.journey = Journey(intake, print_slip, language=language, timeouts=settings.timeouts,
+                               clock=clock)
+        self.language = self.journey.language
+        self.changed_at = 0.0
+        self._shown: tuple[Any, ...] = ()
+        self._notices: tuple[Notice, ...] = ()
+        self._notices_at = -NOTICES_S
+        self._qr: tuple[str, Texture] | None = None
+        self.root_widget: KioskRoot | None = None
+
+    # -- building ------------------------------------------------------------------------------
+
+    def build(self) -> KioskRoot:
+        Window.clearcolor = (1, 1, 1, 1)
+        # A kiosk never closes from the keyboard or the window manager; technicians stop the service.
+        Window.bind(on_request_close=lambda *_a, **_k: True)
+        Window.bind(on_keyboard=self._keyboard, size=self._resized)
+        self.root_widget = KioskRoot()
+        self._resized(Window, Window.size)
+        self.render(force=True)
+        Clock.schedule_interval(self._poll, POLL_S)
+        return self.root_widget
+
+    def on_start(self) -> None:
+        # systemd's watchdog is fed from this thread only: a frozen screen stops the pings and
+        # the service is restarted. READY means the attract screen is up.
+        watchdog.ready()
+        period = watchdog.interval()
+        if period:
+            Clock.schedule_interval(lambda _dt: watchdog.alive(), period)
+
+    def on_stop(self) -> None:
+        watchdog.stopping()
+
+    def _keyboard(self, _window: Any, key: int, *_args: Any) -> bool:
+        return key == 27  # Escape: swallowed
+
+    def _resized(self, _window: Any, size: tuple[int, int]) -> None:
+        width, height = int(size[0]), int(size[1])
+        self.portrait = height > width
+        self.target = self.settings.target_px(width, height)
+        self.body = body_px(width, height)
+        self.big = round(self.body * 1.25)
+        self.heading = round(self.body * 1.5)
+        self.key_font = max(self.body * 1.5, self.target * 0.5)
+        self.digit_box = max(self.target * 1.3, self.body * 3.2)
+        self.digit_font = self.digit_box * 0.7
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def act(self, method: str, *args: Any) -> None:
+        """Pass a tap to the journey, then show what it decided."""
+        getattr(self.journey, method)(*args)
+        self.render()
+
+    def account_key(self, key: str) -> None:
+        {"erase": self.journey.erase_account, "clear": self.journey.clear_account}.get(
+            key, lambda: self.journey.type_account(key))()
+        self.render()
+
+    def reading_key(self, key: str) -> None:
+        {"erase": self.journey.erase_digit, "clear": self.journey.clear_reading}.get(
+            key, lambda: self.journey.type_digit(key))()
+        self.render()
+
+    def next_pressed(self) -> None:
+        journey = self.journey
+        step = journey.step
+        if step is Step.ACCOUNT:
+            journey.submit_account()
+        elif step is Step.METER and journey.other_meters():
+            journey.choose_meter(journey.other_meters()[0].serial)
+        elif step is Step.READING:
+            journey.next_zone()
+        elif step is Step.REVIEW:
+            journey.confirm_review()
+        elif step is Step.RESULT:
+            journey.finish()
+        self.render()
+
+    # -- the clock, scans and jobs -------------------------------------------------------------
+
+    def _poll(self, _dt: float) -> None:
+        changed = self.journey.tick()
+        while self.scans is not None:
+            try:
+                payload = self.scans.get_nowait()
+            except queue.Empty:
+                break
+            changed = self.journey.scanned(payload) or changed
+        if self.journey.step is Step.ATTRACT and time.monotonic() - self._notices_at >= NOTICES_S:
+            changed = True
+        self.render(force=changed)
+
+    def _start_job(self, job: Job) -> None:
+        def work() -> None:
+            value = job.run()
+            Clock.schedule_once(lambda _dt: self._deliver(job, value))
+
+        threading.Thread(target=work, name=f"kiosk-{job.name}", daemon=True).start()
+
+    def _deliver(self, job: Job, value: Any) -> None:
+        job.deliver(value)
+        self.render()
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def notices(self) -> Collection[Notice]:
+        if time.monotonic() - self._notices_at >= NOTICES_S:
+            self._notices_at = time.monotonic()
+            try:
+                self._notices = tuple(self._status()) if self._status else ()
+            except Exception:  # a status check must never take the screen down
+                self._notices = ()
+        return self._notices
+
+    def qr_texture(self, text: str) -> Texture:
+        if self._qr is None or self._qr[0] != text:
+            self._qr = (text, qr_texture(text))
+        return self._qr[1]
+
+    def render(self, force: bool = True) -> None:
+        root = self.root_widget
+        if root is None:
+            return
+        journey = self.journey
+        t = texts_for(journey.language)
+        self.language = journey.language
+        name = _SCREEN_OF[journey.step]
+        manager = root.ids.screens
+        if manager.current != name or self._shown[:1] != (journey.step,):
+            self.changed_at = time.monotonic()
+        if force or self._shown != (journey.step, journey.language):
+            manager.get_screen(name).show(self, journey, t)
+            self._bars(t)
+        manager.current = name
+        self._shown = (journey.step, journey.language)
+        root.ids.countdown.show(journey.countdown, t)
+        if journey.session is None:
+            self._qr = None  # the last customer's number leaves memory with the session
+        job = journey.take_job()
+        if job is not None:
+            self._start_job(job)
+
+    def _bars(self, t: Any) -> None:
+        ids = self.root_widget.ids
+        journey, step = self.journey, self.journey.step
+        ids.title.text = {
+            Step.ACCOUNT: t("Step 1 of 4: your account"),
+            Step.METER: t("Step 2 of 4: your meter"),
+            Step.READING: t("Step 3 of 4: readings"),
+            Step.QUESTION: t("Step 3 of 4: readings"),
+            Step.REVIEW: t("Step 4 of 4: check and send"),
+        }.get(step, t("Meter readings"))
+        single = (step is Step.METER and len(journey.other_meters()) == 1
+                  and not (journey.session and journey.session.done_meters))
+        next_text = {
+            Step.ACCOUNT: t("Next"),
+            Step.READING: self._reading_next(t),
+            Step.REVIEW: t("Send readings"),
+            Step.RESULT: t("Done"),
+        }.get(step, t("Yes, continue") if single else "")
+        shown = {
+            "cancel": step in (Step.ACCOUNT, Step.METER, Step.READING, Step.QUESTION, Step.REVIEW),
+            "back": step in (Step.METER, Step.READING, Step.QUESTION, Step.REVIEW),
+            "next": bool(next_text),
+        }
+        ids.cancel.text = t("Cancel")
+        ids.back.text = t("Change") if step is Step.REVIEW else t("Back")
+        ids.next.text = next_text
+        for key, visible in shown.items():
+            ids[key].opacity = 1 if visible else 0
+            ids[key].disabled = not visible
+        ids.bottom.opacity = 1 if any(shown.values()) else 0
+
+    def _reading_next(self, t: Any) -> str:
+        s = self.journey.session
+        if s is None or s.meter is None or s.zone + 1 < len(s.meter.zones):
+            return t("Next")
+        return t("Check")

@@ -1,0 +1,67 @@
+"""Kivy's start-up settings for a kiosk, applied before Kivy is first imported.
+
+Kivy reads its configuration once, at import: so the environment (no argument parsing, a
+private KIVY_HOME) and ``Config.set`` must come first. Nothing else may import Kivy before
+``prepare`` runs; ``create_app`` calls it, then imports the app.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+from kiosk.intake import Intake
+from kiosk.journey import PrintSlip, StatusProvider
+from screens.settings import UiSettings
+
+
+def prepare(settings: UiSettings, size: tuple[int, int] | None = None) -> None:
+    if "kivy" in sys.modules and "kivy.core.window" in sys.modules:
+        return  # too late to change anything; the window exists already
+    # Kivy would otherwise parse the host program's arguments (pytest's, the CLI's).
+    os.environ["KIVY_NO_ARGS"] = "1"
+    # A private home per run: no config.ini or logs left behind, none picked up.
+    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-kivy-"))
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "keyboard_mode", "system")  # never Kivy's on-screen keyboard
+    Config.set("kivy", "log_level", "warning")
+    Config.set("graphics", "show_cursor", "0")
+    Config.set("graphics", "borderless", "1" if settings.fullscreen else "0")
+    Config.set("graphics", "fullscreen", "auto" if settings.fullscreen else "0")
+    Config.set("graphics", "resizable", "0" if settings.fullscreen else "1")
+    if size is not None:
+        Config.set("graphics", "width", str(size[0]))
+        Config.set("graphics", "height", str(size[1]))
+    # One finger is one touch: no red multitouch dots from the right mouse button.
+    Config.set("input", "mouse", "mouse,disable_multitouch,disable_on_activity")
+    Config.set("postproc", "double_tap_time", str(int(settings.double_tap_s * 1000)))
+
+
+def create_app(
+    intake: Intake,
+    *,
+    print_slip: PrintSlip | None,
+    scans: "queue.Queue[str | None] | None" = None,
+    status: StatusProvider | None = None,
+    settings: UiSettings = UiSettings(),
+    language: str = "ru",
+    size: tuple[int, int] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+):
+    """The kiosk's App, built from injected parts; ``.run()`` it on the main thread.
+
+    ``scans``: another thread puts the account text from each bill scan (None for a code that is
+    no bill). ``status``: the attract screen's notices; it is called on the UI thread, so it must
+    answer at once.
+    """
+    prepare(settings, size)
+    from screens.app import KioskApp
+
+    return KioskApp(intake, print_slip=print_slip, scans=scans, status=status,
+                    settings=settings, language=language, clock=clock)

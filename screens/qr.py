@@ -1,0 +1,19 @@
+"""The transaction's QR code on screen, for when the slip could not be printed (Kivy draws none)."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
+
+
+def qr_texture(text: str) -> Texture:
+    image = qrcode.make(text, box_size=8, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    buffer.seek(0)
+    texture = CoreImage(buffer, ext="png").texture
+    texture.mag_filter = "nearest"  # sharp modules when scaled up for the phone's camera
+    return texture

@@ -1,0 +1,256 @@
+"""``kiosk screenshots``: every screen and state, in both languages, at each screen size.
+
+Drives the journey straight to each state (no taps: those are the UI tests' job), lets Kivy lay
+the screen out for a few frames, and writes the window's root widget to
+``<size>/<language>-<nn>-<state>.png``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk import demo_data
+from kiosk.journey import Journey, Notice, NotPrinted, Step
+from kiosk.store import Submission
+from screens.settings import UiSettings
+
+SIZES = ((1920, 1080), (1280, 1024), (1024, 768), (1080, 1920))
+FRAMES = 4  # frames for labels to get their textures and layouts to settle
+
+
+@dataclass
+class Printed:
+    printed: bool = True
+    reason: str | None = None
+
+
+class Stage:
+    """The parts a scenario may change: the printer's next outcome, the notices, the clock."""
+
+    def __init__(self) -> None:
+        self.outcome: Printed | NotPrinted = Printed()
+        self.notices: tuple[Notice, ...] = ()
+        self.now = 0.0
+
+    def print_slip(self, submission: Submission, language: str) -> Printed | NotPrinted:
+        return self.outcome
+
+    def clock(self) -> float:
+        return self.now
+
+
+def _to_account(j: Journey, account: str) -> None:
+    j.cancel()
+    j.start()
+    j.type_account(account)
+    j.submit_account()
+
+
+def _to_reading(j: Journey, account: str, zone: int = 0, typed: str = "") -> None:
+    _to_account(j, account)
+    j.choose_meter(j.other_meters()[0].serial)
+    assert j.session is not None and j.session.meter is not None
+    for index in range(zone):
+        j.type_digit(str(j.session.meter.zones[index].previous + 37))
+        j.next_zone()
+    j.type_digit(typed)
+
+
+def _enter_all(j: Journey, values: Callable[[int], str]) -> None:
+    s = j.session
+    assert s is not None and s.meter is not None
+    for zone in s.meter.zones:
+        j.type_digit(values(zone.previous or 0))
+        j.next_zone()
+
+
+def _review(j: Journey, account: str, used: int = 55) -> None:
+    _to_account(j, account)
+    j.choose_meter(j.other_meters()[0].serial)
+    _enter_all(j, lambda previous: str(previous + used))
+    while j.step is Step.QUESTION:
+        j.answer(True)
+
+
+def _run_jobs(j: Journey) -> None:
+    while (job := j.take_job()) is not None:
+        job.deliver(job.run())
+
+
+def _result(stage: Stage, outcome: Printed | NotPrinted, account: str = "1000000011"):
+    def go(j: Journey) -> None:
+        stage.outcome = outcome
+        _review(j, account)
+        j.confirm_review()
+        _run_jobs(j)
+
+    return go
+
+
+def _two_meter_account() -> str:
+    counts = Counter(row[0] for row in demo_data.rows(300))
+    return next(account for account, n in counts.items() if n == 2)
+
+
+def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
+    def notices(*which: Notice) -> Callable[[Journey], None]:
+        def go(j: Journey) -> None:
+            j.cancel()
+            stage.notices = which
+
+        return go
+
+    def typed(text: str, letters: bool = False) -> Callable[[Journey], None]:
+        def go(j: Journey) -> None:
+            j.cancel()
+            j.start()
+            j.type_account(text)
+            stage.letters = letters  # type: ignore[attr-defined]
+
+        return go
+
+    def question(account: str, values: Callable[[int], str]) -> Callable[[Journey], None]:
+        def go(j: Journey) -> None:
+            _to_account(j, account)
+            j.choose_meter(j.other_meters()[0].serial)
+            _enter_all(j, values)
+
+        return go
+
+    def commit_failed(j: Journey) -> None:
+        _review(j, "2287008779")
+        j.confirm_review()
+        job = j.take_job()
+        assert job is not None
+        job.deliver(RuntimeError("disk full"))
+
+    def busy(step: Step) -> Callable[[Journey], None]:
+        def go(j: Journey) -> None:
+            _review(j, "1000000011")
+            j.confirm_review()
+            job = j.take_job()
+            if step is Step.PRINTING and job is not None:
+                job.deliver(job.run())
+                j.take_job()  # a picture of printing: the print job is never run
+
+        return go
+
+    def countdown(j: Journey) -> None:
+        _to_reading(j, "2287008779", 0, "124")
+
+    def another(j: Journey) -> None:
+        stage.outcome = Printed()
+        _to_account(j, _two_meter_account())
+        j.choose_meter(j.other_meters()[0].serial)
+        _enter_all(j, lambda previous: str(previous + 20))
+        while j.step is Step.QUESTION:
+            j.answer(True)
+        j.confirm_review()
+        _run_jobs(j)
+
+    def thanks(j: Journey) -> None:
+        _result(stage, Printed())(j)
+        j.finish()
+
+    unified_typing = typed("77АВ12", letters=True)
+    return [
+        ("attract", notices()),
+        ("attract-notices", notices(Notice.NO_SLIPS, Notice.NEXT_PERIOD)),
+        ("account-empty", typed("")),
+        ("account-typing", typed("2287008")),
+        ("account-letters", unified_typing),
+        ("account-not-found", lambda j: (typed("9999999999")(j), j.submit_account())),
+        ("account-invalid", lambda j: (typed("123")(j), j.submit_account())),
+        ("scan-not-a-bill", lambda j: (j.cancel(), j.scanned(None))),
+        ("scan-filled-meter", lambda j: (j.cancel(), j.scanned("1000000011"))),
+        ("meter-two-zone", lambda j: _to_account(j, "2287008779")),
+        ("meter-unified-account", lambda j: _to_account(j, "77АВ123456")),
+        ("meter-choose-of-two", lambda j: _to_account(j, _two_meter_account())),
+        ("reading-one-zone", lambda j: _to_reading(j, "1000000011", 0, "50")),
+        ("reading-two-zone-t1", lambda j: _to_reading(j, "2287008779", 0, "12")),
+        ("reading-two-zone-t2", lambda j: _to_reading(j, "2287008779", 1, "68")),
+        ("reading-three-zone-t3", lambda j: _to_reading(j, "1000000037", 2, "612")),
+        ("reading-eight-digits", lambda j: _to_reading(j, "1000000045", 0, "0123")),
+        ("reading-empty-error", lambda j: (_to_reading(j, "1000000011"), j.next_zone())),
+        ("reading-below-previous", lambda j: (_to_reading(j, "1000000011", 0, "1"), j.next_zone())),
+        ("question-rollover", question("1000000029", lambda p: "00030")),
+        ("question-unusually-high", question("1000000011", lambda p: str(p + 2000))),
+        ("question-looks-like-total", question("2287008779", lambda p: "19134" if p > 10000 else str(p + 10))),
+        ("review-two-zone", lambda j: _review(j, "2287008779")),
+        ("review-three-zone", lambda j: _review(j, "1000000037", 30)),
+        ("review-zero-consumption", lambda j: _review(j, "1000000045", 0)),
+        ("review-save-failed", commit_failed),
+        ("busy-saving", busy(Step.COMMITTING)),
+        ("busy-printing", busy(Step.PRINTING)),
+        ("result-printed", _result(stage, Printed())),
+        ("result-paper-out", _result(stage, Printed(False, "paper out"), "2287008779")),
+        ("result-no-printer", _result(stage, NotPrinted("no printer"), "1000000037")),
+        ("result-another-meter", another),
+        ("thanks", thanks),
+        ("countdown", countdown),
+    ]
+
+
+def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[Path]:
+    """Render everything into ``out``; runs a Kivy App, so call it once per process."""
+    from screens.boot import create_app
+    from screens.demo_store import demo_intake
+
+    stage = Stage()
+    data = Path(tempfile.mkdtemp(prefix="kiosk-screens-"))
+    intake, store = demo_intake(data)
+    app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
+                     settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock)
+    written: list[Path] = []
+
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    def plan() -> Iterator[int]:
+        for width, height in sizes:
+            Window.size = (width, height)
+            yield FRAMES
+            for language in ("ru", "en"):
+                for number, (name, go) in enumerate(scenarios(stage), start=1):
+                    journey = app.journey
+                    stage.letters = False  # type: ignore[attr-defined]
+                    journey.reset()
+                    go(journey)
+                    journey.set_language(language)
+                    if name == "countdown":
+                        stage.now += app.settings.idle_s + 7  # 13 s left on the overlay
+                    app._notices_at = -1e9  # type: ignore[attr-defined]  # ask the stage again
+                    app.render(force=True)
+                    app.root_widget.ids.account.ids.keypad.showing_letters = getattr(
+                        stage, "letters", False)
+                    yield FRAMES
+                    path = out / f"{width}x{height}" / f"{language}-{number:02d}-{name}.png"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    # What the window shows, not an off-screen render of the widget tree.
+                    Path(Window.screenshot(str(path.with_suffix(".tmp.png")))).replace(path)
+                    written.append(path)
+                    stage.now += 1
+        app.journey.cancel()
+        app.stop()
+        yield 0
+
+    steps = plan()
+
+    def advance(_dt: float = 0.0, frames_left: int = 0) -> None:
+        if frames_left > 0:
+            Clock.schedule_once(lambda dt: advance(dt, frames_left - 1), 0)
+            return
+        try:
+            wait = next(steps)
+        except StopIteration:
+            return
+        Clock.schedule_once(lambda dt: advance(dt, wait), 0)
+
+    Clock.schedule_once(advance, 0.5)
+    app.run()
+    store.close()
+    return written

@@ -1,0 +1,135 @@
+"""The kiosk's building blocks: big buttons, the keypad, the register's digit boxes."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, OptionProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+
+# The letters of the unified account number (2 digits, 2 letters, 6 digits); Ё is never used.
+LETTERS = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
+DIGIT_ROWS = ("123", "456", "789")
+
+
+class KioskButton(Button):
+    """A button at least one touch target large; ``tag`` names it for tests and screenshots."""
+
+    kind = OptionProperty("secondary", options=("primary", "secondary", "affirm", "key"))
+    tag = StringProperty("")
+
+
+class Txt(Label):
+    """Body text that wraps within its width and is as tall as its lines."""
+
+    tag = StringProperty("")
+
+
+class Note(Txt):
+    """A message in a coloured box: what went wrong (error), what to check (warning), or info."""
+
+    kind = OptionProperty("info", options=("info", "warning", "error"))
+
+
+class Keypad(BoxLayout):
+    """Digits with delete and clear; with ``letters`` a key that shows the Cyrillic letters.
+
+    Dispatches ``on_key`` with a digit, a letter, "erase" or "clear". After two letters in a row
+    it goes back to digits by itself: the unified account number has exactly two.
+    """
+
+    letters = BooleanProperty(False)
+    showing_letters = BooleanProperty(False)
+    captions = ListProperty(["Delete", "Clear all", "А–Я", "0–9"])  # set per language by the screen
+    key_font = NumericProperty(40)
+
+    __events__ = ("on_key",)
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("orientation", "vertical")
+        super().__init__(**kwargs)
+        self._letters_typed = 0
+        self.bind(showing_letters=self._build, captions=self._build, letters=self._build)
+        self._build()
+
+    def on_key(self, key: str) -> None:
+        pass
+
+    def show_digits(self) -> None:
+        self.showing_letters = False
+        self._letters_typed = 0
+
+    def _build(self, *_args: object) -> None:
+        self.clear_widgets()
+        erase, clear, to_letters, to_digits = self.captions
+        grid = GridLayout(spacing=self.spacing)
+        self.add_widget(grid)
+        if self.showing_letters:
+            grid.cols = 8
+            for letter in LETTERS:
+                grid.add_widget(self._key(letter, letter, "key"))
+            row = BoxLayout(spacing=self.spacing, size_hint_y=0.25)
+            for caption, key in ((to_digits, "digits"), (erase, "erase"), (clear, "clear")):
+                row.add_widget(self._key(caption, key, "secondary"))
+            self.add_widget(row)
+            return
+        grid.cols = 3
+        for row_keys in DIGIT_ROWS:
+            for digit in row_keys:
+                grid.add_widget(self._key(digit, digit, "key"))
+        grid.add_widget(self._key(erase, "erase", "secondary"))
+        grid.add_widget(self._key("0", "0", "key"))
+        grid.add_widget(self._key(clear, "clear", "secondary"))
+        if self.letters:
+            self.add_widget(self._key(to_letters, "letters", "secondary", size_hint_y=0.25))
+
+    def _key(self, caption: str, key: str, kind: str, **kwargs: object) -> "KioskButton":
+        button = KioskButton(text=caption, kind=kind, tag=f"key_{key}", **kwargs)
+        scale = 1.0 if kind == "key" else 0.55
+        button.font_size = self.key_font * scale
+        self.bind(key_font=lambda _w, size: setattr(button, "font_size", size * scale))
+        button.bind(on_release=lambda _b: self._pressed(key))
+        return button
+
+    def _pressed(self, key: str) -> None:
+        if key == "letters":
+            self.showing_letters = True
+            return
+        if key == "digits":
+            self.show_digits()
+            return
+        self.dispatch("on_key", key)
+        if key in LETTERS:
+            self._letters_typed += 1
+            if self._letters_typed >= 2:
+                self.show_digits()
+        elif key.isdigit():
+            self._letters_typed = 0
+
+
+class DigitBoxes(BoxLayout):
+    """The register as the meter shows it: one box per whole digit, filled from the left."""
+
+    count = NumericProperty(5)
+    value = StringProperty("")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.bind(count=self._build, value=self._fill)
+        self._build()
+
+    def _build(self, *_args: object) -> None:
+        self.clear_widgets()
+        for _ in range(int(self.count)):
+            self.add_widget(DigitBox())
+        self._fill()
+
+    def _fill(self, *_args: object) -> None:
+        for index, box in enumerate(reversed(self.children)):
+            box.text = self.value[index] if index < len(self.value) else ""
+            box.current = index == len(self.value)
+
+
+class DigitBox(Label):
+    current = BooleanProperty(False)
