@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kiosk import pins
 
 ENV_PREFIX = "KIOSK_"
 CONFIG_ENV = "KIOSK_CONFIG"
@@ -84,6 +86,31 @@ class Ui(_Section):
     touch_target_mm: float = Field(20.0, ge=10, le=60)
 
 
+class Service(_Section):
+    # PIN hashes from `kiosk pin hash`; empty: that role cannot enter service mode.
+    technician_pin_hash: str = ""
+    administrator_pin_hash: str = ""
+    # Wrong PINs in a row that lock entry, and for how long: at five tries per quarter hour
+    # trying every 4-digit PIN takes three weeks of standing at the terminal (every 6-digit one,
+    # almost six years), while a technician who mistypes waits a quarter hour at most.
+    max_attempts: int = Field(5, ge=1, le=20)
+    lockout_s: float = Field(900.0, ge=10, le=86400)
+    # Service mode without a touch for this long returns to the customers' screens.
+    idle_s: float = Field(120.0, ge=15, le=3600)
+    # Holding the attract screen's corner this long asks for the PIN.
+    corner_hold_s: float = Field(5.0, ge=1, le=30)
+    # The payload of a service card read by the bill scanner, which asks for the PIN too;
+    # empty: no service card.
+    service_code: str = Field("", max_length=200)
+
+    @field_validator("technician_pin_hash", "administrator_pin_hash")
+    @classmethod
+    def _pin_hash(cls, value: str) -> str:
+        if value:
+            pins.parse(value)  # its PinHashError is a ValueError: pydantic names the key
+        return value
+
+
 class Rules(_Section):
     account_min_digits: int = Field(5, ge=1, le=20)
     account_max_digits: int = Field(12, ge=1, le=20)
@@ -109,6 +136,7 @@ class Config(_Section):
     printer: Printer = Field(default_factory=Printer)
     scanner: Scanner = Field(default_factory=Scanner)
     ui: Ui = Field(default_factory=Ui)
+    service: Service = Field(default_factory=Service)
     rules: Rules = Field(default_factory=Rules)
 
     @property

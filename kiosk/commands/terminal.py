@@ -55,6 +55,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
 def _show(terminal, config: Config, *, windowed: bool) -> None:  # type: ignore[no-untyped-def]
     """The touch screen on the main thread, until the window closes."""
     from kiosk.journey import office_notices
+    from kiosk.live_status import LiveStatusWriter
     from screens.boot import create_app
     from screens.settings import UiSettings
 
@@ -70,7 +71,13 @@ def _show(terminal, config: Config, *, windowed: bool) -> None:  # type: ignore[
     settings = UiSettings(**config.ui.model_dump(), fullscreen=not windowed)
     app = create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
                      settings=settings, language=config.terminal.language)
-    app.run()
+    # What `kiosk status` in another shell reads instead of opening the ports this app holds.
+    live = LiveStatusWriter(terminal)
+    live.start()
+    try:
+        app.run()
+    finally:
+        live.stop()
 
 
 def _demo(args: argparse.Namespace, context: Context) -> int:

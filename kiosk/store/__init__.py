@@ -15,6 +15,7 @@ from kiosk.store.database import StoreError, create_sqlite_engine, upgrade
 from kiosk.store.directory import Directory
 from kiosk.store.events import EventLog
 from kiosk.store.outbox import Outbox
+from kiosk.store.service import ServiceState
 from kiosk.store.submissions import MeterChanged, NewSubmission, Submission, Submissions
 
 __all__ = ["Store", "StoreError", "MeterChanged", "NewSubmission", "Submission"]
@@ -28,6 +29,7 @@ class Store:
         self.submissions = Submissions(self.engine)
         self.outbox = Outbox(self.engine)
         self.events = EventLog(self.engine)
+        self.service = ServiceState(self.engine)
 
     @classmethod
     def open(cls, path: Path | str, *, migrate: bool = True) -> "Store":

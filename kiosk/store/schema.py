@@ -115,3 +115,17 @@ events = Table(
     Column("detail", Text, nullable=False),  # JSON object
     sqlite_autoincrement=True,
 )
+
+# One row: the service-mode state that must outlive a restart. A NULL locked_until means entry
+# is open; a NULL out_of_service_since means customers are served.
+service_state = Table(
+    "service_state",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: a single row
+    Column("failed_pins", Integer, nullable=False, server_default="0"),  # wrong PINs in a row
+    Column("locked_until", Text),  # ISO 8601 UTC
+    Column("out_of_service_since", Text),  # ISO 8601 UTC
+    Column("out_of_service_by", Text),  # a role, "shell", or "system" when storage failed
+    Column("out_of_service_reason", Text),
+    CheckConstraint("id = 1", name="ck_service_state_single_row"),
+)

@@ -1,0 +1,134 @@
+"""Service commands for a technician's shell, a thin layer over ``kiosk.health`` and
+``kiosk.service_access``.
+
+  kiosk pin hash [--role R]            a PIN hash line to paste into [service]
+  kiosk status                         every subsystem as JSON; exit 0 green/yellow, 2 any red
+  kiosk service out-of-service --reason TEXT    customers see the cover screen
+  kiosk service in-service             customers are served again
+  kiosk service events [--limit N]     the event log, oldest first, one JSON line per event
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+from kiosk import pins
+from kiosk.commands.output import emit, say
+from kiosk.context import Context
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_RED = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    pin = subparsers.add_parser("pin", help="service PINs")
+    pin_actions = pin.add_subparsers(dest="action", metavar="ACTION", required=True)
+    make = pin_actions.add_parser("hash", help="read a PIN (twice on a terminal, once from a pipe) "
+                                               "and print its hash line for the configuration")
+    make.add_argument("--role", choices=("technician", "administrator"), default="technician")
+    make.set_defaults(run=_pin_hash)
+
+    status = subparsers.add_parser("status", help="health of every subsystem as JSON; exit 2 when any is red")
+    status.set_defaults(run=_status)
+
+    service = subparsers.add_parser("service", help="the out-of-service switch and the event log")
+    actions = service.add_subparsers(dest="action", metavar="ACTION", required=True)
+    out = actions.add_parser("out-of-service", help="show customers the cover screen")
+    out.add_argument("--reason", required=True, help="why, for the log and the technician's overview")
+    out.set_defaults(run=_out_of_service)
+    back = actions.add_parser("in-service", help="serve customers again")
+    back.set_defaults(run=_in_service)
+    events = actions.add_parser("events", help="the event log, newest last")
+    events.add_argument("--limit", type=_positive, default=50, metavar="N", help="the last N events (default 50)")
+    events.set_defaults(run=_events)
+
+
+def _pin_hash(args: argparse.Namespace, context: Context) -> int:
+    if sys.stdin.isatty():
+        pin = getpass.getpass("New PIN: ")
+        if getpass.getpass("The same PIN again: ") != pin:
+            say("kiosk: the two PINs differ; nothing printed")
+            return EXIT_FAILURE
+    else:
+        pin = sys.stdin.readline().strip()
+    if not pins.PIN.match(pin):
+        say(f"kiosk: {pins.PIN_RULE}")
+        return EXIT_FAILURE
+    print(f'{args.role}_pin_hash = "{pins.hash_pin(pin)}"')
+    say("Paste this line into the [service] section of the configuration.")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace, context: Context) -> int:
+    from kiosk import health  # the drivers and the HTTP client load only for this command
+
+    config = context.config
+    healths = health.check_from_config(config)
+    level = health.overall(healths)
+    emit({
+        "terminal": config.terminal.id,
+        "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "overall": level,
+        "out_of_service": _out_of_service_state(context),
+        "subsystems": [h.as_dict() for h in healths],
+    })
+    for h in healths:
+        if h.level != health.GREEN:
+            say(f"{h.subsystem}: {h.level}: {h.reason}")
+    return EXIT_RED if level == health.RED else EXIT_OK
+
+
+def _out_of_service_state(context: Context) -> dict[str, Any] | None:
+    """The switch as the store holds it; None when customers are served or it cannot be read
+    (the storage line says why)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kiosk.store import StoreError
+
+    if not context.config.database_path.exists():
+        return None
+    try:
+        state = context.store(migrate=False).service.out_of_service()
+    except (StoreError, SQLAlchemyError):
+        return None
+    return None if state is None else {"since": state.since.isoformat(), "by": state.by, "reason": state.reason}
+
+
+def _access(context: Context):  # type: ignore[no-untyped-def]
+    from kiosk.service_access import ServiceAccess
+
+    return ServiceAccess(context.store(), context.config.service)
+
+
+def _out_of_service(args: argparse.Namespace, context: Context) -> int:
+    from kiosk.service_access import SHELL
+
+    state = _access(context).switch_out_of_service(role=SHELL, reason=args.reason)
+    emit({"out_of_service": True, "since": state.since.isoformat(), "by": state.by, "reason": state.reason})
+    return EXIT_OK
+
+
+def _in_service(args: argparse.Namespace, context: Context) -> int:
+    from kiosk.service_access import SHELL
+
+    _access(context).switch_in_service(role=SHELL)
+    emit({"out_of_service": False})
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _events(args: argparse.Namespace, context: Context) -> int:
+    for event in reversed(context.store().events.recent(args.limit)):
+        emit(event.as_dict())
+    return EXIT_OK

@@ -1,0 +1,360 @@
+"""How each part of the terminal is doing, in one line a technician can act on.
+
+``check_all(terminal)`` runs inside the app (the service overview): it reads cached device
+facts and the store, and asks the office once. ``check_from_config(config)`` is `kiosk status`
+in a process of its own: device facts come from the running app's live-status file
+(``kiosk.live_status``), or from the devices themselves when no app runs.
+
+Both return one ``Health`` per subsystem, in ``SUBSYSTEMS`` order. Reasons are English only
+for now; the screens can key a translation on (subsystem, level) or on the facts. Both take a
+few seconds at most: the office check is the only wait, bounded by ``NETWORK_BUDGET_S`` even
+when a name lookup hangs. Call them off the UI thread.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import serial
+from sqlalchemy.exc import SQLAlchemyError
+
+from devices.printer import ReceiptPrinter
+from devices.status import PrinterStatus
+from kiosk import live_status
+from kiosk.config import Config
+from kiosk.network_probe import OfficeProbe, ProbeRun
+from kiosk.store import Store, StoreError
+from kiosk.store.database import head_revision
+from kiosk.wiring import Terminal
+from sync.signing import CLOCK_WINDOW_SECONDS
+
+Level = Literal["green", "yellow", "red"]
+GREEN: Level = "green"
+YELLOW: Level = "yellow"
+RED: Level = "red"
+_RANK = {GREEN: 0, YELLOW: 1, RED: 2}
+SUBSYSTEMS = ("printer", "scanner", "upload", "directory", "network", "storage", "clock")
+
+# Asking the printer from `kiosk status` when no app runs: it answers in milliseconds, and
+# "no answer within a bound" is what says it is unreachable.
+PRINTER_QUERY_S = 1.0
+# The uploader retries within a minute or two while the office answers: a reading queued for
+# a quarter of an hour means the office has not been reachable for a while.
+UPLOAD_WAITING_S = 15 * 60
+# Readings are due by a date each month: a day's readings stuck on the terminal will miss
+# billing unless someone acts.
+UPLOAD_STUCK_S = 24 * 3600
+# Below this SQLite may fail a commit (the WAL grows before a checkpoint) and the terminal goes
+# out of service; a reading takes about a kilobyte, so the yellow margin lasts for years of
+# readings but not for a runaway log.
+FREE_DISK_RED_BYTES = 50 * 2**20
+FREE_DISK_YELLOW_BYTES = 500 * 2**20
+# This software did not exist before; a clock earlier than this has lost its setting (a dead
+# RTC battery shows 1970 or 2000).
+EARLIEST_PLAUSIBLE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# The slip shows the minute; beyond a minute a reading taken at 23:59 of the window's last day
+# may count toward the wrong period.
+CLOCK_SKEW_YELLOW_S = 60
+# Beyond the signing window the office refuses every request from this terminal.
+CLOCK_SKEW_RED_S = CLOCK_WINDOW_SECONDS
+# The office answers a one-row directory page in milliseconds on a working line.
+NETWORK_SLOW_S = 1.0
+
+
+@dataclass(frozen=True)
+class Health:
+    subsystem: str
+    level: Level
+    reason: str  # plain words: what is wrong, or what is fine
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"subsystem": self.subsystem, "level": self.level, "reason": self.reason, "facts": self.facts}
+
+
+def overall(healths: list[Health]) -> Level:
+    return max((h.level for h in healths), key=_RANK.__getitem__, default=GREEN)
+
+
+@dataclass(frozen=True)
+class Devices:
+    """What is known of the devices and the uploader, and from where."""
+
+    printer: PrinterStatus | None  # None: no printer configured
+    scanner_connected: bool | None  # None: no scanner configured
+    upload_error: str | None
+    source: str  # "app", "app, N s ago" or "asked directly"
+
+
+# --- the two entry points ----------------------------------------------------------------
+
+def check_all(terminal: Terminal) -> list[Health]:
+    """Inside the running app, from its cached device facts."""
+    devices = Devices(
+        printer=terminal.printer_watch.status if terminal.printer else None,
+        scanner_connected=terminal.scanner.connected if terminal.scanner else None,
+        upload_error=terminal.uploader.last_error if terminal.uploader else None,
+        source="app",
+    )
+    return _check(terminal.config, terminal.store, devices)
+
+
+def check_from_config(config: Config) -> list[Health]:
+    """For `kiosk status`: the app's live status when it runs, else the devices asked directly.
+    Never migrates or creates the database."""
+    devices = _devices_from_outside(config)
+    store: Store | None = None
+    if config.database_path.exists():
+        try:
+            store = Store.open(config.database_path, migrate=False)
+        except StoreError:
+            store = None  # the storage check says why
+    try:
+        return _check(config, store, devices)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _check(config: Config, store: Store | None, devices: Devices) -> list[Health]:
+    # The office is asked on a thread while the local checks run: the whole takes about as
+    # long as the slower of the two.
+    probe = ProbeRun(config, _guard(store.directory.directory_version, 0) if store else 0)
+    probe.start()
+    printer = printer_health(config, devices, store)
+    scanner = scanner_health(config, devices)
+    upload = _store_check("upload", store, lambda s: upload_health(config, devices, s))
+    storage = storage_health(config, store)
+    office = probe.result()
+    directory = _store_check("directory", store, lambda s: directory_health(s, office))
+    network = network_health(config, office)
+    clock = clock_health(config, store, office)
+    return [printer, scanner, upload, directory, network, storage, clock]
+
+
+def _store_check(subsystem: str, store: Store | None, check: Callable[[Store], Health]) -> Health:
+    if store is None:
+        return Health(subsystem, RED, "unknown: the database cannot be opened (see storage)")
+    try:
+        return check(store)
+    except SQLAlchemyError as exc:
+        return Health(subsystem, RED, "unknown: the database cannot be read (see storage)",
+                      {"error": _one_line(exc)})
+
+
+def _guard(read: Callable[[], Any], default: Any) -> Any:
+    try:
+        return read()
+    except SQLAlchemyError:
+        return default
+
+
+# --- devices -------------------------------------------------------------------------------
+
+def _devices_from_outside(config: Config) -> Devices:
+    live = live_status.read(live_status.path_for(config))
+    if live is not None and live.fresh:
+        return Devices(live.printer, live.scanner_connected, live.upload_error,
+                       source=f"app, {max(live.age_s(), 0):.0f} s ago")
+    printer = None
+    if config.printer.port:
+        with ReceiptPrinter(config.printer.port, config.printer.profile, config.printer.baud,
+                            config.printer.flow_control) as device:
+            printer = device.status(timeout=PRINTER_QUERY_S)
+    scanner = _scanner_port_opens(config) if config.scanner.port else None
+    return Devices(printer, scanner, None, source="asked directly")
+
+
+def _scanner_port_opens(config: Config) -> bool:
+    """A scanner only speaks when it reads a code: that its port opens is all we can learn."""
+    try:
+        serial.Serial(config.scanner.port, config.scanner.baud, timeout=0, exclusive=True).close()
+        return True
+    except (serial.SerialException, OSError, ValueError):
+        return False
+
+
+def printer_health(config: Config, devices: Devices, store: Store | None) -> Health:
+    facts: dict[str, Any] = {"port": config.printer.port, "profile": config.printer.profile,
+                             "source": devices.source}
+    counts = _guard(store.service.slip_counts, None) if store else None
+    if counts is not None:  # without the database the printer's own state still counts
+        facts.update(slips_printed=counts.printed, slips_failed=counts.failed)
+    status = devices.printer
+    if status is None:
+        return Health("printer", GREEN, "no printer configured: the slip number is shown on screen", facts)
+    facts.update(state=status.state, paper=status.paper, presenter=status.presenter, detail=status.detail)
+    if status.state == "busy":
+        return Health("printer", YELLOW, "printer busy", facts)
+    if status.problem:
+        return Health("printer", RED, status.problem, facts)
+    if status.notice:
+        return Health("printer", YELLOW, status.notice, facts)
+    return Health("printer", GREEN, "ready", facts)
+
+
+def scanner_health(config: Config, devices: Devices) -> Health:
+    facts = {"port": config.scanner.port, "source": devices.source}
+    if devices.scanner_connected is None:
+        return Health("scanner", GREEN, "no scanner configured: customers type the account number", facts)
+    if devices.scanner_connected:
+        return Health("scanner", GREEN, "connected", facts)
+    # Yellow, not red: customers can still type the number.
+    return Health("scanner", YELLOW, "scanner not connected", facts)
+
+
+# --- upload and directory ------------------------------------------------------------------
+
+def upload_health(config: Config, devices: Devices, store: Store) -> Health:
+    depth = store.outbox.depth()
+    age = store.outbox.oldest_pending_age()
+    delivery = store.service.delivery_facts()
+    facts = {"queue_depth": depth, "oldest_pending_age_s": None if age is None else round(age),
+             "last_delivery": delivery.last_delivery, "last_error": devices.upload_error,
+             "rejected": delivery.rejected, "conflict": delivery.conflict}
+    if not config.office.url:
+        return Health("upload", YELLOW, "no office configured: readings stay on this terminal", facts)
+    if age is not None and age >= UPLOAD_STUCK_S:
+        return Health("upload", RED, f"{depth} readings waiting, the oldest for {_duration(age)}", facts)
+    if age is not None and (age >= UPLOAD_WAITING_S or devices.upload_error):
+        why = f": {devices.upload_error}" if devices.upload_error else ""
+        return Health("upload", YELLOW, f"{depth} readings waiting for {_duration(age)}{why}", facts)
+    if depth:
+        return Health("upload", GREEN, f"sending {depth} readings", facts)
+    return Health("upload", GREEN, "every reading delivered", facts)
+
+
+def directory_health(store: Store, probe: OfficeProbe | None) -> Health:
+    stats = store.directory.stats()
+    office_version = probe.directory_version if probe is not None else None
+    facts = {"version": stats.version, "office_version": office_version, "accounts": stats.accounts,
+             "meters": stats.meters, "last_update": stats.updated_at}
+    if stats.meters == 0:
+        return Health("directory", RED, "the directory is empty: no account can be checked", facts)
+    # Not the age of the last update: a quiet month at the office is no fault. What matters is
+    # whether the office holds changes this terminal has not applied.
+    if office_version is not None and office_version > stats.version:
+        return Health("directory", YELLOW, f"the office has a newer directory (version {office_version}, "
+                                           f"here {stats.version})", facts)
+    return Health("directory", GREEN, f"{stats.accounts} accounts, {stats.meters} meters", facts)
+
+
+# --- network -------------------------------------------------------------------------------
+
+def network_health(config: Config, probe: OfficeProbe | None) -> Health:
+    if probe is None:
+        return Health("network", YELLOW, "not checked: no office configured")
+    facts = {"office": config.office.url, "reachable": probe.reachable,
+             "latency_s": None if probe.latency_s is None else round(probe.latency_s, 3),
+             "tls_verified": probe.tls_verified, "error": probe.detail}
+    if probe.error:
+        return Health("network", RED, probe.error, facts)
+    if probe.tls_verified is None and not probe.loopback:
+        return Health("network", YELLOW, "office reached over plain http: readings travel unencrypted", facts)
+    if probe.latency_s is not None and probe.latency_s > NETWORK_SLOW_S:
+        return Health("network", YELLOW, f"office slow to answer ({probe.latency_s:.1f} s)", facts)
+    return Health("network", GREEN, f"office reachable in {probe.latency_s * 1000:.0f} ms", facts)
+
+
+# --- storage -------------------------------------------------------------------------------
+
+def storage_health(config: Config, store: Store | None) -> Health:
+    path = config.database_path
+    facts: dict[str, Any] = {"database": str(path), "size_bytes": _size(path) + _size(Path(f"{path}-wal"))}
+    try:
+        facts["free_bytes"] = shutil.disk_usage(_nearest_existing(config.data_dir)).free
+    except OSError as exc:
+        return Health("storage", RED, f"data folder not usable: {exc.strerror}", facts)
+    if store is None:
+        reason = f"no database at {path}" if not path.exists() else "the database cannot be opened"
+        return Health("storage", RED, f"{reason}: readings cannot be stored", facts)
+    try:
+        with store.engine.connect() as connection:
+            problems = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check").all()]
+            revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except SQLAlchemyError as exc:
+        facts["integrity"] = _one_line(exc)
+        return Health("storage", RED, "database damaged: readings cannot be stored", facts)
+    head = head_revision()
+    facts.update(integrity="ok" if problems == ["ok"] else problems[:5], schema=revision, schema_head=head)
+    if problems != ["ok"]:
+        return Health("storage", RED, "database damaged: readings cannot be stored", facts)
+    if revision != head:
+        return Health("storage", RED, f"database schema {revision}, needs {head}: run `kiosk db upgrade`", facts)
+    out_of_service = _guard(store.service.out_of_service, None)
+    if out_of_service is not None and out_of_service.by == "system":
+        return Health("storage", RED, out_of_service.reason, facts)
+    free = facts["free_bytes"]
+    if free < FREE_DISK_RED_BYTES:
+        return Health("storage", RED, f"disk almost full: {_megabytes(free)} free", facts)
+    if free < FREE_DISK_YELLOW_BYTES:
+        return Health("storage", YELLOW, f"disk filling up: {_megabytes(free)} free", facts)
+    return Health("storage", GREEN, f"database intact, {_megabytes(free)} free", facts)
+
+
+# --- clock ---------------------------------------------------------------------------------
+
+def clock_health(config: Config, store: Store | None, probe: OfficeProbe | None) -> Health:
+    now = datetime.now(timezone.utc)
+    facts: dict[str, Any] = {"utc": now.isoformat(timespec="seconds"),
+                             "timezone": config.terminal.timezone or "system"}
+    if probe is not None and probe.office_time is not None:
+        skew = (now - probe.office_time).total_seconds()
+        facts["ahead_of_office_s"] = round(skew)
+    else:
+        skew = None
+    if now < EARLIEST_PLAUSIBLE:
+        return Health("clock", RED, f"clock not set: it shows {now:%Y-%m-%d}", facts)
+    if skew is not None and abs(skew) > CLOCK_SKEW_RED_S:
+        return Health("clock", RED, f"clock {_ahead_behind(skew)} the office's: the office refuses uploads", facts)
+    if skew is not None and abs(skew) > CLOCK_SKEW_YELLOW_S:
+        return Health("clock", YELLOW, f"clock {_ahead_behind(skew)} the office's", facts)
+    last = _guard(lambda: store.events.recent(1), []) if store else []
+    if last and datetime.fromisoformat(last[0].at) > now:
+        facts["last_event"] = last[0].at
+        return Health("clock", YELLOW, "clock went back: it is earlier than the last logged event", facts)
+    reason = "in step with the office" if skew is not None else "set (not compared with the office)"
+    return Health("clock", GREEN, reason, facts)
+
+
+# --- words ---------------------------------------------------------------------------------
+
+def _ahead_behind(skew: float) -> str:
+    return f"{_duration(abs(skew))} {'ahead of' if skew > 0 else 'behind'}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.0f} MB"
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """The folder, or the ancestor the app would create it in: the disk it will be on."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).splitlines()[0][:200]
