@@ -5,8 +5,9 @@ set -eu
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
-# xvfb, xauth: the touch screen under a virtual display; libmtdev1: Kivy's input stack.
-DEBIAN_PACKAGES="xvfb xauth libmtdev1"
+# xvfb, xauth: the touch screen under a virtual display; libmtdev1: Kivy's input stack;
+# systemd, shellcheck, cage: tests/deploy verifies the units (ExecStart= must exist) and the scripts.
+DEBIAN_PACKAGES="xvfb xauth libmtdev1 systemd shellcheck cage"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

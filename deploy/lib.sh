@@ -1,0 +1,109 @@
+# shellcheck shell=bash
+# Shared by install.sh, upgrade.sh and uninstall.sh (sourced, not run).
+#
+# ROOT is the tree to work on: "/" for the machine itself, any other directory for a staging
+# tree that nothing runs from (tests, reviewing what an install writes). In a staging tree no
+# user is created, nothing is chowned and no service is touched; see "ownership" below.
+
+# shellcheck disable=SC2034  # the variables are used by the scripts that source this file
+DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CHECKOUT_DIR=$(dirname "$DEPLOY_DIR")
+KIOSK_USER=kiosk
+# dialout: the serial printer and scanner; video and input: the display and the touch screen.
+KIOSK_GROUPS=dialout,video,input
+OPT=/opt/kiosk
+RELEASES=$OPT/releases
+ETC=/etc/kiosk
+DATA=/var/lib/kiosk
+BACKUPS=$DATA/backups
+UNITS="kiosk.service kiosk-backup.service kiosk-backup.timer kiosk-office.service"
+ENABLED_UNITS="kiosk.service kiosk-backup.timer"
+
+say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# The path of an absolute target path inside ROOT.
+at() { printf '%s%s' "${ROOT%/}" "$1"; }
+
+is_live() { [ "$ROOT" = / ]; }
+
+require_root_when_live() {
+    if is_live && [ "$(id -u)" != 0 ]; then
+        die "installing on this machine needs root (or stage into a directory with --root DIR)"
+    fi
+}
+
+# Ownership. The kiosk user exists only on the target machine, so every path the scripts create
+# is recorded with its mode and intended owner in $OPT/ownership ("MODE OWNER:GROUP PATH"). Modes
+# are applied everywhere; owners only on the live machine (apply_ownership), where an image
+# builder that stages a tree can apply the same file as root.
+OWNERSHIP_ENTRIES=()
+
+own() {  # own MODE OWNER:GROUP PATH
+    chmod "$1" "$(at "$3")"
+    OWNERSHIP_ENTRIES+=("$1 $2 $3")
+}
+
+write_ownership() {
+    printf '%s\n' "${OWNERSHIP_ENTRIES[@]}" | LC_ALL=C sort -k3 >"$(at "$OPT/ownership")"
+    chmod 0644 "$(at "$OPT/ownership")"
+}
+
+apply_ownership() {
+    is_live || return 0
+    local mode owner path
+    while read -r mode owner path; do
+        chown "$owner" "$path"
+    done <"$OPT/ownership"
+}
+
+# The release a wheel (meter_kiosk-0.2.0-py3-none-any.whl) or the checkout would install.
+release_of() {
+    local wheel=$1 python=$2
+    if [ -n "$wheel" ]; then
+        [ -f "$wheel" ] || die "no such wheel: $wheel"
+        local name=${wheel##*/}
+        name=${name#*-}
+        printf '%s' "${name%%-*}"
+    else
+        "$python" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' \
+            "$CHECKOUT_DIR/pyproject.toml"
+    fi
+}
+
+# Install the package into its own virtual environment at $RELEASES/VERSION, unless a complete
+# one is there already. The venv is made at its final path (console scripts name it in their
+# first line) and marked complete last, so a half-made release is redone, never used. Units run
+# bin/python -m kiosk, which works wherever the tree is, so a staged release runs in place too.
+install_release() {
+    local version=$1 wheel=$2 python=$3 find_links=$4
+    local dir
+    dir=$(at "$RELEASES/$version")
+    if [ -f "$dir/.complete" ]; then
+        say "release $version is installed already"
+        return 0
+    fi
+    say "installing release $version into $dir"
+    rm -rf "$dir"
+    mkdir -p "$(dirname "$dir")"
+    "$python" -m venv "$dir"
+    local pip=("$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-warn-script-location)
+    if [ -n "$find_links" ]; then
+        pip+=(--no-index --find-links "$find_links")
+    fi
+    "${pip[@]}" "${wheel:-$CHECKOUT_DIR}"
+    touch "$dir/.complete"
+}
+
+# Point $OPT/current at a release in one rename, so a reader never sees it missing.
+switch_current() {
+    local version=$1
+    ln -sfn "releases/$version" "$(at "$OPT/current.new")"
+    mv -T "$(at "$OPT/current.new")" "$(at "$OPT/current")"
+}
+
+current_release() {
+    local target
+    target=$(readlink "$(at "$OPT/current")" 2>/dev/null) || return 0
+    printf '%s' "${target##*/}"
+}

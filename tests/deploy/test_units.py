@@ -1,0 +1,60 @@
+"""The systemd units, checked by systemd itself, and the settings the kiosk depends on."""
+
+from __future__ import annotations
+
+import configparser
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.conftest import DEPLOY, Staged, run
+
+UNITS = sorted((DEPLOY / "systemd").glob("kiosk*"))
+
+
+def test_every_unit_verifies(staged: Staged, tmp_path: Path) -> None:
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed (Debian package systemd)")
+    if shutil.which("cage") is None:
+        pytest.skip("cage is not installed (Debian package cage): verify checks ExecStart= exists")
+    # The units name /opt/kiosk; here the release lives in the staging root, so verify copies
+    # that point there (systemd-analyze checks that every ExecStart= program exists).
+    for unit in UNITS:
+        (tmp_path / unit.name).write_text(unit.read_text().replace("/opt/kiosk/", f"{staged.root}/opt/kiosk/"))
+    result = run(["systemd-analyze", "verify", "--man=no", *sorted(tmp_path.iterdir())])
+    assert result.returncode == 0 and not result.stderr.strip() and not result.stdout.strip(), (
+        result.stdout + result.stderr)
+
+
+def _service(name: str) -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment, method-assign]
+    parser.read(DEPLOY / "systemd" / name)
+    return parser["Service"]
+
+
+def test_kiosk_session_restarts_and_is_watched() -> None:
+    service = _service("kiosk.service")
+    assert service["Type"] == "notify" and service["NotifyAccess"] == "all"
+    assert service["Restart"] == "always" and int(service["WatchdogSec"]) > 0
+    assert service["ExecStart"].startswith("/usr/bin/cage ") and " -s " not in service["ExecStart"]
+    assert service["TTYPath"] == "/dev/tty1" and service["PAMName"] == "kiosk"
+    assert (DEPLOY / "pam/kiosk").is_file()
+    for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
+                       "ReadWritePaths": "/var/lib/kiosk /run/user"}.items():
+        assert service[key] == value, key
+
+
+def test_backup_runs_the_backup_command_daily() -> None:
+    service = _service("kiosk-backup.service")
+    assert " db backup /var/lib/kiosk/backups --keep " in service["ExecStart"]
+    timer = configparser.ConfigParser()
+    timer.read(DEPLOY / "systemd/kiosk-backup.timer")
+    assert timer["Timer"]["OnCalendar"].startswith("*-*-* ") and timer["Timer"]["Persistent"] == "true"
+
+
+def test_office_takes_its_database_from_the_environment_file() -> None:
+    service = _service("kiosk-office.service")
+    assert service["EnvironmentFile"] == "/etc/kiosk/office.env"
+    assert " office serve " in service["ExecStart"] and "--db" not in service["ExecStart"]
