@@ -4,23 +4,19 @@ with a directory and queued submissions."""
 from __future__ import annotations
 
 import io
-import socket
-import threading
-import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import requests
-import uvicorn
 from sqlalchemy import Engine
 
 from kiosk.directory_file import DirectoryRow
 from kiosk.meters import STANDARD_MEANINGS
 from kiosk.store import NewSubmission, Store
 from sync.client import OfficeClient, OfficeSettings
-from sync.office.app import create_app
 from sync.office.directory import import_rows
+from sync.office.local import LocalOffice
 from sync.office.terminals import add_terminal
 from sync.signing import HmacAuth
 
@@ -74,38 +70,8 @@ def queue_submissions(store: Store, terminal_id: str, rows: list[DirectoryRow], 
     return txn_ids
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class OfficeServer:
-    """The real office application under uvicorn in a thread, on a free loopback port."""
-
-    def __init__(self, engine: Engine, *, tls: tuple[str, str] | None = None, **app_options: Any) -> None:
-        self.engine = engine
-        self.app = create_app(engine, **app_options)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        certificate, key = tls or (None, None)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                     log_level="warning", access_log=False,
-                                                     ssl_certfile=certificate, ssl_keyfile=key))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> "OfficeServer":
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the office did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+class OfficeServer(LocalOffice):
+    """The real office in a thread on loopback, with the tests' own conveniences."""
 
     def terminal(self, terminal_id: str = "kiosk-1") -> str:
         return add_terminal(self.engine, terminal_id)

@@ -18,7 +18,8 @@ import requests
 from kiosk.commands import office as office_commands
 from kiosk.commands import sync as sync_commands
 from kiosk.context import Context
-from tests.sync.support import directory_csv, free_port, meter_rows, queue_submissions
+from sync.office.local import free_port
+from tests.sync.support import directory_csv, meter_rows, queue_submissions
 
 ROOT = Path(__file__).resolve().parents[2]
 
