@@ -142,9 +142,12 @@ def test_xoff_with_flow_control_stalls_the_write_not_the_caller(printer_emulator
         # The cut-off job is ended with filler and an "interrupted" mark, then the slip prints.
         assert wait_for(lambda: printer.status().ok, timeout=4)
         assert printer.print_slip(sample_slip("ru"), deadline=4).printed
-        assert wait_for(lambda: any(p["complete"] and "ПЕЧАТЬ ПРЕРВАНА - НЕ ЧЕК" in p["lines"]
-                                    for p in _pages(printer_emulator)), timeout=2)
-        assert _pages(printer_emulator)[-1]["qr"] == ["K017-20251120-000042"]
+        if outcome.bytes_sent:
+            # On a busy machine the deadline can pass while still asking for status: then no
+            # byte of the slip went out, and there is nothing to mark as interrupted.
+            assert wait_for(lambda: any(p["complete"] and "ПЕЧАТЬ ПРЕРВАНА - НЕ ЧЕК" in p["lines"]
+                                        for p in _pages(printer_emulator)), timeout=4)
+        assert wait_for(lambda: _pages(printer_emulator)[-1]["qr"] == ["K017-20251120-000042"], timeout=4)
 
 
 def test_status_is_unreachable_not_ok_without_answers(printer: ReceiptPrinter,
