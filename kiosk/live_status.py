@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 from devices.status import PrinterStatus
 from kiosk.config import Config
+from kiosk.periodic import Periodic
 from kiosk.wiring import PRINTER_POLL_S, Terminal
 
 log = logging.getLogger(__name__)
@@ -96,22 +96,14 @@ class LiveStatusWriter:
     def __init__(self, terminal: Terminal, interval: float = INTERVAL_S) -> None:
         self._terminal = terminal
         self._path = path_for(terminal.config)
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._job = Periodic("live-status", interval, self.write_now)
         self._failing = False
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="live-status", daemon=True)
-            self._thread.start()
+        self._job.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._job.stop()
         self._path.unlink(missing_ok=True)  # no file: no app running
 
     def write_now(self) -> None:
@@ -122,8 +114,3 @@ class LiveStatusWriter:
             if not self._failing:
                 log.warning("cannot write %s: %s", self._path, exc)
             self._failing = True
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.write_now()
-            self._stop.wait(self._interval)

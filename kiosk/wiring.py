@@ -8,9 +8,7 @@ own; the UI only ever reads cached facts from here.
 
 from __future__ import annotations
 
-import logging
 import queue
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -21,13 +19,13 @@ from devices.scanner import BillScanner
 from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.intake import Intake
+from kiosk.periodic import Periodic
 from kiosk.slips import SlipDesk
 from kiosk.store import Store
 from sync.client import OfficeClient, OfficeSettings
 from sync.uploader import Uploader
 from sync.wire import Heartbeat, PrinterState, ServiceEvent
 
-log = logging.getLogger(__name__)
 
 # How often an idle printer is asked for its status: often enough that the attract screen's
 # "slips cannot be printed" follows a technician's fix within a few seconds.
@@ -47,9 +45,7 @@ class PrinterWatch:
 
     def __init__(self, printer: ReceiptPrinter | None, interval: float = PRINTER_POLL_S) -> None:
         self._printer = printer
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._job = Periodic("printer-watch", interval, self.refresh)
         self.status: PrinterStatus = PrinterStatus.disconnected("no printer configured") if printer is None \
             else PrinterStatus.unreachable("not asked yet")
 
@@ -64,24 +60,11 @@ class PrinterWatch:
         return self.status
 
     def start(self) -> None:
-        if self._printer is None or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="printer-watch", daemon=True)
-        self._thread.start()
+        if self._printer is not None:
+            self._job.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.refresh()
-            except Exception:  # a driver bug must not end the watch
-                log.exception("printer status check failed")
-            self._stop.wait(self._interval)
+        self._job.stop()
 
 
 @dataclass
