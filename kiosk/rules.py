@@ -170,7 +170,7 @@ def check_readings(
 
     usable = [_check_typing(meter, position, reading, findings)
               for position, reading in enumerate(parsed, start=1)]
-    _check_totals_copied(meter, usable, findings)
+    _check_totals_copied(meter, usable, policy, findings)
 
     # With a wrong count it is unknown which value belongs to which zone, so nothing is compared.
     consumption: list[int | None] = [None] * len(meter.zones)
@@ -217,12 +217,17 @@ def _check_typing(
     return reading.value
 
 
-def _check_totals_copied(meter: Meter, usable: list[int | None], findings: list[Finding]) -> None:
+def _check_totals_copied(
+    meter: Meter, usable: list[int | None], policy: Policy, findings: list[Finding],
+) -> None:
     """The display cycles T1, T2, (T3) and Σ; customers copy Σ into a zone.
 
     Σ has grown since the last reading, so a copied Σ is at least the sum of the previous
     readings, where a true zone reading stays below it unless the other zones were at zero.
-    Checked even when too few values were given: typing only Σ is the classic form of it.
+    A zone that outgrows the others is only suspicious when they hold more than a few months'
+    use: on a new meter (T1 10, T2 5) a T1 of 20 is an ordinary reading, so below
+    ``unusual_floor_kwh`` in the other zones only an exact Σ asks. Checked even when too few
+    values were given: typing only Σ is the classic form of it.
     """
     previous = [zone.previous for zone in meter.zones if zone.previous is not None]
     if len(meter.zones) < 2 or len(previous) < len(meter.zones):
@@ -232,7 +237,7 @@ def _check_totals_copied(meter: Meter, usable: list[int | None], findings: list[
         if value is None:
             continue
         others = previous_sum - own
-        if value == previous_sum or (value >= previous_sum and others > 0):
+        if value == previous_sum or (value >= previous_sum and others >= policy.unusual_floor_kwh):
             findings.append(Finding("looks_like_total", Kind.CONFIRM, position, {
                 **_zone_params(meter, position), "value": value, "previous_sum": previous_sum}))
 

@@ -123,6 +123,17 @@ def test_no_total_suspicion_when_the_other_zones_were_at_zero() -> None:
     assert verdict.findings[0].zone == 2
 
 
+def test_a_new_meter_zone_may_outgrow_the_others() -> None:
+    # T2 held 5 kWh: T1 passing the sum of both says nothing about a copied total.
+    verdict = check_readings(meter(10, 5), ["20", "7"], today=IN_WINDOW)
+    assert verdict.findings == ()
+
+
+def test_an_exact_total_asks_even_on_a_new_meter() -> None:
+    verdict = check_readings(meter(10, 5), ["15", "7"], today=IN_WINDOW)
+    assert [f.zone for f in verdict.findings if f.code == "looks_like_total"] == [1]
+
+
 def test_single_zone_meter_never_looks_like_a_total() -> None:
     verdict = check_readings(meter(5000), ["5100"], today=IN_WINDOW)
     assert verdict.findings == ()
