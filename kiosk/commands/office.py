@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = with_db(actions.add_parser("serve", help="serve the office API over HTTP"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=_workers, default=1, metavar="N",
+                       help="worker processes (default 1); nonces live in the database, so "
+                            "replays are refused across workers too")
     serve.set_defaults(run=_guarded(_serve))
 
     directory = actions.add_parser("directory", help="the directory the terminals pull")
@@ -83,12 +86,30 @@ def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def _serve(args: argparse.Namespace, _context: object) -> int:
     import uvicorn
 
-    from sync.office.app import create_app
+    from sync.office.app import DATABASE_VARIABLE, create_app
 
-    engine = _engine(args)
-    say(f"kiosk office: serving {args.db} on http://{args.host}:{args.port} (OpenAPI at /openapi.json)")
-    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="info")
+    engine = _engine(args)  # migrated once, here, before any worker starts
+    say(f"kiosk office: serving {args.db} on http://{args.host}:{args.port} with {args.workers} "
+        f"worker(s) (OpenAPI at /openapi.json)")
+    if args.workers == 1:
+        uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="info")
+        return 0
+    engine.dispose()
+    # Workers import the app by name, so they learn the database from the environment.
+    os.environ[DATABASE_VARIABLE] = args.db
+    uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
+                host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, not {text!r}")
+    return count
 
 
 def _import(args: argparse.Namespace, _context: object) -> int:

@@ -6,6 +6,7 @@ its timeout is a 503 with Retry-After, which terminals treat as "later", never a
 
 
 import logging
+import os
 from datetime import timezone
 from typing import Annotated, Any
 
@@ -44,6 +45,18 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
         503: "the database is busy: try again after Retry-After",
     }.items()
 }
+
+
+# The database of an office served by several worker processes: each opens its own engine.
+DATABASE_VARIABLE = "KIOSK_OFFICE_DB"
+
+
+def app_from_environment() -> FastAPI:
+    """For uvicorn's worker processes (``kiosk office serve --workers N``); the parent migrated
+    the database before they started."""
+    from sync.office.database import open_engine
+
+    return create_app(open_engine(os.environ[DATABASE_VARIABLE]))
 
 
 def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenticator: Authenticator | None = None) -> FastAPI:

@@ -61,7 +61,7 @@ def test_office_commands_from_provisioning_to_export(tmp_path: Path, capsys: pyt
                       f'[office]\nurl = "http://127.0.0.1:{port}"\nsecret = "{secret}"\nbatch_size = 2\n')
     server = subprocess.Popen(
         [sys.executable, "-c", "import sys; from tests.sync.test_commands import main; sys.exit(main())",
-         "office", "serve", *db, "--port", str(port)],
+         "office", "serve", *db, "--port", str(port), "--workers", "2"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/openapi.json")
