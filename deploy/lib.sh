@@ -74,7 +74,8 @@ release_of() {
 # Install the package into its own virtual environment at $RELEASES/VERSION, unless a complete
 # one is there already. The venv is made at its final path (console scripts name it in their
 # first line) and marked complete last, so a half-made release is redone, never used. Units run
-# bin/python -m kiosk, which works wherever the tree is, so a staged release runs in place too.
+# bin/python -P -m kiosk, which works wherever the tree is, so a staged release runs in place too
+# (-P: never the working directory's kiosk folder, e.g. a checkout, instead of the release).
 install_release() {
     local version=$1 wheel=$2 python=$3 find_links=$4
     local dir

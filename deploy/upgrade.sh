@@ -5,7 +5,9 @@
 #  2. stop the kiosk and back up its database (the old schema) with `kiosk db backup`;
 #  3. migrate the database with the new release (`kiosk db upgrade`);
 #  4. point /opt/kiosk/current at the new release and start the kiosk;
-#  5. wait for `kiosk status` to exit 0 (every subsystem healthy) within --health-timeout.
+#  5. wait for `kiosk status` to exit 0 within --health-timeout: no subsystem red that was not
+#     red before the upgrade (a printer out of paper or a network down is the site's fault, not
+#     the release's, and must not roll back a good release; a new red does).
 # When 3 or 5 fails: stop, point current back at the old release, set the migrated database
 # aside in backups/ (readings taken meanwhile are in it), restore the backup and start again.
 # Exit status: 0 upgraded, 1 not upgraded (rolled back when it had switched), 2 usage.
@@ -60,10 +62,10 @@ kiosk_of() {
     shift
     if is_live; then
         runuser -u "$KIOSK_USER" -- env KIOSK_CONFIG="$ETC/kiosk.toml" \
-            "$RELEASES/$release/bin/python" -m kiosk "$@"
+            "$RELEASES/$release/bin/python" -P -m kiosk "$@"
     else
         KIOSK_CONFIG=$(at "$ETC/kiosk.toml") KIOSK_TERMINAL_DATA_DIR=$(at "$DATA") \
-            "$(at "$RELEASES/$release/bin/python")" -m kiosk "$@"
+            "$(at "$RELEASES/$release/bin/python")" -P -m kiosk "$@"
     fi
 }
 
@@ -75,7 +77,7 @@ healthy() {
     if is_live && ! systemctl --quiet is-active kiosk.service; then
         return 1
     fi
-    kiosk_of "$NEW" status >/dev/null
+    kiosk_of "$NEW" status --baseline "$BASELINE" >/dev/null
 }
 
 BACKUP=
@@ -99,6 +101,12 @@ rollback() {
     service start kiosk.service
     exit 1
 }
+
+# How the terminal is doing before the upgrade, judged by the release that runs it now. An old
+# release that cannot tell leaves the file empty: then every red counts against the new one.
+BASELINE=$(mktemp)
+trap 'rm -f "$BASELINE"' EXIT
+kiosk_of "$OLD" status >"$BASELINE" 2>/dev/null || true
 
 # A migration needs the database to itself.
 service stop kiosk.service kiosk-backup.service

@@ -99,3 +99,26 @@ def test_out_of_service_and_back_from_the_shell(tmp_path: Path, kiosk_config: Co
     capsys.readouterr()
     assert kiosk("service", "events", "--limit", "2", config=config) == 0
     assert [(e["kind"], e["role"]) for e in lines(capsys)] == [("out_of_service", "shell"), ("in_service", "shell")]
+
+
+def test_status_against_a_baseline_counts_only_new_reds(tmp_path: Path, kiosk_config: Config,
+                                                        seeded_store: Store,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        config = write_config(tmp_path, kiosk_config, f'[office]\nurl = "http://127.0.0.1:{port}"\nsecret = "s"\n')
+        assert kiosk("status", config=config) == 2
+        before = tmp_path / "before.json"
+        before.write_text(capsys.readouterr().out, encoding="utf-8")
+        # The network was down before the upgrade already: the new release is not blamed for it.
+        assert kiosk("status", "--baseline", str(before), config=config) == 0
+        assert "red before too" in capsys.readouterr().err
+        healthy = tmp_path / "healthy.json"
+        healthy.write_text(before.read_text().replace('"red"', '"green"'), encoding="utf-8")
+        assert kiosk("status", "--baseline", str(healthy), config=config) == 2
+        garbage = tmp_path / "garbage.json"
+        garbage.write_text('{"subsystems": 7}', encoding="utf-8")
+        assert kiosk("status", "--baseline", str(garbage), config=config) == 2
+        assert "no usable baseline" in capsys.readouterr().err
+        assert kiosk("status", "--baseline", str(tmp_path / "missing.json"), config=config) == 2

@@ -3,6 +3,7 @@
 
   kiosk pin hash [--role R]            a PIN hash line to paste into [service]
   kiosk status                         every subsystem as JSON; exit 0 green/yellow, 2 any red
+  kiosk status --baseline FILE         exit 2 only for a subsystem red now but not in FILE
   kiosk service out-of-service --reason TEXT    customers see the cover screen
   kiosk service in-service             customers are served again
   kiosk service events [--limit N]     the event log, oldest first, one JSON line per event
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from kiosk import pins
@@ -34,6 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     make.set_defaults(run=_pin_hash)
 
     status = subparsers.add_parser("status", help="health of every subsystem as JSON; exit 2 when any is red")
+    status.add_argument(
+        "--baseline", type=Path, metavar="FILE",
+        help="an earlier `kiosk status` output: exit 2 only when a subsystem is red now that was "
+             "not red then (an upgrade judges the release, not the paper roll)")
     status.set_defaults(run=_status)
 
     service = subparsers.add_parser("service", help="the out-of-service switch and the event log")
@@ -80,7 +87,24 @@ def _status(args: argparse.Namespace, context: Context) -> int:
     for h in healths:
         if h.level != health.GREEN:
             say(f"{h.subsystem}: {h.level}: {h.reason}")
-    return EXIT_RED if level == health.RED else EXIT_OK
+    red = {h.subsystem for h in healths if h.level == health.RED}
+    if args.baseline is not None:
+        known = _red_in(args.baseline)
+        if red and red <= known:
+            say(f"red before too, so not counted: {', '.join(sorted(red))}")
+        red -= known
+    return EXIT_RED if red else EXIT_OK
+
+
+def _red_in(baseline: Path) -> set[str]:
+    """The red subsystems of an earlier status document; none when it cannot be read (an old
+    release without `kiosk status`, a crash): then every red counts."""
+    try:
+        document = json.loads(baseline.read_text(encoding="utf-8"))
+        return {str(s["subsystem"]) for s in document["subsystems"] if s.get("level") == "red"}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        say(f"kiosk: no usable baseline in {baseline}; every red subsystem counts")
+        return set()
 
 
 def _out_of_service_state(context: Context) -> dict[str, Any] | None:
