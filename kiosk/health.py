@@ -5,10 +5,10 @@ facts and the store, and asks the office once. ``check_from_config(config)`` is 
 in a process of its own: device facts come from the running app's live-status file
 (``kiosk.live_status``), or from the devices themselves when no app runs.
 
-Both return one ``Health`` per subsystem, in ``SUBSYSTEMS`` order. Reasons are English only
-for now; the screens can key a translation on (subsystem, level) or on the facts. Both take a
-few seconds at most: the office check is the only wait, bounded by ``NETWORK_BUDGET_S`` even
-when a name lookup hangs. Call them off the UI thread.
+Both return one ``Health`` per subsystem, in ``SUBSYSTEMS`` order. ``reason`` is English (the
+JSON of `kiosk status`, the log); ``text(language)`` is the same reason for a screen, in Russian
+or English. Both take a few seconds at most: the office check is the only wait, bounded by
+``NETWORK_BUDGET_S`` even when a name lookup hangs. Call them off the UI thread.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from devices.printer import ReceiptPrinter
 from devices.status import PrinterStatus
 from kiosk import live_status
 from kiosk.config import Config
+from kiosk.i18n import N_, Phrase
 from kiosk.network_probe import OfficeProbe, ProbeRun
+from kiosk.service_access import STORAGE_FAILED
 from kiosk.store import Store, StoreError
 from kiosk.store.database import head_revision
 from kiosk.wiring import Terminal
@@ -65,15 +67,35 @@ CLOCK_SKEW_RED_S = CLOCK_WINDOW_SECONDS
 NETWORK_SLOW_S = 1.0
 
 
+# The printer's own words (devices.status), marked here so the catalogs carry them: a printer
+# problem is shown as the driver words it.
+PRINTER_WORDS = (
+    N_("printer disconnected"), N_("printer busy"), N_("printer not answering"),
+    N_("printer answers garbage"), N_("printer not taking data"), N_("cover open"), N_("paper out"),
+    N_("paper jam"), N_("cutter error"), N_("printer fault, needs a technician"),
+    N_("printer mechanical error"), N_("printer error, recovering"), N_("printer offline"),
+    N_("paper near end"),
+)
+
+
 @dataclass(frozen=True)
 class Health:
     subsystem: str
     level: Level
-    reason: str  # plain words: what is wrong, or what is fine
+    reason: str  # plain English words: what is wrong, or what is fine
     facts: dict[str, Any] = field(default_factory=dict)
+    phrase: Phrase | None = field(default=None, repr=False, compare=False)  # the reason, to translate
+
+    def text(self, language: str = "ru") -> str:
+        """The reason in the language a screen shows (Russian unless told otherwise)."""
+        return (self.phrase or Phrase(self.reason)).text(language)
 
     def as_dict(self) -> dict[str, Any]:
         return {"subsystem": self.subsystem, "level": self.level, "reason": self.reason, "facts": self.facts}
+
+
+def _health(subsystem: str, level: Level, phrase: Phrase, facts: dict[str, Any] | None = None) -> Health:
+    return Health(subsystem, level, phrase.english, facts if facts is not None else {}, phrase)
 
 
 def overall(healths: list[Health]) -> Level:
@@ -92,15 +114,16 @@ class Devices:
 
 # --- the two entry points ----------------------------------------------------------------
 
-def check_all(terminal: Terminal) -> list[Health]:
-    """Inside the running app, from its cached device facts."""
+def check_all(terminal: Terminal, probe: ProbeRun | None = None) -> list[Health]:
+    """Inside the running app, from its cached device facts. ``probe``: the office check to make,
+    for a caller that keeps its outcome (``probe.result()`` afterwards)."""
     devices = Devices(
         printer=terminal.printer_watch.status if terminal.printer else None,
         scanner_connected=terminal.scanner.connected if terminal.scanner else None,
         upload_error=terminal.uploader.last_error if terminal.uploader else None,
         source="app",
     )
-    return _check(terminal.config, terminal.store, devices)
+    return _check(terminal.config, terminal.store, devices, probe)
 
 
 def check_from_config(config: Config) -> list[Health]:
@@ -120,10 +143,11 @@ def check_from_config(config: Config) -> list[Health]:
             store.close()
 
 
-def _check(config: Config, store: Store | None, devices: Devices) -> list[Health]:
+def _check(config: Config, store: Store | None, devices: Devices, probe: ProbeRun | None = None) -> list[Health]:
     # The office is asked on a thread while the local checks run: the whole takes about as
     # long as the slower of the two.
-    probe = ProbeRun(config, _guard(store.directory.directory_version, 0) if store else 0)
+    if probe is None:
+        probe = ProbeRun(config, _guard(store.directory.directory_version, 0) if store else 0)
     probe.start()
     printer = printer_health(config, devices, store)
     scanner = scanner_health(config, devices)
@@ -138,12 +162,12 @@ def _check(config: Config, store: Store | None, devices: Devices) -> list[Health
 
 def _store_check(subsystem: str, store: Store | None, check: Callable[[Store], Health]) -> Health:
     if store is None:
-        return Health(subsystem, RED, "unknown: the database cannot be opened (see storage)")
+        return _health(subsystem, RED, Phrase(N_("unknown: the database cannot be opened (see storage)")))
     try:
         return check(store)
     except SQLAlchemyError as exc:
-        return Health(subsystem, RED, "unknown: the database cannot be read (see storage)",
-                      {"error": _one_line(exc)})
+        return _health(subsystem, RED, Phrase(N_("unknown: the database cannot be read (see storage)")),
+                       {"error": _one_line(exc)})
 
 
 def _guard(read: Callable[[], Any], default: Any) -> Any:
@@ -186,25 +210,26 @@ def printer_health(config: Config, devices: Devices, store: Store | None) -> Hea
         facts.update(slips_printed=counts.printed, slips_failed=counts.failed)
     status = devices.printer
     if status is None:
-        return Health("printer", GREEN, "no printer configured: the slip number is shown on screen", facts)
+        return _health("printer", GREEN, Phrase(N_("no printer configured: the slip number is shown on screen")), facts)
     facts.update(state=status.state, paper=status.paper, presenter=status.presenter, detail=status.detail)
     if status.state == "busy":
-        return Health("printer", YELLOW, "printer busy", facts)
+        return _health("printer", YELLOW, Phrase(N_("printer busy")), facts)
     if status.problem:
-        return Health("printer", RED, status.problem, facts)
+        return _health("printer", RED, Phrase(status.problem), facts)
     if status.notice:
-        return Health("printer", YELLOW, status.notice, facts)
-    return Health("printer", GREEN, "ready", facts)
+        return _health("printer", YELLOW, Phrase(status.notice), facts)
+    return _health("printer", GREEN, Phrase(N_("ready")), facts)
 
 
 def scanner_health(config: Config, devices: Devices) -> Health:
     facts = {"port": config.scanner.port, "source": devices.source}
     if devices.scanner_connected is None:
-        return Health("scanner", GREEN, "no scanner configured: customers type the account number", facts)
+        return _health("scanner", GREEN, Phrase(N_("no scanner configured: customers type the account number")),
+                       facts)
     if devices.scanner_connected:
-        return Health("scanner", GREEN, "connected", facts)
+        return _health("scanner", GREEN, Phrase(N_("connected")), facts)
     # Yellow, not red: customers can still type the number.
-    return Health("scanner", YELLOW, "scanner not connected", facts)
+    return _health("scanner", YELLOW, Phrase(N_("scanner not connected")), facts)
 
 
 # --- upload and directory ------------------------------------------------------------------
@@ -217,15 +242,20 @@ def upload_health(config: Config, devices: Devices, store: Store) -> Health:
              "last_delivery": delivery.last_delivery, "last_error": devices.upload_error,
              "rejected": delivery.rejected, "conflict": delivery.conflict}
     if not config.office.url:
-        return Health("upload", YELLOW, "no office configured: readings stay on this terminal", facts)
+        return _health("upload", YELLOW, Phrase(N_("no office configured: readings stay on this terminal")), facts)
     if age is not None and age >= UPLOAD_STUCK_S:
-        return Health("upload", RED, f"{depth} readings waiting, the oldest for {_duration(age)}", facts)
-    if age is not None and (age >= UPLOAD_WAITING_S or devices.upload_error):
-        why = f": {devices.upload_error}" if devices.upload_error else ""
-        return Health("upload", YELLOW, f"{depth} readings waiting for {_duration(age)}{why}", facts)
+        return _health("upload", RED, Phrase(N_("{depth} readings waiting, the oldest for {age}"),
+                                             {"depth": depth, "age": duration(age)}), facts)
+    if age is not None and devices.upload_error:
+        return _health("upload", YELLOW, Phrase(N_("{depth} readings waiting for {age}: {error}"),
+                                                {"depth": depth, "age": duration(age),
+                                                 "error": devices.upload_error}), facts)
+    if age is not None and age >= UPLOAD_WAITING_S:
+        return _health("upload", YELLOW, Phrase(N_("{depth} readings waiting for {age}"),
+                                                {"depth": depth, "age": duration(age)}), facts)
     if depth:
-        return Health("upload", GREEN, f"sending {depth} readings", facts)
-    return Health("upload", GREEN, "every reading delivered", facts)
+        return _health("upload", GREEN, Phrase(N_("sending {depth} readings"), {"depth": depth}), facts)
+    return _health("upload", GREEN, Phrase(N_("every reading delivered")), facts)
 
 
 def directory_health(store: Store, probe: OfficeProbe | None) -> Health:
@@ -234,33 +264,41 @@ def directory_health(store: Store, probe: OfficeProbe | None) -> Health:
     facts = {"version": stats.version, "office_version": office_version, "accounts": stats.accounts,
              "meters": stats.meters, "last_update": stats.updated_at}
     if stats.meters == 0:
-        return Health("directory", RED, "the directory is empty: no account can be checked", facts)
+        return _health("directory", RED, Phrase(N_("the directory is empty: no account can be checked")), facts)
     # Not the age of the last update: a quiet month at the office is no fault. What matters is
     # whether the office holds changes this terminal has not applied.
     if office_version is not None and office_version > stats.version:
-        return Health("directory", YELLOW, f"the office has a newer directory (version {office_version}, "
-                                           f"here {stats.version})", facts)
-    return Health("directory", GREEN, f"{stats.accounts} accounts, {stats.meters} meters", facts)
+        newer = Phrase(N_("the office has a newer directory (version {office}, here {here})"),
+                       {"office": office_version, "here": stats.version})
+        return _health("directory", YELLOW, newer, facts)
+    return _health("directory", GREEN, Phrase(N_("{accounts} accounts, {meters} meters"),
+                                              {"accounts": stats.accounts, "meters": stats.meters}), facts)
 
 
 # --- network -------------------------------------------------------------------------------
 
 def network_health(config: Config, probe: OfficeProbe | None) -> Health:
     if probe is None:
-        return Health("network", YELLOW, "not checked: no office configured")
+        return _health("network", YELLOW, Phrase(N_("not checked: no office configured")))
     facts = {"office": config.office.url, "reachable": probe.reachable,
              "latency_s": None if probe.latency_s is None else round(probe.latency_s, 3),
              "tls_verified": probe.tls_verified, "error": probe.detail}
     if probe.error:
-        return Health("network", RED, probe.error, facts)
+        return _health("network", RED, probe.error, facts)
     if probe.tls_verified is None and not probe.loopback:
-        return Health("network", YELLOW, "office reached over plain http: readings travel unencrypted", facts)
+        return _health("network", YELLOW, Phrase(N_("office reached over plain http: readings travel unencrypted")),
+                       facts)
     if probe.latency_s is not None and probe.latency_s > NETWORK_SLOW_S:
-        return Health("network", YELLOW, f"office slow to answer ({probe.latency_s:.1f} s)", facts)
-    return Health("network", GREEN, f"office reachable in {probe.latency_s * 1000:.0f} ms", facts)
+        return _health("network", YELLOW, Phrase(N_("office slow to answer ({seconds} s)"),
+                                                 {"seconds": f"{probe.latency_s:.1f}"}), facts)
+    return _health("network", GREEN, Phrase(N_("office reachable in {ms} ms"),
+                                            {"ms": f"{(probe.latency_s or 0) * 1000:.0f}"}), facts)
 
 
 # --- storage -------------------------------------------------------------------------------
+
+DAMAGED = Phrase(N_("database damaged: readings cannot be stored"))
+
 
 def storage_health(config: Config, store: Store | None) -> Health:
     path = config.database_path
@@ -268,32 +306,43 @@ def storage_health(config: Config, store: Store | None) -> Health:
     try:
         facts["free_bytes"] = shutil.disk_usage(_nearest_existing(config.data_dir)).free
     except OSError as exc:
-        return Health("storage", RED, f"data folder not usable: {exc.strerror}", facts)
+        return _health("storage", RED, Phrase(N_("data folder not usable: {error}"), {"error": exc.strerror}), facts)
     if store is None:
-        reason = f"no database at {path}" if not path.exists() else "the database cannot be opened"
-        return Health("storage", RED, f"{reason}: readings cannot be stored", facts)
+        if not path.exists():
+            return _health("storage", RED, Phrase(N_("no database at {path}: readings cannot be stored"),
+                                                  {"path": str(path)}), facts)
+        return _health("storage", RED, Phrase(N_("the database cannot be opened: readings cannot be stored")), facts)
     try:
         with store.engine.connect() as connection:
             problems = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check").all()]
             revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     except SQLAlchemyError as exc:
         facts["integrity"] = _one_line(exc)
-        return Health("storage", RED, "database damaged: readings cannot be stored", facts)
+        return _health("storage", RED, DAMAGED, facts)
     head = head_revision()
     facts.update(integrity="ok" if problems == ["ok"] else problems[:5], schema=revision, schema_head=head)
     if problems != ["ok"]:
-        return Health("storage", RED, "database damaged: readings cannot be stored", facts)
+        return _health("storage", RED, DAMAGED, facts)
     if revision != head:
-        return Health("storage", RED, f"database schema {revision}, needs {head}: run `kiosk db upgrade`", facts)
+        return _health("storage", RED, Phrase(N_("database schema {revision}, needs {head}: run `kiosk db upgrade`"),
+                                              {"revision": revision, "head": head}), facts)
     out_of_service = _guard(store.service.out_of_service, None)
     if out_of_service is not None and out_of_service.by == "system":
-        return Health("storage", RED, out_of_service.reason, facts)
+        return _health("storage", RED, storage_failure(out_of_service.reason), facts)
     free = facts["free_bytes"]
     if free < FREE_DISK_RED_BYTES:
-        return Health("storage", RED, f"disk almost full: {_megabytes(free)} free", facts)
+        return _health("storage", RED, Phrase(N_("disk almost full: {free} free"), {"free": megabytes(free)}), facts)
     if free < FREE_DISK_YELLOW_BYTES:
-        return Health("storage", YELLOW, f"disk filling up: {_megabytes(free)} free", facts)
-    return Health("storage", GREEN, f"database intact, {_megabytes(free)} free", facts)
+        return _health("storage", YELLOW, Phrase(N_("disk filling up: {free} free"), {"free": megabytes(free)}), facts)
+    return _health("storage", GREEN, Phrase(N_("database intact, {free} free"), {"free": megabytes(free)}), facts)
+
+
+def storage_failure(reason: str) -> Phrase:
+    """The terminal's own out-of-service reason ("cannot store readings: <the driver's words>")."""
+    prefix = f"{STORAGE_FAILED}: "
+    if reason.startswith(prefix):
+        return Phrase(N_("cannot store readings: {error}"), {"error": reason[len(prefix):]})
+    return Phrase(reason)
 
 
 # --- clock ---------------------------------------------------------------------------------
@@ -308,37 +357,38 @@ def clock_health(config: Config, store: Store | None, probe: OfficeProbe | None)
     else:
         skew = None
     if now < EARLIEST_PLAUSIBLE:
-        return Health("clock", RED, f"clock not set: it shows {now:%Y-%m-%d}", facts)
+        return _health("clock", RED, Phrase(N_("clock not set: it shows {date}"), {"date": f"{now:%Y-%m-%d}"}), facts)
     if skew is not None and abs(skew) > CLOCK_SKEW_RED_S:
-        return Health("clock", RED, f"clock {_ahead_behind(skew)} the office's: the office refuses uploads", facts)
+        template = (N_("clock {time} ahead of the office's: the office refuses uploads") if skew > 0
+                    else N_("clock {time} behind the office's: the office refuses uploads"))
+        return _health("clock", RED, Phrase(template, {"time": duration(abs(skew))}), facts)
     if skew is not None and abs(skew) > CLOCK_SKEW_YELLOW_S:
-        return Health("clock", YELLOW, f"clock {_ahead_behind(skew)} the office's", facts)
+        template = N_("clock {time} ahead of the office's") if skew > 0 else N_("clock {time} behind the office's")
+        return _health("clock", YELLOW, Phrase(template, {"time": duration(abs(skew))}), facts)
     last = _guard(lambda: store.events.recent(1), []) if store else []
     if last and datetime.fromisoformat(last[0].at) > now:
         facts["last_event"] = last[0].at
-        return Health("clock", YELLOW, "clock went back: it is earlier than the last logged event", facts)
-    reason = "in step with the office" if skew is not None else "set (not compared with the office)"
-    return Health("clock", GREEN, reason, facts)
+        return _health("clock", YELLOW, Phrase(N_("clock went back: it is earlier than the last logged event")), facts)
+    if skew is not None:
+        return _health("clock", GREEN, Phrase(N_("in step with the office")), facts)
+    return _health("clock", GREEN, Phrase(N_("set (not compared with the office)")), facts)
 
 
 # --- words ---------------------------------------------------------------------------------
 
-def _ahead_behind(skew: float) -> str:
-    return f"{_duration(abs(skew))} {'ahead of' if skew > 0 else 'behind'}"
-
-
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> Phrase:
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return Phrase(N_("{n} s"), {"n": f"{seconds:.0f}"})
     if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
+        return Phrase(N_("{n} min"), {"n": f"{seconds / 60:.0f}"})
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"
+        return Phrase(N_("{n} h"), {"n": f"{seconds / 3600:.0f}"})
+    return Phrase(N_("{n} days"), {"n": f"{seconds / 86400:.0f}"})
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 2**20:.0f} MB"
+def megabytes(size: int) -> Phrase:
+    megs = size / 2**20
+    return Phrase(N_("{n} MB"), {"n": f"{megs:.1f}" if megs < 10 else f"{megs:.0f}"})
 
 
 def _nearest_existing(folder: Path) -> Path:

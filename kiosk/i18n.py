@@ -1,16 +1,21 @@
-"""Translations of the customer-facing words: Russian first, English for visitors.
+"""Translations of the customer-facing and technician-facing words: Russian first, English second.
 
 The msgids are English sentences with str.format placeholders; the compiled catalogs live in
 kiosk/locale/<language>/LC_MESSAGES/kiosk.mo. After editing a .po file, recompile:
 ``pybabel compile -d kiosk/locale -D kiosk`` (a test fails while a .mo is stale).
+
+Words made far from any screen (a subsystem's health, a service action's outcome) travel as a
+``Phrase``: the msgid and its values, translated only when a screen shows them, while the log
+and `kiosk status` keep the English.
 """
 
 from __future__ import annotations
 
 import gettext
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from kiosk.meters import ZoneMeaning
 
@@ -32,6 +37,30 @@ _MEANINGS: dict[ZoneMeaning, str] = {
     ZoneMeaning.PEAK: N_("peak"),
     ZoneMeaning.SEMI_PEAK: N_("semi-peak"),
 }
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words to show in any language: an English msgid (marked with ``N_``) and the values of its
+    {placeholders}. A value that is a Phrase itself is translated too ("waiting for {age}" with
+    age "5 min"); any other value is shown as it is (numbers, paths, a driver's error text)."""
+
+    template: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def english(self) -> str:
+        return self._format(self.template, "en")
+
+    def text(self, language: str) -> str:
+        return self._format(gettext_for(language)(self.template), language)
+
+    def _format(self, template: str, language: str) -> str:
+        if not self.params:
+            return template  # no placeholders: braces in it, if any, are text
+        values = {name: value.text(language) if isinstance(value, Phrase) else value
+                  for name, value in self.params.items()}
+        return template.format(**values)
 
 
 def translation(language: str) -> gettext.NullTranslations:

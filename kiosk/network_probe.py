@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from kiosk.config import Config
+from kiosk.i18n import N_, Phrase
 from sync.client import OfficeClient, OfficeRefused, OfficeSettings, OfficeUnavailable
 
 # A working line connects in milliseconds; these only bound a dead one.
@@ -35,7 +36,7 @@ class OfficeProbe:
     latency_s: float | None
     tls_verified: bool | None  # None: plain http, or no connection to tell
     office_time: datetime | None  # from the answer's Date header
-    error: str | None  # plain words; None when the office took the signed request
+    error: Phrase | None  # plain words; None when the office took the signed request
     detail: str | None = None  # the exception, for the log and the facts
     loopback: bool = False
     directory_version: int | None = None  # the office's newest directory change after ours
@@ -59,11 +60,12 @@ def probe_office(config: Config, directory_version: int) -> OfficeProbe:
     except OfficeRefused as exc:
         detail = str(exc)
         if exc.status in (401, 403):
-            error = "office refuses this terminal: check [office] secret and the clock"
+            error = Phrase(N_("office refuses this terminal: check [office] secret and the clock"))
         elif exc.status == 404:
-            error = "no kiosk office at this address (HTTP 404): check [office] url"
+            error = Phrase(N_("no kiosk office at this address (HTTP 404): check [office] url"))
         else:
-            error = f"office refused the check: HTTP {exc.status} {exc.code}"
+            error = Phrase(N_("office refused the check: HTTP {status} {code}"),
+                           {"status": exc.status, "code": exc.code})
     except OfficeUnavailable as exc:
         detail = str(exc)
         # The client raises from None: the requests exception it replaced is still the context.
@@ -85,19 +87,24 @@ def probe_office(config: Config, directory_version: int) -> OfficeProbe:
     )
 
 
-def _unavailable(cause: BaseException | None, settings: OfficeSettings, *, answered: bool) -> str:
+def _unavailable(cause: BaseException | None, settings: OfficeSettings, *, answered: bool) -> Phrase:
     """Why the office could not be asked, in the words a technician acts on."""
     if isinstance(cause, requests.exceptions.SSLError):
-        return "the office's TLS certificate is not trusted: check [office] ca_bundle and the clock"
+        return Phrase(N_("the office's TLS certificate is not trusted: check [office] ca_bundle and the clock"))
     if isinstance(cause, requests.exceptions.ConnectTimeout):
-        return f"office unreachable: no connection within {settings.connect_timeout:g} s"
+        return Phrase(N_("office unreachable: no connection within {seconds} s"),
+                      {"seconds": f"{settings.connect_timeout:g}"})
     if isinstance(cause, requests.exceptions.ReadTimeout):
-        return f"office not answering within {settings.read_timeout:g} s"
+        return not_answering(settings.read_timeout)
     if isinstance(cause, requests.exceptions.ConnectionError):
-        return f"office unreachable: no connection to {urlsplit(settings.url).netloc}"
+        return Phrase(N_("office unreachable: no connection to {address}"), {"address": urlsplit(settings.url).netloc})
     if answered:
-        return "the office answers with an error"
-    return "office unreachable"
+        return Phrase(N_("the office answers with an error"))
+    return Phrase(N_("office unreachable"))
+
+
+def not_answering(seconds: float) -> Phrase:
+    return Phrase(N_("office not answering within {seconds} s"), {"seconds": f"{seconds:g}"})
 
 
 def _is_loopback(url: str) -> bool:
@@ -143,7 +150,7 @@ class ProbeRun:
             return None
         self._thread.join(max(0.0, self._budget_s - (time.monotonic() - self._started)))
         if self._result is None:
-            return OfficeProbe(False, None, None, None, f"office not answering within {self._budget_s:g} s",
+            return OfficeProbe(False, None, None, None, not_answering(self._budget_s),
                                loopback=_is_loopback(self._config.office.url))
         return self._result
 
@@ -151,4 +158,5 @@ class ProbeRun:
         try:
             self._result = probe_office(self._config, self._version)
         except Exception as exc:  # a bug here must read as "not checked", never hang the caller
-            self._result = OfficeProbe(False, None, None, None, "office check failed", detail=repr(exc)[:300])
+            self._result = OfficeProbe(False, None, None, None, Phrase(N_("office check failed")),
+                                       detail=repr(exc)[:300])

@@ -9,17 +9,19 @@ own; the UI only ever reads cached facts from here.
 from __future__ import annotations
 
 import queue
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 
-from devices.billcode import ScanResult
+from devices.billcode import NOT_A_BILL, ScanResult
 from devices.printer import ReceiptPrinter
 from devices.scanner import BillScanner
 from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.intake import Intake
 from kiosk.periodic import Periodic
+from kiosk.service_access import ServiceAccess
 from kiosk.slips import SlipDesk
 from kiosk.store import Store
 from sync.client import OfficeClient, OfficeSettings
@@ -77,10 +79,14 @@ class Terminal:
     printer_watch: PrinterWatch
     scanner: BillScanner | None
     uploader: Uploader | None
-    # The account text of each bill scan, or None for a code that is no bill; the UI drains it.
-    scans: "queue.Queue[str | None]" = field(default_factory=queue.Queue)
+    service: ServiceAccess
+    # Every scan as parsed, bills and anything else; the UI drains it. A service card arrives as
+    # "not a bill" with its payload in ``raw`` only, so no screen can take it for an account.
+    scans: "queue.Queue[ScanResult]" = field(default_factory=queue.Queue)
+    started_at: float = field(default_factory=time.monotonic)  # for the uptime
 
     def start(self) -> None:
+        self.started_at = time.monotonic()
         self.printer_watch.start()
         if self.scanner is not None:
             self.scanner.start()
@@ -132,10 +138,11 @@ def assemble(config: Config) -> Terminal:
         printer_watch=PrinterWatch(printer),
         scanner=None,
         uploader=None,
+        service=ServiceAccess(store, config.service),
     )
     if config.scanner.port:
         terminal.scanner = BillScanner(config.scanner.port, config.scanner.baud,
-                                       on_scan=lambda result: _deliver_scan(terminal.scans, result))
+                                       on_scan=lambda result: _deliver_scan(terminal, result))
     if config.office.url:
         client = OfficeClient(OfficeSettings.from_config(config))
         terminal.uploader = Uploader(store.outbox, client, batch_size=config.office.batch_size,
@@ -153,5 +160,9 @@ def _printer_state(status: PrinterStatus) -> PrinterState:
     return PrinterState(state=state, paper=status.paper, detail=status.problem or status.notice)
 
 
-def _deliver_scan(scans: "queue.Queue[str | None]", result: ScanResult) -> None:
-    scans.put(result.account if result.kind in ("bill", "barcode") else None)
+def _deliver_scan(terminal: Terminal, result: ScanResult) -> None:
+    # A service code of digits would read as a barcode account: strip it to its raw text here,
+    # so whatever a screen does with the account, the code never reaches a customer's journey.
+    if terminal.service.is_service_code(result.raw):
+        result = ScanResult("not_a_bill", reason=NOT_A_BILL, raw=result.raw)
+    terminal.scans.put(result)

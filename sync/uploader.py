@@ -67,6 +67,10 @@ class Uploader:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # Passes of the background thread begun and ended, for send_now to wait on the right one.
+        self._passes = threading.Condition()
+        self._begun = self._ended = 0
+        self._last_summary = UploadSummary()
         self.last_error: str | None = None
 
     # --- one pass ----------------------------------------------------------------------------
@@ -128,15 +132,34 @@ class Uploader:
         """A new item was queued: send now rather than at the next idle tick."""
         self._wake.set()
 
+    def send_now(self, timeout: float) -> UploadSummary | None:
+        """Send what is queued now and wait up to ``timeout`` for the outcome (a technician's
+        "send now"); None when the pass has not ended by then. With the background thread
+        running, that thread makes the pass (the client is not shared between threads): the
+        first one to begin after this call, which cuts short any backoff pause."""
+        if self._thread is None:
+            return self.run_once()
+        with self._passes:
+            wanted = self._begun + 1
+            self._wake.set()
+            if not self._passes.wait_for(lambda: self._ended >= wanted, timeout):
+                return None
+            return self._last_summary
+
     def _run(self) -> None:
         next_heartbeat = 0.0
         while not self._stopping.is_set():
             self._wake.clear()
+            with self._passes:
+                self._begun += 1
             try:
                 summary = self.run_once()
             except Exception:  # the store or a bug: log it, keep the thread alive, back off
                 log.exception("upload pass failed")
                 summary = UploadSummary(error="internal error, see the log")
+            with self._passes:
+                self._ended, self._last_summary = self._begun, summary
+                self._passes.notify_all()
             if summary.error:
                 if self._backoff.failures == 0:
                     log.warning("office upload failed, backing off: %s", summary.error)

@@ -47,27 +47,32 @@ def test_a_working_terminal_is_green(demo: DemoTerminal) -> None:
     healths = check_all(demo.terminal)
     assert [h.subsystem for h in healths] == ["printer", "scanner", "upload", "directory", "network", "storage", "clock"]
     assert {h.subsystem: h.level for h in healths if h.level != GREEN} == {}
+    for h in healths:  # Russian on the screens, the same English words as the JSON otherwise
+        assert h.text("en") == h.reason and h.text("ru") != h.reason and h.text() == h.text("ru"), h
+    assert by_name(healths)["printer"].text() == "готов"
+    assert by_name(healths)["clock"].text() == "совпадают с часами офиса"
     network = by_name(healths)["network"].facts
     assert network["reachable"] and network["latency_s"] < 1 and network["tls_verified"] is None
     assert by_name(healths)["storage"].facts["integrity"] == "ok"
 
 
-@pytest.mark.parametrize(("fault", "level", "reason"), [
-    ("paper_near_end", YELLOW, "paper near end"),
-    ("paper_out", RED, "paper out"),
-    ("cover_open", RED, "cover open"),
-    ("offline", RED, "printer offline"),
-    ("no_answer", RED, "printer not answering"),
-    ("garbage", RED, "printer answers garbage"),
-    ("unplugged", RED, "printer disconnected"),
+@pytest.mark.parametrize(("fault", "level", "reason", "russian"), [
+    ("paper_near_end", YELLOW, "paper near end", "бумага заканчивается"),
+    ("paper_out", RED, "paper out", "нет бумаги"),
+    ("cover_open", RED, "cover open", "крышка открыта"),
+    ("offline", RED, "printer offline", "принтер не в сети"),
+    ("no_answer", RED, "printer not answering", "принтер не отвечает"),
+    ("garbage", RED, "printer answers garbage", "принтер отвечает искажёнными данными"),
+    ("unplugged", RED, "printer disconnected", "принтер отключён"),
 ])
-def test_each_printer_fault_has_its_level_and_reason(demo: DemoTerminal, fault: str, level: str, reason: str) -> None:
+def test_each_printer_fault_has_its_level_and_reason(demo: DemoTerminal, fault: str, level: str, reason: str,
+                                                     russian: str) -> None:
     watch = demo.terminal.printer_watch
     demo.printer.set_fault(fault)
     try:
         watch.refresh()
         printer = by_name(check_all(demo.terminal))["printer"]
-        assert (printer.level, printer.reason) == (level, reason)
+        assert (printer.level, printer.reason, printer.text("ru")) == (level, reason, russian)
     finally:
         demo.printer.clear_fault()
     assert wait_for(lambda: watch.refresh().ok, timeout=5)
@@ -108,8 +113,10 @@ def test_a_silent_office_is_network_red_within_the_bound(tmp_path: Path, seeded_
         elapsed = time.monotonic() - started
     assert elapsed < BUDGET_S + 1.0
     assert healths["network"].level == RED and "not answering" in healths["network"].reason
+    assert healths["network"].text("ru") in (f"офис не ответил за {s:g} с" for s in (BUDGET_S, 2.0))
     assert healths["network"].facts["reachable"] is False
     assert healths["clock"].reason == "set (not compared with the office)"
+    assert healths["clock"].text("ru") == "установлены (с офисом не сверены)"
 
 
 def test_a_damaged_database_is_storage_red(kiosk_config: config_module.Config, seeded_store: Store) -> None:
@@ -120,6 +127,7 @@ def test_a_damaged_database_is_storage_red(kiosk_config: config_module.Config, s
         database.write(b"\xde\xad\xbe\xef" * 4096)
     storage = by_name(check_from_config(kiosk_config))["storage"]
     assert storage.level == RED and storage.reason == "database damaged: readings cannot be stored"
+    assert storage.text("ru") == "база данных повреждена: показания не сохранить"
     assert storage.facts["integrity"] != "ok"
 
 
@@ -143,13 +151,29 @@ def test_a_system_out_of_service_shows_on_storage(kiosk_config: config_module.Co
     ServiceAccess(seeded_store, kiosk_config.service).storage_failed(OSError(28, "No space left on device"))
     storage = by_name(check_from_config(kiosk_config))["storage"]
     assert storage.level == RED and "No space left on device" in storage.reason
+    assert storage.text("ru").startswith("показания не сохраняются: ") and "No space left" in storage.text("ru")
 
 
 def test_a_directory_behind_the_office_is_yellow_until_pulled(demo: DemoTerminal) -> None:
     import_rows(demo.office.engine, list(read_directory(io.StringIO(directory_text(1)))))
     directory = by_name(check_all(demo.terminal))["directory"]
     assert directory.level == YELLOW and directory.reason.startswith("the office has a newer directory")
+    assert directory.text("ru").startswith("в офисе справочник новее (версия ")
     client = OfficeClient(OfficeSettings.from_config(demo.terminal.config))
     DirectoryPuller(demo.terminal.store.directory, client).pull()
     client.close()
     assert by_name(check_all(demo.terminal))["directory"].level == GREEN
+
+
+def test_a_reason_made_elsewhere_is_translated_when_its_words_are_known() -> None:
+    # A Health built from plain words (a screenshot's sample, an older caller) still shows in Russian.
+    assert Health("printer", RED, "paper out").text("ru") == "нет бумаги"
+    assert Health("printer", RED, "words nobody translated").text("ru") == "words nobody translated"
+
+
+def test_durations_and_sizes_read_in_both_languages() -> None:
+    from kiosk.health import duration, megabytes
+
+    assert [duration(s).text("ru") for s in (5, 600, 7200 + 1, 3 * 86400)] == ["5 с", "10 мин", "2 ч", "3 дн."]
+    assert [duration(s).english for s in (5, 600, 7200 + 1, 3 * 86400)] == ["5 s", "10 min", "2 h", "3 days"]
+    assert (megabytes(3 * 2**19).text("ru"), megabytes(700 * 2**20).english) == ("1.5 МБ", "700 MB")

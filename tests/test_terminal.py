@@ -36,8 +36,10 @@ def test_a_bill_scan_reaches_the_screen_queue(tmp_path: Path) -> None:
         assert demo.terminal.scanner.wait_connected(5)
         demo.scanner.emit(BILL.encode("utf-8"))
         demo.scanner.emit(b"hello, not a bill")
-        assert demo.terminal.scans.get(timeout=5) == "2287008779"
-        assert demo.terminal.scans.get(timeout=5) is None
+        bill = demo.terminal.scans.get(timeout=5)
+        assert (bill.kind, bill.account) == ("bill", "2287008779")
+        other = demo.terminal.scans.get(timeout=5)
+        assert (other.kind, other.account, other.raw) == ("not_a_bill", None, "hello, not a bill")
 
 
 def test_the_printer_watch_sees_paper_out_and_its_fix(tmp_path: Path) -> None:

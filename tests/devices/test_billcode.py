@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from devices.billcode import NO_ACCOUNT, NOT_A_BILL, parse_scan
+import unicodedata
+
+from devices.billcode import MAX_RAW, NO_ACCOUNT, NOT_A_BILL, parse_scan
 
 BILL = "ST0001{flag}{sep}Name=АО 'Энергосбыт'{sep}PersonalAcc=40702810938000012345{sep}BankName=ПАО Сбербанк" \
        "{sep}BIC=044525225{sep}CorrespAcc=30101810400000000225{sep}PersAcc=2287008779{sep}Sum=154300" \
@@ -128,3 +130,37 @@ def test_wrong_flag_on_real_words(declared: str, actual: str, words: list[str], 
     name = " ".join(shape(word) for shape, word in zip(shapes, words))
     result = parse_scan(f"ST0001{declared}|Name={name}|PersAcc=2287008779".encode(CODECS[actual]))
     assert result.kind == "bill" and result.fields["Name"] == name
+
+
+def test_a_name_of_rare_letters_keeps_its_declared_encoding() -> None:
+    # Read as KOI8-R it scores a hair more Russian ("юн а╦АЗ а╦ИЗ"): the declared flag must win.
+    result = parse_scan("ST00011|Name=АО Бёбъ Бёйъ|persacc=00000".encode("cp1251"))
+    assert (result.fields["Name"], result.encoding) == ("АО Бёбъ Бёйъ", "cp1251")
+
+
+# --- the payload as text (what a service card is recognised by) ---------------------------
+
+@pytest.mark.parametrize("payload, raw", [
+    (b"SVC-0042-7781", "SVC-0042-7781"),
+    (b"\x00\x1b[2JSVC-0042\r\n", "[2JSVC-0042"),  # NULs and an escape sequence's control byte dropped
+    (b"  900100200300\t", "900100200300"),
+    ("ST00012|PersAcc=2287008779".encode("cp1251"), "ST00012|PersAcc=2287008779"),
+    (b"\xff\xfeabc", "\ufffd\ufffdabc"),  # not UTF-8: replaced, never an error
+])
+def test_raw_is_the_payload_as_clean_text(payload: bytes, raw: str) -> None:
+    assert parse_scan(payload).raw == raw
+
+
+def test_raw_is_capped_and_kept_out_of_repr_and_dict() -> None:
+    result = parse_scan(b"7" * 5000)
+    assert result.raw == "7" * MAX_RAW
+    secret = parse_scan(b"SVC-SECRET-0042")
+    assert "SECRET" not in repr(secret) and "SECRET" not in str(secret.as_dict())
+
+
+@given(st.binary(max_size=2000))
+def test_raw_never_holds_a_control_character_or_too_much(payload: bytes) -> None:
+    raw = parse_scan(payload).raw
+    assert len(raw) <= MAX_RAW
+    assert not any(unicodedata.category(ch) == "Cc" for ch in raw)
+    assert raw == raw.strip()
