@@ -1,6 +1,8 @@
 """The touch screen's own settings, with the defaults a kiosk ships with.
 
-The lead maps a ``[ui]`` configuration section onto these fields; until then the defaults hold.
+``kiosk run`` and ``kiosk demo`` fill them from the configuration's ``[ui]`` section
+(``kiosk.config.Ui``); ``fullscreen`` comes from the command line, and a field the section does
+not name keeps its default here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ class UiSettings:
     # Taps this soon after the screen changed are dropped: a double tap on "Next" must not also
     # press whatever appears under the finger on the next screen.
     double_tap_s: float = 0.4
+    # A second press of the same keypad key this soon after the first is a finger bouncing on the
+    # glass, not a second digit: bounces land within about 50 ms, while even a quick customer
+    # typing "00" on purpose needs 150 ms or more between the two taps.
+    key_bounce_s: float = 0.09
     # The panel's visible diagonal: touch targets are sized in millimetres from it
     # (546 mm is the common 21.5" kiosk panel).
     screen_diagonal_mm: float = 546.0

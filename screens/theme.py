@@ -25,6 +25,9 @@ INFO_PAPER = hex_colour("#E6EEF9")
 BOX_EMPTY = hex_colour("#F1F1F1")
 HIGHLIGHT = hex_colour("#F7B500")  # the box the next digit goes into: a border, not text
 SHADE = (0.0, 0.0, 0.0, 0.78)  # behind the countdown card
+# A bold Roboto letter's average width in em, Cyrillic included: enough to size a caption or a
+# title to its room without measuring it first.
+BOLD_EM = 0.6
 ON_DARK = PAPER
 
 # (text, background) pairs the screens use; tests/ui/test_theme.py checks each is 7:1 or more.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Callable
 
+from kivy.properties import BooleanProperty
 from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import N_, meaning_word, zone_label
@@ -13,7 +16,7 @@ from kiosk.journey import (
 )
 from kiosk.meters import Meter
 from kiosk.rules import Finding
-from screens.widgets import KioskButton, Txt
+from screens.widgets import Cell, FitCell, KioskButton
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -25,14 +28,24 @@ _OWN_PROBLEMS = {
     ACCOUNT_EMPTY: N_("Type your account number first. It is printed on your bill."),
     READING_EMPTY: N_("Type the reading first: the black digits on the meter, from left to right."),
     SCAN_UNREADABLE: N_("This code is not from your bill. Please type the account number instead."),
-    COMMIT_FAILED: N_("The readings could not be saved. Touch \u201cSend\u201d again; "
+    COMMIT_FAILED: N_("The readings could not be saved. Touch \u201cSend readings\u201d again; "
                    "if it happens again, please ask the staff."),
 }
 _NOTICES = {
-    Notice.NO_SLIPS: N_("Slips cannot be printed right now. You will see your submission number "
+    Notice.NO_SLIPS: N_("Slips cannot be printed right now. You will see the number and a QR code "
                      "on the screen instead."),
     Notice.NEXT_PERIOD: N_("Readings given today count toward next month's bill."),
 }
+
+
+# The slip names the billing period by its month (devices.slip.format_period): so does the screen.
+_MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+           N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
+           N_("December"))
+
+
+def period_text(period: date, t: Translate) -> str:
+    return t("Billing period: {period}").format(period=f"{t(_MONTHS[period.month - 1])} {period.year}")
 
 
 def problem_text(problem: Finding | None, language: str, t: Translate) -> str:
@@ -48,11 +61,28 @@ def notice_text(notice: Notice, t: Translate) -> str:
 
 def zones_text(meter: Meter, language: str, t: Translate) -> str:
     words = ", ".join(meaning_word(zone.meaning, language) for zone in meter.zones)
-    return t("Meter {serial}: {count} zone(s) \u2014 {words}").format(
+    if len(meter.zones) == 1:  # "single rate" says it all
+        return t("Meter {serial}: {words}").format(serial=meter.serial, words=words)
+    # Meters have two or three zones beyond one: the same plural form in both languages.
+    return t("Meter {serial}: {count} zones \u2014 {words}").format(
         serial=meter.serial, count=len(meter.zones), words=words)
 
 
+def fill_table(table: GridLayout, rows: list[tuple[tuple[str, ...], bool]]) -> None:
+    """Rows of (cells, bold): first a zone's label on one line, then figures right-aligned, so
+    their digits line up as on the meter."""
+    table.clear_widgets()
+    for cells, bold in rows:
+        table.add_widget(FitCell(text=cells[0], bold=bold))
+        for cell in cells[1:]:
+            table.add_widget(Cell(text=cell, bold=bold, halign="right"))
+
+
 class KioskScreen(Screen):
+    # Set by the kv rule: the room between the bars holds few lines of text (1024x768 in
+    # landscape), so the screen sets its text smaller and closer rather than push it off the top.
+    compact = BooleanProperty(False)
+
     def show(self, app: "KioskApp", journey: Journey, t: Translate) -> None:
         raise NotImplementedError
 
@@ -71,8 +101,10 @@ class AccountScreen(KioskScreen):
         self.ids.heading.text = t("Type your account number")
         self.ids.typed.text = s.account_text
         self.ids.problem.text = problem_text(s.problem, s.language, t)
-        self.ids.hint.text = t("It is printed at the top of your bill. "
-                               "For a number with letters, touch \u201cА\u2013Я\u201d.")
+        # One message at a time: a problem says itself what to do next.
+        self.ids.hint.text = "" if s.problem else t(
+            "It is printed at the top of your bill. "
+            "For a number with letters, touch \u201cА\u2013Я\u201d.")
         self.ids.scan_hint.text = t("Or hold the QR code on your bill to the scanner")
         self.ids.keypad.captions = [t("Delete"), t("Clear all"), "\u0410\u2013\u042f", "0\u20139"]
 
@@ -88,9 +120,21 @@ class MeterScreen(KioskScreen):
         meters = journey.other_meters()
         box = self.ids.meters
         box.clear_widgets()
+        last = self.ids.last
+        last.clear_widgets()
+        self.ids.last_title.text = ""
+        self.ids.hint.text = t("If this is not your account, touch \u201cBack\u201d and check the number.")
         if len(meters) == 1 and not s.done_meters:
-            self.ids.choose.text = zones_text(meters[0], s.language, t) + "\n" + t(
-                "If this is not your account, touch \u201cBack\u201d and check the number.")
+            meter = meters[0]
+            self.ids.choose.text = zones_text(meter, s.language, t)
+            known = [zone for zone in meter.zones if zone.previous is not None]
+            if known:
+                self.ids.last_title.text = (
+                    t("Last readings on {date}:").format(date=meter.last_date.strftime("%d.%m.%Y"))
+                    if meter.last_date is not None else t("Last readings:"))
+            for zone in known:
+                last.add_widget(FitCell(text=zone_label(zone.position, zone.meaning, s.language)))
+                last.add_widget(Cell(text=str(zone.previous)))
             return
         self.ids.choose.text = t("Choose the meter whose readings you are entering:")
         for index, meter in enumerate(meters):
@@ -117,18 +161,25 @@ class ReadingScreen(KioskScreen):
             self.ids.previous.text = t("Last reading: {value}").format(value=zone.previous)
         self.ids.boxes.count = meter.digits
         self.ids.boxes.value = s.entered[s.zone]
-        self.ids.hint.text = t("Type the black digits from left to right. "
-                               "Leave out the red digits after the comma.")
         self.ids.problem.text = problem_text(s.problem, s.language, t)
+        self.ids.hint.text = "" if s.problem else t(
+            "Type the black digits from left to right. Leave out the red digits after the comma.")
         self.ids.keypad.captions = [t("Delete"), t("Clear all"), "", ""]
 
 
 class QuestionScreen(KioskScreen):
     def show(self, app, journey, t):
         finding = journey.question
-        assert finding is not None and journey.session is not None
+        s = journey.session
+        assert finding is not None and s is not None and s.meter is not None
         self.ids.heading.text = t("Please check this reading")
-        self.ids.message.text = finding.message(journey.session.language)
+        self.ids.message.text = finding.message(s.language)
+        rows = [((t("Zone"), t("Previous"), t("New")), True)]
+        for zone, typed in zip(s.meter.zones, s.entered):
+            rows.append(((zone_label(zone.position, zone.meaning, s.language),
+                          "" if zone.previous is None else str(zone.previous), typed),
+                         zone.position == finding.zone))
+        fill_table(self.ids.figures, rows)
         self.ids.again.text = t("Check again")
         self.ids.right.text = t("Yes, that is right")
 
@@ -142,20 +193,17 @@ class ReviewScreen(KioskScreen):
         self.ids.meter.text = t("Account {number}, meter {serial}").format(
             number=s.account_number, serial=s.meter.serial)
         table = self.ids.table
-        table.clear_widgets()
-        heads = (t("Zone"), t("Last"), t("Now"), t("Used, kWh"))
-        for head in heads:
-            table.add_widget(Txt(text=head, bold=True))
+        # The slip's table: the same columns, and the total with its unit.
+        rows: list[tuple[tuple[str, ...], bool]] = [
+            ((t("Zone"), t("Previous"), t("New"), t("Used")), True)]
         for zone, value, used in zip(s.meter.zones, verdict.values, verdict.consumption):
-            for cell in (zone_label(zone.position, zone.meaning, s.language),
-                         "" if zone.previous is None else str(zone.previous), str(value),
-                         "" if used is None else str(used)):
-                table.add_widget(Txt(text=cell))
-        if len(s.meter.zones) > 1 and verdict.total is not None:
-            for cell in (t("Total"), "", "", str(verdict.total)):
-                table.add_widget(Txt(text=cell, bold=True))
-        self.ids.period.text = t("Counts toward the bill for {month:02d}.{year}").format(
-            month=verdict.period.month, year=verdict.period.year)
+            rows.append(((zone_label(zone.position, zone.meaning, s.language),
+                          "" if zone.previous is None else str(zone.previous), str(value),
+                          "" if used is None else str(used)), False))
+        if verdict.total is not None:
+            rows.append(((t("Total, kWh"), "", "", str(verdict.total)), True))
+        fill_table(table, rows)
+        self.ids.period.text = period_text(verdict.period, t)
         self.ids.notices.text = "\n".join(f.message(s.language) for f in verdict.notices)
         self.ids.problem.text = problem_text(s.problem, s.language, t)
 
@@ -164,6 +212,7 @@ class BusyScreen(KioskScreen):
     def show(self, app, journey, t):
         self.ids.heading.text = (t("Saving your readings\u2026") if journey.step is Step.COMMITTING
                                  else t("Printing your slip\u2026"))
+        self.ids.wait.text = t("Please wait a moment.")
 
 
 class ResultScreen(KioskScreen):
@@ -172,19 +221,20 @@ class ResultScreen(KioskScreen):
         assert s is not None and s.result is not None and s.result.submission is not None
         submission = s.result.submission
         printed = s.outcome is not None and s.outcome.printed
+        self.ids.heading.text = t("Readings accepted")
+        # The slip's words for its number and terminal (devices.slip), and the same QR code.
+        self.ids.number_label.text = t("No.")
+        self.ids.number.text = str(submission.seq)
         if printed:
-            self.ids.heading.text = t("Readings accepted")
             self.ids.slip.text = t("Please take your slip.")
-            self.ids.number.text = ""
+            self.ids.terminal.text = ""
             self.ids.qr.texture = None
         else:
-            self.ids.heading.text = t("Readings accepted")
-            self.ids.slip.text = t("The slip could not be printed. Please note your number "
+            self.ids.slip.text = t("The slip could not be printed. Please write down this number "
                                    "or photograph the code.")
-            self.ids.number.text = t("Your number: {number}").format(number=submission.txn_id)
+            self.ids.terminal.text = t("Terminal {terminal}").format(terminal=submission.terminal_id)
             self.ids.qr.texture = app.qr_texture(submission.txn_id)
-        self.ids.notices.text = t("Counts toward the bill for {month:02d}.{year}").format(
-            month=s.result.verdict.period.month, year=s.result.verdict.period.year)
+        self.ids.notices.text = period_text(s.result.verdict.period, t)
         self.ids.another.text = t("Readings for another meter") if journey.other_meters() else ""
 
 

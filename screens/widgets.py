@@ -11,6 +11,7 @@ from kivy.uix.label import Label
 # The letters of the unified account number (2 digits, 2 letters, 6 digits); Ё is never used.
 LETTERS = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
 DIGIT_ROWS = ("123", "456", "789")
+_RELAID = "relaid"  # the last press changed which keys are where
 
 
 class KioskButton(Button):
@@ -20,10 +21,34 @@ class KioskButton(Button):
     tag = StringProperty("")
 
 
+class Key(KioskButton):
+    """A keypad key: one character drawn as large as the key allows, or a word that fits."""
+
+    longest = NumericProperty(1)  # characters in the caption's longest word
+
+    def on_text(self, _key: "Key", text: str) -> None:
+        self.longest = max((len(word) for word in text.split()), default=1)
+
+
 class Txt(Label):
     """Body text that wraps within its width and is as tall as its lines."""
 
     tag = StringProperty("")
+
+
+class Figures(GridLayout):
+    """A small table of readings; its cells take their size from ``cell_font``."""
+
+    cell_font = NumericProperty(32)
+
+
+class Cell(Txt):
+    """A cell of a ``Figures`` table."""
+
+
+class FitCell(Label):
+    """A ``Figures`` cell as wide as its one line of text: the label column, sized by its longest
+    label. (Not a Txt: Txt's rule ties the text's width to the cell's, the reverse of this.)"""
 
 
 class Note(Txt):
@@ -37,12 +62,18 @@ class Keypad(BoxLayout):
 
     Dispatches ``on_key`` with a digit, a letter, "erase" or "clear". After two letters in a row
     it goes back to digits by itself: the unified account number has exactly two.
+
+    A finger that bounces on the glass registers the same key twice within a few dozen
+    milliseconds: a press that went down less than ``bounce_s`` after a press of the same key is
+    that bounce and is dropped (after "А–Я" or "0–9", whatever key is now under the finger).
+    Times are when each touch went down, not when it was handled, so two deliberate taps that
+    reach a busy UI thread together both count.
     """
 
     letters = BooleanProperty(False)
     showing_letters = BooleanProperty(False)
     captions = ListProperty(["Delete", "Clear all", "А–Я", "0–9"])  # set per language by the screen
-    key_font = NumericProperty(40)
+    bounce_s = NumericProperty(0.0)  # the kv rule sets UiSettings.key_bounce_s
 
     __events__ = ("on_key",)
 
@@ -50,6 +81,7 @@ class Keypad(BoxLayout):
         kwargs.setdefault("orientation", "vertical")
         super().__init__(**kwargs)
         self._letters_typed = 0
+        self._last_press: tuple[str, float] | None = None  # (key, when its touch went down)
         self.bind(showing_letters=self._build, captions=self._build, letters=self._build)
         self._build()
 
@@ -69,6 +101,7 @@ class Keypad(BoxLayout):
             grid.cols = 8
             for letter in LETTERS:
                 grid.add_widget(self._key(letter, letter, "key"))
+            # One row of the grid's height: the grid holds four.
             row = BoxLayout(spacing=self.spacing, size_hint_y=0.25)
             for caption, key in ((to_digits, "digits"), (erase, "erase"), (clear, "clear")):
                 row.add_widget(self._key(caption, key, "secondary"))
@@ -84,28 +117,38 @@ class Keypad(BoxLayout):
         if self.letters:
             self.add_widget(self._key(to_letters, "letters", "secondary", size_hint_y=0.25))
 
-    def _key(self, caption: str, key: str, kind: str, **kwargs: object) -> "KioskButton":
-        button = KioskButton(text=caption, kind=kind, tag=f"key_{key}", **kwargs)
-        scale = 1.0 if kind == "key" else 0.55
-        button.font_size = self.key_font * scale
-        self.bind(key_font=lambda _w, size: setattr(button, "font_size", size * scale))
-        button.bind(on_release=lambda _b: self._pressed(key))
+    def _key(self, caption: str, key: str, kind: str, **kwargs: object) -> Key:
+        button = Key(text=caption, kind=kind, tag=f"key_{key}", **kwargs)
+        button.bind(on_release=lambda pressed: self._pressed(key, pressed.last_touch))
         return button
 
-    def _pressed(self, key: str) -> None:
+    def _pressed(self, key: str, touch: object) -> None:
+        down = getattr(touch, "time_start", None)
+        if down is not None:
+            last, self._last_press = self._last_press, (key, down)
+            if last is not None and last[0] in (key, _RELAID) and 0 <= down - last[1] < self.bounce_s:
+                return
         if key == "letters":
+            self._relaid(down)
             self.showing_letters = True
             return
         if key == "digits":
+            self._relaid(down)
             self.show_digits()
             return
         self.dispatch("on_key", key)
         if key in LETTERS:
             self._letters_typed += 1
             if self._letters_typed >= 2:
+                self._relaid(down)
                 self.show_digits()
         elif key.isdigit():
             self._letters_typed = 0
+
+    def _relaid(self, down: float | None) -> None:
+        # Other keys now lie under the finger: a bounce would press one of them.
+        if down is not None:
+            self._last_press = (_RELAID, down)
 
 
 class DigitBoxes(BoxLayout):

@@ -1,58 +1,80 @@
-"""Runs the real kiosk app in this process and taps through whole journeys.
+"""Runs the real kiosk app on a whole demo terminal in this process and taps through journeys.
 
 Started by test_touch_journeys.py in a subprocess (one Kivy App per process) on an Xvfb display.
-argv: DATA_DIR. Prints one JSON document: what each journey saw and what was printed.
+The terminal is the one ``kiosk demo`` runs (kiosk.demo.demo_terminal): the real printer and
+scanner drivers talk to the emulators over pseudo-terminals, the uploader to a local office over
+loopback HTTP. Bills are scanned and paper runs out through the emulators' control sockets, the
+way a person does it from a second shell. The app is made from the terminal as ``kiosk run``
+makes it (kiosk.commands.terminal).
+
+argv: DATA_DIR (the terminal's folder: its database, and the printed slips in ``slips/``).
+Prints one JSON document: what each journey saw and what the screens showed.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import sys
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from devices.emulators import control
+from kiosk.demo import DemoTerminal, demo_terminal
+from kiosk.journey import office_notices
 from screens.boot import create_app
-from screens.demo_store import demo_intake
 from screens.settings import UiSettings
 
-KEY_PAUSE = 0.12  # between keypad taps on the same screen
+KEY_PAUSE = 0.25  # between keypad taps: a customer's pace, well apart from the bounce guard
 SCREEN_PAUSE = 0.5  # after a tap that changes the screen: longer than the double-tap guard
+BOUNCE_S = 0.03  # a finger bouncing on the glass
+DELIBERATE_S = 0.25  # the same key again on purpose ("00")
+SIZE = (1280, 1024)
+
+# A bill's payment code (ГОСТ Р 56042-2014) for the one-zone sample account.
+BILL = ("ST00012|Name=АО Энергосбыт|PersonalAcc=40702810900000000001|BankName=ПАО Банк|"
+        "BIC=044525225|CorrespAcc=30101810400000000225|PersAcc=1000000011|Sum=125000")
 
 
-@dataclass
-class Outcome:
-    printed: bool
-    reason: str | None = None
+def create(demo: DemoTerminal):  # type: ignore[no-untyped-def]
+    """The app on this terminal, made as kiosk.commands.terminal makes it for ``kiosk run``."""
+    terminal = demo.terminal
+    config = terminal.config
 
+    def print_and_send(submission, language):  # type: ignore[no-untyped-def]
+        outcome = terminal.slips.print_slip(submission, language)
+        if terminal.uploader is not None:
+            terminal.uploader.wake()
+        return outcome
 
-slips: list[dict] = []
-
-
-def print_slip(submission, language):
-    # Paper runs out for the near-rollover sample: its journey must still end with a number.
-    if submission.account == "1000000029":
-        return Outcome(False, "paper out")
-    slips.append({"account": submission.account, "txn_id": submission.txn_id, "language": language})
-    return Outcome(True)
+    rules = config.rules
+    status = office_notices(terminal.intake, (rules.window_start, rules.window_end),
+                            terminal.printer_watch.ready)
+    settings = UiSettings(**config.ui.model_dump(), fullscreen=False)
+    return create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans,
+                      status=status, settings=settings, language=config.terminal.language,
+                      size=SIZE)
 
 
 def main() -> None:
-    data_dir = Path(sys.argv[1])
-    intake, store = demo_intake(data_dir)
-    scans: "queue.Queue[str | None]" = queue.Queue()
-    app = create_app(intake, print_slip=print_slip, scans=scans, size=(1280, 1024),
-                     settings=UiSettings(fullscreen=False))
+    with demo_terminal(Path(sys.argv[1])) as demo:
+        report = drive(demo)
+    print(json.dumps(report, ensure_ascii=False))
+
+
+def drive(demo: DemoTerminal) -> dict:
+    app = create(demo)
     report: dict = {"journeys": []}
 
     from kivy.clock import Clock
     from kivy.tests.common import UnitTestTouch
 
-    def visible(tag: str):
+    from screens.qr import qr_texture
+
+    def visible(tag: str):  # type: ignore[no-untyped-def]
         found = []
 
-        def walk(widget) -> None:
+        def walk(widget) -> None:  # type: ignore[no-untyped-def]
             if widget.opacity == 0 or widget.disabled:
                 return
             if getattr(widget, "tag", "") == tag:
@@ -67,14 +89,16 @@ def main() -> None:
             raise LookupError(f"no visible widget tagged {tag!r} on {app.journey.step}")
         return found[0]
 
-    def tap(tag: str) -> tuple[float, float]:
+    def centre(tag: str) -> tuple[float, float]:
         widget = visible(tag)
-        x, y = widget.to_window(*widget.center)
-        tap_at(x, y)
+        return widget.to_window(*widget.center)
+
+    def tap(tag: str) -> tuple[float, float]:
+        x, y = centre(tag)
+        press(UnitTestTouch(x, y))
         return x, y
 
-    def tap_at(x: float, y: float) -> None:
-        touch = UnitTestTouch(x, y)
+    def press(touch) -> None:  # type: ignore[no-untyped-def]
         touch.touch_down()
         touch.touch_up()
 
@@ -93,8 +117,16 @@ def main() -> None:
             yield 0.1
         raise TimeoutError(f"still on {step()}, expected {name}")
 
+    def emulator(device, message: dict) -> None:  # type: ignore[no-untyped-def]
+        reply = control.request(device.control_path, message)
+        if not reply.get("ok"):
+            raise RuntimeError(f"emulator refused {message}: {reply}")
+
+    shown: dict = {}
+
     def journey(name: str, script: Iterator[float]) -> Iterator[float]:
         seen: list[str] = []
+        shown.clear()
         try:
             for delay in script:
                 if not seen or seen[-1] != step():
@@ -104,25 +136,27 @@ def main() -> None:
         except Exception as exc:  # reported, so the test shows which tap failed
             error = f"{type(exc).__name__}: {exc}"
         seen.append(step())
-        report["journeys"].append({"name": name, "steps": seen, "error": error,
-                                   "number": last_number.get("text", "")})
+        report["journeys"].append({"name": name, "steps": seen, "error": error, **shown})
         app.act("cancel")  # renders at once, so the double-tap guard starts counting now
         yield SCREEN_PAUSE
-
-    last_number: dict[str, str] = {}
 
     def finish_on_result() -> Iterator[float]:
         yield from wait_for("result")
         yield SCREEN_PAUSE
-        last_number["text"] = app.root_widget.ids.result.ids.number.text
+        ids = app.root_widget.ids.result.ids
+        txn_id = app.journey.session.result.submission.txn_id
+        shown.update(number_label=ids.number_label.text, number=ids.number.text,
+                     terminal=ids.terminal.text, message=ids.slip.text, txn_id=txn_id,
+                     qr_shown=ids.qr.texture is not None and ids.qr.opacity > 0 and ids.qr.width > 0,
+                     qr_is_txn=ids.qr.texture is not None
+                     and ids.qr.texture.pixels == qr_texture(txn_id).pixels)
         tap("next")  # Done
         yield SCREEN_PAUSE
 
     def two_zone() -> Iterator[float]:
-        last_number.clear()
         x, y = tap("start")
-        tap_at(x, y)  # the same finger again at once, over the keypad now: must be dropped
-        report["after_double_tap"] = app.journey.session.account_text
+        press(UnitTestTouch(x, y))  # the same finger again at once, over the keypad now: dropped
+        shown["after_double_tap"] = app.journey.session.account_text
         yield SCREEN_PAUSE
         yield from keys("2287008779")
         tap("next")
@@ -140,9 +174,24 @@ def main() -> None:
         tap("next")  # Send
         yield from finish_on_result()
 
+    def bounce() -> Iterator[float]:
+        tap("start")
+        yield SCREEN_PAUSE
+        # Two touches on one key that went down 30 ms apart (stamped when they went down, as an
+        # input device stamps them), then the same key once more a customer's beat later.
+        x, y = centre("key_5")
+        first = UnitTestTouch(x, y)
+        time.sleep(BOUNCE_S)
+        second = UnitTestTouch(x, y)
+        press(first)
+        press(second)
+        shown["after_bounce"] = app.journey.session.account_text
+        yield DELIBERATE_S
+        tap("key_5")
+        shown["after_deliberate"] = app.journey.session.account_text
+
     def scan_one_zone() -> Iterator[float]:
-        last_number.clear()
-        scans.put("1000000011")
+        emulator(demo.scanner, {"cmd": "emit", "payload": BILL})
         yield from wait_for("meter")
         yield SCREEN_PAUSE
         tap("next")
@@ -154,7 +203,6 @@ def main() -> None:
         yield from finish_on_result()
 
     def rollover() -> Iterator[float]:
-        last_number.clear()
         tap("start")
         yield SCREEN_PAUSE
         yield from keys("1000000029")
@@ -170,12 +218,30 @@ def main() -> None:
         tap("next")
         yield from finish_on_result()
 
+    def paper_out() -> Iterator[float]:
+        tap("start")
+        yield SCREEN_PAUSE
+        yield from keys("1000000037")
+        tap("next")
+        yield SCREEN_PAUSE
+        emulator(demo.printer, {"cmd": "fault", "name": "paper_out"})  # the roll runs out now
+        tap("next")
+        yield SCREEN_PAUSE
+        for reading in ("104600", "88050", "61300"):
+            yield from keys(reading)
+            tap("next")
+            yield SCREEN_PAUSE
+        tap("next")  # Send
+        yield from finish_on_result()
+        emulator(demo.printer, {"cmd": "clear"})
+
     def plan() -> Iterator[float]:
         yield 0.5
         yield from journey("two_zone", two_zone())
+        yield from journey("bounce", bounce())
         yield from journey("scan_one_zone", scan_one_zone())
-        yield from journey("rollover_paper_out", rollover())
-        report["slips"] = slips
+        yield from journey("rollover", rollover())
+        yield from journey("paper_out", paper_out())
         app.stop()
 
     steps = plan()
@@ -188,8 +254,7 @@ def main() -> None:
 
     Clock.schedule_once(advance, 0.5)
     app.run()
-    store.close()
-    print(json.dumps(report))
+    return report
 
 
 if __name__ == "__main__":

@@ -1,14 +1,28 @@
-"""Accessibility figures that need no window: contrast, text size, touch target size."""
+"""What needs no window: contrast, text and touch target sizes, and the screens' words (every
+one translated, the compiled catalogs fresh, and the same words the slip uses)."""
 
 from __future__ import annotations
 
-import pytest
+import shutil
+import string
+from pathlib import Path
 
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from devices.slip import MONTHS, TEXTS
+from kiosk.i18n import LANGUAGES
 from screens.settings import UiSettings
+from screens.texts import DOMAIN, LOCALE_DIR, texts_for
 from screens.theme import TEXT_PAIRS, body_px, contrast
-from screens.texts import texts_for
 
 SIZES = ((1920, 1080), (1280, 1024), (1024, 768), (1080, 1920))
+ROOT = Path(__file__).resolve().parents[2]
+# The customer screens' modules that mark their words: t("...") where shown, N_("...") in tables.
+SCREEN_MODULES = ("screens/views.py", "screens/app.py")
 
 
 @pytest.mark.parametrize("name", sorted(TEXT_PAIRS))
@@ -26,6 +40,64 @@ def test_touch_target_is_20_mm_on_a_21_5_inch_panel():
     assert UiSettings().target_px(1920, 1080) == pytest.approx(80.7, abs=0.1)
 
 
+def test_a_bounce_is_shorter_than_a_deliberate_repeat():
+    # Bounces land within ~50 ms; a quick "00" typed on purpose is 150 ms or more apart.
+    assert 0.05 < UiSettings().key_bounce_s < 0.15
+
+
 def test_both_catalogs_load_and_russian_is_translated():
     assert texts_for("ru")("Next") == "Далее"
     assert texts_for("en")("Next") == "Next"
+
+
+def _catalog(language: str, suffix: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.{suffix}"
+
+
+def _messages(catalog) -> dict:
+    return {message.id: message.string for message in catalog if message.id}
+
+
+def _marked() -> set[str]:
+    found = set()
+    for module in SCREEN_MODULES:
+        for _, message, _, _ in extract_from_file("python", ROOT / module, {"t": None, "N_": None}):
+            found.add(message)
+    return found
+
+
+def test_every_word_the_screens_show_is_in_russian_with_the_same_placeholders():
+    with _catalog("ru", "po").open("rb") as handle:
+        russian = _messages(read_po(handle))
+    marked = _marked()
+    assert sorted(m for m in marked if not russian.get(m)) == []
+    for message in marked:
+        fields = {f for _, f, _, _ in string.Formatter().parse(message) if f is not None}
+        assert {f for _, f, _, _ in string.Formatter().parse(russian[message]) if f is not None} == fields
+    assert sorted(set(russian) - marked) == []  # nothing left over from words no longer shown
+
+
+def test_committed_screen_catalogs_are_compiled_from_their_po(tmp_path):
+    for language in LANGUAGES:
+        target = tmp_path / language / "LC_MESSAGES"
+        target.mkdir(parents=True)
+        shutil.copy(_catalog(language, "po"), target)
+    CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(tmp_path), "-D", DOMAIN])
+    for language in LANGUAGES:
+        with (tmp_path / language / "LC_MESSAGES" / f"{DOMAIN}.mo").open("rb") as fresh, \
+                _catalog(language, "mo").open("rb") as committed:
+            assert _messages(read_mo(committed)) == _messages(read_mo(fresh)), (
+                f"{language}: stale; run `pybabel compile -d screens/locale -D screens`")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_screens_name_things_as_the_slip_does(language):
+    t, slip = texts_for(language), TEXTS[language]
+    # What the customer notes down from the screen must be found on a slip under the same words.
+    assert t("No.") == slip["seq"]
+    assert t("Terminal {terminal}").format(terminal="T") == f"{slip['terminal']} T"
+    assert [t(w) for w in ("Zone", "Previous", "New", "Used", "Total, kWh")] == [
+        slip["zone"], slip["previous"], slip["new"], slip["consumption"], slip["total"]]
+    assert t("Billing period: {period}").startswith(slip["period"])
+    english = MONTHS["en"]
+    assert [t(month) for month in english] == list(MONTHS[language])

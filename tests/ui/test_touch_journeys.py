@@ -1,9 +1,11 @@
-"""The real app under Xvfb, driven by simulated touches through whole journeys."""
+"""The real app under Xvfb on a whole demo terminal, driven by simulated touches through whole
+journeys: what was stored, what the emulated printer printed, and what the screen showed."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.store import Store
+from devices.slip import mask
+from kiosk.store import Store, Submission
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,12 +42,15 @@ def run(display, tmp_path_factory):
     env = {**os.environ, "DISPLAY": display, "KIVY_NO_ARGS": "1",
            "KIVY_HOME": str(data_dir / "kivy"), "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, str(Path(__file__).with_name("driver.py")), str(data_dir)],
-                          env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+                          env=env, capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     store = Store.open(data_dir / "kiosk.sqlite3")
-    yield report, {s.account: s for s in store.submissions.latest()}
+    stored = {s.account: s for s in store.submissions.latest()}
     store.close()
+    pages = [json.loads(path.read_text(encoding="utf-8"))
+             for path in sorted((data_dir / "slips").glob("*.json"))]
+    return report, stored, pages
 
 
 def journey(report, name):
@@ -53,28 +59,76 @@ def journey(report, name):
     return found
 
 
+def slip_of(pages, submission: Submission) -> str:
+    """The text of the one page the emulated printer printed for this submission."""
+    found = [page for page in pages if submission.txn_id in page["qr"]]
+    assert len(found) == 1, f"{len(found)} slips carry {submission.txn_id}"
+    assert found[0]["complete"], found[0]
+    return "\n".join(found[0]["lines"])
+
+
+def assert_slip_shows(text: str, submission: Submission, number_word: str) -> None:
+    assert mask(submission.account) in text
+    assert submission.account not in text  # only the last four digits, never the whole number
+    for reading in submission.readings:
+        assert re.search(rf"\b{reading.previous}\s+{reading.value}\s+{reading.consumption}\b", text), reading
+    assert re.search(rf"^{re.escape(number_word)}\s+{submission.seq}$", text, re.M), text
+    assert submission.txn_id in text.replace("\n", "").replace(" ", "")
+
+
+def assert_result_shows_number(seen, submission: Submission, number_word: str) -> None:
+    assert seen["txn_id"] == submission.txn_id
+    assert seen["number_label"] == number_word and seen["number"] == str(submission.seq)
+
+
 def test_two_zone_meter_by_keypad(run):
-    report, stored = run
+    report, stored, pages = run
     seen = journey(report, "two_zone")
     assert seen["steps"][:4] == ["account", "meter", "reading", "review"], seen
     assert "result" in seen["steps"]
-    assert report["after_double_tap"] == ""
+    assert seen["after_double_tap"] == ""
     submission = stored["2287008779"]
     assert [r.value for r in submission.readings] == [12400, 6800] and submission.total == 66
-    assert {"account": "2287008779", "txn_id": submission.txn_id, "language": "en"} in report["slips"]
+    assert submission.print_state == "printed"
+    # The customer switched to English on the way: the slip speaks it too.
+    assert_slip_shows(slip_of(pages, submission), submission, "No.")
+    assert_result_shows_number(seen, submission, "No.")
+    assert not seen["qr_shown"]  # the slip carries the code
+
+
+def test_a_bouncing_finger_types_one_digit_and_a_deliberate_repeat_two(run):
+    report, _stored, _pages = run
+    seen = journey(report, "bounce")
+    assert seen["after_bounce"] == "5"  # two touches 30 ms apart
+    assert seen["after_deliberate"] == "55"  # the same key 250 ms later
 
 
 def test_scan_then_one_zone(run):
-    report, stored = run
+    report, stored, pages = run
     seen = journey(report, "scan_one_zone")
     assert "account" not in seen["steps"]  # the scan skipped typing
-    assert stored["1000000011"].readings[0].value == 5010
+    submission = stored["1000000011"]
+    assert submission.readings[0].value == 5010 and submission.print_state == "printed"
+    assert_slip_shows(slip_of(pages, submission), submission, "Номер")
 
 
-def test_rollover_confirmed_with_paper_out(run):
-    report, stored = run
-    seen = journey(report, "rollover_paper_out")
+def test_rollover_confirmed(run):
+    report, stored, pages = run
+    seen = journey(report, "rollover")
     assert "question" in seen["steps"]
     submission = stored["1000000029"]
     assert submission.confirmed == ("possible_rollover",) and submission.total == 80
-    assert submission.txn_id in seen["number"]  # shown on screen instead of the slip
+    assert_slip_shows(slip_of(pages, submission), submission, "Номер")
+
+
+def test_paper_out_mid_journey_shows_the_number_and_code_instead(run):
+    report, stored, pages = run
+    seen = journey(report, "paper_out")
+    submission = stored["1000000037"]
+    assert [r.value for r in submission.readings] == [104600, 88050, 61300]
+    assert submission.print_state == "failed" and submission.print_reason
+    assert not any(submission.txn_id in page["qr"] or submission.txn_id in "".join(page["lines"])
+                   for page in pages)
+    assert_result_shows_number(seen, submission, "Номер")
+    assert seen["terminal"] == f"Терминал {submission.terminal_id}"
+    assert seen["qr_shown"] and seen["qr_is_txn"]
