@@ -21,7 +21,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from kiosk.accounts import normalise_account
+from kiosk.errors import StoreError
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kiosk.intake import Intake, IntakeResult
 from kiosk.meters import Account, Meter
@@ -67,6 +70,9 @@ class PrintOutcome(Protocol):
 
 PrintSlip = Callable[[Submission, str], PrintOutcome]
 StatusProvider = Callable[[], Collection[Notice]]
+# What a commit raises when the readings cannot be stored at all (disk full, database damaged or
+# read-only), as opposed to a fault in this one submission.
+STORE_ERRORS = (StoreError, SQLAlchemyError, OSError)
 
 
 @dataclass(frozen=True)
@@ -127,12 +133,16 @@ class Journey:
         language: str = DEFAULT_LANGUAGE,
         timeouts: Timeouts = Timeouts(),
         clock: Callable[[], float] = time.monotonic,
+        on_storage_failure: Callable[[Exception], None] | None = None,
     ) -> None:
+        """``on_storage_failure`` hears of a commit that failed with a store error (called on
+        the thread that delivers the commit job), so the terminal can stop taking readings."""
         self._intake = intake
         self._print_slip = print_slip
         self._default_language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._timeouts = timeouts
         self._clock = clock
+        self._on_storage_failure = on_storage_failure
         self.step = Step.ATTRACT
         self.language = self._default_language
         self.session: Session | None = None
@@ -457,8 +467,12 @@ class Journey:
         self._touch()
         self._job = None
         if isinstance(result, Exception):
+            # The customer stays on the review with everything typed and learns the readings
+            # were not saved; the next customers will not be let in to try.
             s.problem = Finding(COMMIT_FAILED, Kind.ERROR, None, {"reason": str(result)})
             self.step = Step.REVIEW
+            if isinstance(result, STORE_ERRORS) and self._on_storage_failure is not None:
+                self._on_storage_failure(result)
             return
         if not result.ok or result.submission is None:
             self._refused(s, result)

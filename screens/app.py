@@ -1,4 +1,5 @@
-"""The kiosk's App: renders the journey, feeds it taps, scans and the clock, runs its jobs.
+"""The kiosk's App: renders the journey, feeds it taps, scans and the clock, runs its jobs;
+and, with a service desk, the technician's service mode and the customers' out-of-service cover.
 
 Import this only through screens.boot.create_app: Kivy must be configured before its import.
 """
@@ -10,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -20,17 +21,26 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
+from devices.billcode import ScanResult
 from kiosk import watchdog
 from kiosk.intake import Intake
 from kiosk.journey import Job, Journey, Notice, PrintSlip, StatusProvider, Step
+from screens import service_views
 from screens import views  # noqa: F401  (registers the screen classes the kv file names)
 from screens import widgets  # noqa: F401
 from screens.qr import qr_texture
+from screens.service_views import ServiceMode
 from screens.settings import UiSettings
 from screens.texts import texts_for
 from screens.theme import body_px
 
+if TYPE_CHECKING:
+    from kiosk.config import Service
+    from kiosk.service_access import ServiceAccess
+    from kiosk.service_desk import ServiceDesk
+
 Builder.load_file(str(Path(__file__).with_name("layout.kv")))
+Builder.load_file(str(Path(__file__).with_name("service.kv")))
 
 POLL_S = 0.25  # scans, the countdown and timeouts are checked this often
 NOTICES_S = 5.0  # how often the attract screen asks the status provider again
@@ -43,13 +53,46 @@ _SCREEN_OF = {
 
 
 class KioskRoot(FloatLayout):
-    """Drops taps that arrive right after the screen changed (a double tap on "Next")."""
+    """Drops taps that arrive right after the screen changed (a double tap on "Next"), and
+    watches the top-left corner: held there long enough, a finger asks for the service PIN."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._hold: tuple[Any, Any] | None = None  # (the finger's uid, the timer)
 
     def on_touch_down(self, touch):
         app = App.get_running_app()
+        service = app.service
+        if service is not None:
+            service.touched()
+            if self._hold is None and self._in_corner(touch) and service.may_open():
+                self._hold = (touch.uid, Clock.schedule_once(self._held, service.corner_hold_s))
         if time.monotonic() - app.changed_at < app.settings.double_tap_s:
             return True
         return super().on_touch_down(touch)
+
+    def on_touch_move(self, touch):
+        if self._hold is not None and touch.uid == self._hold[0] and not self._in_corner(touch):
+            self._let_go()
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch):
+        if self._hold is not None and touch.uid == self._hold[0]:
+            self._let_go()
+        return super().on_touch_up(touch)
+
+    def _in_corner(self, touch) -> bool:
+        side = App.get_running_app().target  # one touch target square
+        return touch.x <= self.x + side and touch.y >= self.top - side
+
+    def _held(self, _dt: float) -> None:
+        self._hold = None
+        App.get_running_app().service.open_pin("corner")
+
+    def _let_go(self) -> None:
+        assert self._hold is not None
+        self._hold[1].cancel()
+        self._hold = None
 
 
 class KioskApp(App):
@@ -68,10 +111,13 @@ class KioskApp(App):
         intake: Intake,
         *,
         print_slip: PrintSlip | None,
-        scans: "queue.Queue[str | None] | None",
+        scans: "queue.Queue[ScanResult] | None",
         status: StatusProvider | None,
         settings: UiSettings,
         language: str,
+        service: "ServiceDesk | None" = None,
+        service_access: "ServiceAccess | None" = None,
+        service_settings: "Service | None" = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -80,8 +126,13 @@ class KioskApp(App):
         self.scans = scans
         self._status = status
         self.journey = Journey(intake, print_slip, language=language, timeouts=settings.timeouts,
-                               clock=clock)
+                               clock=clock,
+                               on_storage_failure=self._storage_failed if service is not None else None)
         self.language = self.journey.language
+        self.service: ServiceMode | None = None
+        if service is not None:
+            assert service_access is not None and service_settings is not None
+            self.service = ServiceMode(self, service, service_access, service_settings, intake.now)
         self.changed_at = 0.0
         self._shown: tuple[Any, ...] = ()
         self._notices: tuple[Notice, ...] = ()
@@ -97,6 +148,12 @@ class KioskApp(App):
         Window.bind(on_request_close=lambda *_a, **_k: True)
         Window.bind(on_keyboard=self._keyboard, size=self._resized)
         self.root_widget = KioskRoot()
+        manager = self.root_widget.ids.screens
+        for screen in (service_views.ServicePinScreen(name=service_views.PIN),
+                       service_views.ServiceOverviewScreen(name=service_views.OVERVIEW),
+                       service_views.ServicePageScreen(name=service_views.PAGE),
+                       service_views.ServiceCoverScreen(name=service_views.COVER)):
+            manager.add_widget(screen)
         self._resized(Window, Window.size)
         self.render(force=True)
         Clock.schedule_interval(self._poll, POLL_S)
@@ -131,7 +188,10 @@ class KioskApp(App):
 
     def act(self, method: str, *args: Any) -> None:
         """Pass a tap to the journey, then show what it decided."""
-        getattr(self.journey, method)(*args)
+        if method == "set_language" and self.service is not None and self.service.active:
+            self.service.set_language(*args)  # the technician's language, not the next customer's
+        else:
+            getattr(self.journey, method)(*args)
         self.render()
 
     def account_key(self, key: str) -> None:
@@ -165,13 +225,28 @@ class KioskApp(App):
         changed = self.journey.tick()
         while self.scans is not None:
             try:
-                payload = self.scans.get_nowait()
+                result = self.scans.get_nowait()
             except queue.Empty:
                 break
-            changed = self.journey.scanned(payload) or changed
-        if self.journey.step is Step.ATTRACT and time.monotonic() - self._notices_at >= NOTICES_S:
+            changed = self._scanned(result) or changed
+        service_screen = None
+        if self.service is not None:
+            changed = self.service.tick() or changed
+            service_screen = self.service.screen_name()
+        if (self.journey.step is Step.ATTRACT and service_screen is None
+                and time.monotonic() - self._notices_at >= NOTICES_S):
             changed = True
         self.render(force=changed)
+
+    def _scanned(self, result: ScanResult) -> bool:
+        # A service card, or any scan while service mode or the cover is up, is not a customer's.
+        if self.service is not None and self.service.takes_scan(result):
+            return True
+        return self.journey.scanned(result.account if result.kind in ("bill", "barcode") else None)
+
+    def _storage_failed(self, error: Exception) -> None:
+        assert self.service is not None
+        self.service.storage_failed(error)
 
     def _start_job(self, job: Job) -> None:
         def work() -> None:
@@ -185,6 +260,10 @@ class KioskApp(App):
         self.render()
 
     # -- rendering -----------------------------------------------------------------------------
+
+    def refresh_notices(self) -> None:
+        """Ask the status provider again at the next render, not when the next look is due."""
+        self._notices_at = -NOTICES_S
 
     def notices(self) -> Collection[Notice]:
         if time.monotonic() - self._notices_at >= NOTICES_S:
@@ -205,6 +284,19 @@ class KioskApp(App):
         if root is None:
             return
         journey = self.journey
+        service_screen = self.service.screen_name() if self.service is not None else None
+        if service_screen is not None:
+            self._render_service(service_screen, force)
+        else:
+            self._render_journey(force)
+        if journey.session is None:
+            self._qr = None  # the last customer's number leaves memory with the session
+        job = journey.take_job()
+        if job is not None:
+            self._start_job(job)
+
+    def _render_journey(self, force: bool) -> None:
+        root, journey = self.root_widget, self.journey
         t = texts_for(journey.language)
         self.language = journey.language
         name = _SCREEN_OF[journey.step]
@@ -217,11 +309,26 @@ class KioskApp(App):
         manager.current = name
         self._shown = (journey.step, journey.language)
         root.ids.countdown.show(journey.countdown, t)
-        if journey.session is None:
-            self._qr = None  # the last customer's number leaves memory with the session
-        job = journey.take_job()
-        if job is not None:
-            self._start_job(job)
+
+    def _render_service(self, name: str, force: bool) -> None:
+        """Service mode, or the cover: the journey's top bar with the language switch, no
+        bottom bar, no countdown."""
+        root, service = self.root_widget, self.service
+        assert service is not None
+        language = service.language if service.active else self.journey.language
+        self.language = language
+        manager = root.ids.screens
+        if manager.current != name:
+            self.changed_at = time.monotonic()
+        if force or self._shown != (name, language):
+            manager.get_screen(name).show(self, service)
+            t = texts_for(language)
+            self._bars(t)  # the journey is at its start: only the title and the language switch
+            if service.active:
+                root.ids.title.text = service.title()
+        manager.current = name
+        self._shown = (name, language)
+        root.ids.countdown.show(None, texts_for(language))
 
     def _bars(self, t: Any) -> None:
         ids = self.root_widget.ids

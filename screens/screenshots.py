@@ -1,8 +1,11 @@
 """``kiosk screenshots``: every screen and state, in both languages, at each screen size.
 
 Drives the journey straight to each state (no taps: those are the UI tests' job), lets Kivy lay
-the screen out for a few frames, and writes the window's root widget to
-``<size>/<language>-<nn>-<state>.png``.
+the screen out for a few frames, and writes what the window shows to
+``<size>/<language>-<nn>-<state>.png``. Both languages are taken from the same state, so the two
+pictures of a state show the same figures. The service screens follow as
+``<size>/<language>-service-<nn>-<state>.png``, shown by a demo terminal with emulated devices
+(screens.service_screenshots).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ class Printed:
 
 
 class Stage:
-    """The parts a scenario may change: the printer's next outcome, the notices, the clock."""
+    """The parts a scenario may change: the printer's next outcome, the notices, the clock, and
+    whether the account keypad shows its letters."""
 
     def __init__(self) -> None:
         self.outcome: Printed | NotPrinted = Printed()
         self.notices: tuple[Notice, ...] = ()
         self.now = 0.0
+        self.letters = False
 
     def print_slip(self, submission: Submission, language: str) -> Printed | NotPrinted:
         return self.outcome
@@ -109,7 +114,7 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
             j.cancel()
             j.start()
             j.type_account(text)
-            stage.letters = letters  # type: ignore[attr-defined]
+            stage.letters = letters
 
         return go
 
@@ -120,6 +125,17 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
             _enter_all(j, values)
 
         return go
+
+    def looks_like_total(j: Journey) -> None:
+        # T1 typed as the sum of the last readings, from whatever the store holds by now.
+        _to_account(j, "2287008779")
+        j.choose_meter(j.other_meters()[0].serial)
+        assert j.session is not None and j.session.meter is not None
+        zones = j.session.meter.zones
+        total = sum(zone.previous or 0 for zone in zones)
+        for index, zone in enumerate(zones):
+            j.type_digit(str(total if index == 0 else (zone.previous or 0) + 10))
+            j.next_zone()
 
     def commit_failed(j: Journey) -> None:
         _review(j, "2287008779")
@@ -179,7 +195,7 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
         ("reading-below-previous", lambda j: (_to_reading(j, "1000000011", 0, "1"), j.next_zone())),
         ("question-rollover", question("1000000029", lambda p: "00030")),
         ("question-unusually-high", question("1000000011", lambda p: str(p + 2000))),
-        ("question-looks-like-total", question("2287008779", lambda p: "19134" if p > 10000 else str(p + 10))),
+        ("question-looks-like-total", looks_like_total),
         ("review-two-zone", lambda j: _review(j, "2287008779")),
         ("review-three-zone", lambda j: _review(j, "1000000037", 30)),
         ("review-zero-consumption", lambda j: _review(j, "1000000045", 0)),
@@ -197,14 +213,26 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
 
 def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[Path]:
     """Render everything into ``out``; runs a Kivy App, so call it once per process."""
+    from screens import service_screenshots
     from screens.boot import create_app
     from screens.demo_store import demo_intake
 
     stage = Stage()
     data = Path(tempfile.mkdtemp(prefix="kiosk-screens-"))
     intake, store = demo_intake(data)
-    app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
-                     settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock)
+    with service_screenshots.service_stage(data / "service") as service:
+        app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
+                         settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock,
+                         **service.app_options())
+        written = _run(app, stage, service, out, sizes)
+    store.close()
+    return written
+
+
+def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
+         sizes: tuple[tuple[int, int], ...]) -> list[Path]:
+    from screens.service_screenshots import scenarios as service_scenarios
+
     written: list[Path] = []
 
     from kivy.clock import Clock
@@ -214,27 +242,36 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[Path]:
         for width, height in sizes:
             Window.size = (width, height)
             yield FRAMES
-            for language in ("ru", "en"):
-                for number, (name, go) in enumerate(scenarios(stage), start=1):
-                    journey = app.journey
-                    stage.letters = False  # type: ignore[attr-defined]
-                    journey.reset()
-                    go(journey)
+            for number, (name, go) in enumerate(scenarios(stage), start=1):
+                journey = app.journey
+                stage.letters = False
+                journey.reset()
+                go(journey)
+                for language in ("ru", "en"):
                     journey.set_language(language)
                     if name == "countdown":
                         stage.now += app.settings.idle_s + 7  # 13 s left on the overlay
-                    app._notices_at = -1e9  # type: ignore[attr-defined]  # ask the stage again
+                    app.refresh_notices()
                     app.render(force=True)
-                    app.root_widget.ids.account.ids.keypad.showing_letters = getattr(
-                        stage, "letters", False)
+                    app.root_widget.ids.account.ids.keypad.showing_letters = stage.letters
                     yield FRAMES
                     path = out / f"{width}x{height}" / f"{language}-{number:02d}-{name}.png"
                     path.parent.mkdir(parents=True, exist_ok=True)
                     # What the window shows, not an off-screen render of the widget tree.
                     Path(Window.screenshot(str(path.with_suffix(".tmp.png")))).replace(path)
                     written.append(path)
-                    stage.now += 1
-        app.journey.cancel()
+                stage.now += 1
+            app.journey.cancel()
+            for number, (name, setup) in enumerate(service_scenarios(service), start=1):
+                for language in ("ru", "en"):
+                    setup(app, language)
+                    app.render(force=True)
+                    yield FRAMES
+                    path = out / f"{width}x{height}" / f"{language}-service-{number:02d}-{name}.png"
+                    Path(Window.screenshot(str(path.with_suffix(".tmp.png")))).replace(path)
+                    written.append(path)
+            service.reset()  # devices mended and customers served again,
+            app.service.close()  # and back to the customers' screens for the next size
         app.stop()
         yield 0
 
@@ -252,5 +289,4 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[Path]:
 
     Clock.schedule_once(advance, 0.5)
     app.run()
-    store.close()
     return written

@@ -1,7 +1,10 @@
-"""The screens' own words, in their own catalog (screens/locale/<language>/LC_MESSAGES/screens.mo).
+"""The screens' own words, in catalogs of their own next to this file.
 
-Findings from the rules are worded by kiosk.rules; this catalog holds only what the screens say.
-After editing a .po file: ``pybabel compile -d screens/locale -D screens``.
+``screens`` (screens/locale/<language>/LC_MESSAGES/screens.mo) holds what the customer screens
+say; ``service`` holds what the technician's service screens say, kept apart so each can be
+translated and reviewed by the people who read it. Findings from the rules are worded by
+kiosk.rules. After editing a .po file: ``pybabel compile -d screens/locale -D screens`` (or
+``-D service``).
 """
 
 from __future__ import annotations
@@ -14,14 +17,25 @@ from typing import Callable
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 DOMAIN = "screens"
+SERVICE_DOMAIN = "service"
+DOMAINS = (DOMAIN, SERVICE_DOMAIN)
 LOCALE_DIR = Path(__file__).with_name("locale")
 
 
 def texts_for(language: str) -> Callable[[str], str]:
-    return _load(language if language in LANGUAGES else DEFAULT_LANGUAGE).gettext
+    return _load(DOMAIN, _supported(language)).gettext
 
 
-@lru_cache(maxsize=len(LANGUAGES))
-def _load(language: str) -> gettext.NullTranslations:
+def service_catalog(language: str) -> gettext.NullTranslations:
+    """The service screens' catalog: its ``gettext``, and ``ngettext`` for counts."""
+    return _load(SERVICE_DOMAIN, _supported(language))
+
+
+def _supported(language: str) -> str:
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=len(DOMAINS) * len(LANGUAGES))
+def _load(domain: str, language: str) -> gettext.NullTranslations:
     # fallback=False: a missing catalog is a packaging fault to see at once (see kiosk.i18n).
-    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=False)
+    return gettext.translation(domain, localedir=LOCALE_DIR, languages=[language], fallback=False)

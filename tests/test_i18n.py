@@ -12,10 +12,12 @@ from kiosk import i18n
 from kiosk.i18n import LANGUAGES, LOCALE_DIR, gettext_for, translation, zone_label
 from kiosk.meters import ZoneMeaning
 from kiosk.rules import MESSAGES
+from screens import texts
 
 ROOT = Path(__file__).resolve().parents[1]
 # Modules whose marked strings must be in the catalogs; add yours when you mark strings.
-TRANSLATED_MODULES = ("kiosk/i18n.py", "kiosk/rules.py")
+TRANSLATED_MODULES = ("kiosk/i18n.py", "kiosk/rules.py", "kiosk/health.py", "kiosk/network_probe.py",
+                      "kiosk/service_desk.py")
 
 
 def _catalog_path(language: str, suffix: str) -> Path:
@@ -116,3 +118,74 @@ def test_zone_labels(meaning: ZoneMeaning, russian: str, english: str) -> None:
 
 def test_zone_label_position() -> None:
     assert zone_label(3, ZoneMeaning.SEMI_PEAK, "ru") == "T3 — полупик"
+
+
+# -- the screens' own catalogs (screens/locale): the same checks per domain ----------------------
+
+# Domain: the modules whose marked strings it must hold (t(...) is how the screens translate).
+SCREEN_CATALOGS = {texts.SERVICE_DOMAIN: ("screens/service_views.py",)}
+SCREEN_KEYWORDS = {**DEFAULT_KEYWORDS, "t": None}
+
+
+def _mo_messages(handle) -> dict:
+    # Plurals come back from a .mo with lists for their forms: as tuples they can be compared.
+    def frozen(value):
+        return tuple(value) if isinstance(value, list) else value
+
+    return {frozen(message.id): frozen(message.string) for message in read_mo(handle) if message.id}
+
+
+def _screen_catalog(domain: str, language: str):
+    with (texts.LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po").open("rb") as handle:
+        return read_po(handle)
+
+
+@pytest.mark.parametrize("domain", texts.DOMAINS)
+def test_committed_screen_mo_files_match_their_po(tmp_path: Path, domain: str) -> None:
+    for language in LANGUAGES:
+        target = tmp_path / language / "LC_MESSAGES"
+        target.mkdir(parents=True)
+        shutil.copy(texts.LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po", target)
+    CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(tmp_path), "-D", domain])
+    for language in LANGUAGES:
+        fresh = tmp_path / language / "LC_MESSAGES" / f"{domain}.mo"
+        committed = texts.LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.mo"
+        with fresh.open("rb") as new, committed.open("rb") as old:
+            assert _mo_messages(old) == _mo_messages(new), (
+                f"{language}: {domain}.mo is stale; run `pybabel compile -d screens/locale -D {domain}`")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("domain", texts.DOMAINS)
+def test_screen_po_files_have_no_fuzzy_or_obsolete_entries(domain: str, language: str) -> None:
+    catalog = _screen_catalog(domain, language)
+    assert [message.id for message in catalog if message.id and message.fuzzy] == []
+    assert list(catalog.obsolete) == []
+
+
+@pytest.mark.parametrize("domain", sorted(SCREEN_CATALOGS))
+def test_every_marked_screen_string_is_in_both_catalogs_and_translated_to_russian(domain: str) -> None:
+    marked = set()
+    for module in SCREEN_CATALOGS[domain]:
+        for _, message, _, _ in extract_from_file("python", ROOT / module, SCREEN_KEYWORDS):
+            marked.add(message)
+    russian = {message.id: message.string for message in _screen_catalog(domain, "ru") if message.id}
+    english = {message.id for message in _screen_catalog(domain, "en") if message.id}
+    assert sorted(map(str, marked - set(russian))) == [] and sorted(map(str, marked - english)) == []
+    for message in marked:
+        # A plural is a tuple of forms on both sides; each Russian form keeps the placeholders.
+        forms = russian[message] if isinstance(message, tuple) else (russian[message],)
+        source = message[0] if isinstance(message, tuple) else message
+        assert all(forms), message
+        for form in forms:
+            assert _placeholders(form) == _placeholders(source), message
+
+
+def test_the_service_catalog_loads_and_russian_counts_tries_correctly() -> None:
+    russian = texts.service_catalog("ru")
+    tries = [russian.ngettext("Wrong PIN. {n} try left.", "Wrong PIN. {n} tries left.", n).format(n=n)
+             for n in (1, 2, 5)]
+    assert tries == ["Неверный PIN-код. Осталась 1 попытка.", "Неверный PIN-код. Осталось 2 попытки.",
+                     "Неверный PIN-код. Осталось 5 попыток."]
+    assert texts.service_catalog("en").gettext("Fault") == "Fault"
+    assert texts.service_catalog("de") is russian  # an unknown language gets the office's

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk import demo_data
 from kiosk.intake import Intake
@@ -510,6 +512,44 @@ def test_a_commit_exception_is_reported(journey):
     journey.confirm_review()
     journey.take_job().deliver(RuntimeError("disk full"))
     assert journey.step is Step.REVIEW and journey.session.problem.code == COMMIT_FAILED
+
+
+def test_a_store_that_refuses_the_commit_is_reported_as_a_storage_failure(intake, printer, clock, seeded_store):
+    failures: list[Exception] = []
+    journey = Journey(intake, printer, timeouts=TIMEOUTS, clock=clock, on_storage_failure=failures.append)
+    to_readings(journey, "1000000011")
+    enter(journey, "5100")
+
+    def read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute("PRAGMA query_only = ON")  # SQLite itself refuses every write
+
+    event.listen(seeded_store.engine, "connect", read_only)
+    seeded_store.engine.dispose()
+    try:
+        journey.confirm_review()
+        run_jobs(journey)
+    finally:
+        event.remove(seeded_store.engine, "connect", read_only)
+        seeded_store.engine.dispose()
+    # The customer keeps everything typed and is told the readings were not saved.
+    assert journey.step is Step.REVIEW and journey.session.problem.code == COMMIT_FAILED
+    assert journey.session.entered == ["5100"]
+    assert len(failures) == 1 and isinstance(failures[0], SQLAlchemyError)
+    assert "readonly" in str(failures[0])
+    assert stored(seeded_store) == [] and printer.slips == []
+
+
+def test_a_fault_that_is_no_store_error_is_not_a_storage_failure(intake, printer, clock):
+    failures: list[Exception] = []
+    journey = Journey(intake, printer, timeouts=TIMEOUTS, clock=clock, on_storage_failure=failures.append)
+    _reach(journey, Step.REVIEW)
+    journey.confirm_review()
+    journey.take_job().deliver(RuntimeError("a bug, not the disk"))
+    assert journey.step is Step.REVIEW and journey.session.problem.code == COMMIT_FAILED
+    assert failures == []
+    journey.confirm_review()
+    journey.take_job().deliver(OSError(28, "No space left on device"))
+    assert [str(f) for f in failures] == ["[Errno 28] No space left on device"]
 
 
 def test_a_concurrent_reading_is_checked_again(journey, intake):

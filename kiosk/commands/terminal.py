@@ -54,8 +54,22 @@ def _run(args: argparse.Namespace, context: Context) -> int:
 
 def _show(terminal, config: Config, *, windowed: bool) -> None:  # type: ignore[no-untyped-def]
     """The touch screen on the main thread, until the window closes."""
-    from kiosk.journey import office_notices
     from kiosk.live_status import LiveStatusWriter
+
+    app = terminal_app(terminal, config, windowed=windowed)
+    # What `kiosk status` in another shell reads instead of opening the ports this app holds.
+    live = LiveStatusWriter(terminal)
+    live.start()
+    try:
+        app.run()
+    finally:
+        live.stop()
+
+
+def terminal_app(terminal, config: Config, *, windowed: bool, size: tuple[int, int] | None = None):  # type: ignore[no-untyped-def]
+    """The touch screen's App on a started terminal: the customers' journey, and service mode."""
+    from kiosk.journey import office_notices
+    from kiosk.service_desk import ServiceDesk
     from screens.boot import create_app
     from screens.settings import UiSettings
 
@@ -69,15 +83,10 @@ def _show(terminal, config: Config, *, windowed: bool) -> None:  # type: ignore[
     status = office_notices(terminal.intake, (rules.window_start, rules.window_end),
                             terminal.printer_watch.ready)
     settings = UiSettings(**config.ui.model_dump(), fullscreen=not windowed)
-    app = create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
-                     settings=settings, language=config.terminal.language)
-    # What `kiosk status` in another shell reads instead of opening the ports this app holds.
-    live = LiveStatusWriter(terminal)
-    live.start()
-    try:
-        app.run()
-    finally:
-        live.stop()
+    return create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
+                      settings=settings, language=config.terminal.language, size=size,
+                      service=ServiceDesk(terminal), service_access=terminal.service,
+                      service_settings=config.service)
 
 
 def _demo(args: argparse.Namespace, context: Context) -> int:

@@ -1,4 +1,4 @@
-"""``kiosk ui``: the touch screen on the configured terminal; ``kiosk screenshots DIR``.
+"""``kiosk screenshots DIR``: every screen, the customer's and the technician's, as PNG files.
 
 Kivy is imported only inside the commands (through screens.boot), so ``kiosk --help`` and every
 other command start without it.
@@ -14,8 +14,6 @@ from pathlib import Path
 
 from kiosk.commands.output import emit, say
 from kiosk.context import Context
-from kiosk.intake import Intake
-from kiosk.journey import office_notices
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -29,11 +27,6 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    ui = subparsers.add_parser("ui", help="the customer's touch screen on the configured terminal")
-    ui.add_argument("--windowed", action="store_true", help="a window instead of full screen")
-    ui.add_argument("--size", type=_size, metavar="WxH", help="window size, e.g. 1280x1024")
-    ui.set_defaults(run=_ui)
-
     shots = subparsers.add_parser("screenshots", help="render every screen and state to PNG files")
     shots.add_argument("dir", type=Path, metavar="DIR")
     shots.add_argument("--size", type=_size, action="append", metavar="WxH",
@@ -43,25 +36,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def _ui(args: argparse.Namespace, context: Context) -> int:
-    if not _has_display():
-        say("kiosk: no display. Run it under a virtual one: "
-            "xvfb-run -a -s '-screen 0 1920x1080x24' kiosk ui --windowed\n"
-            "or render the screens to files: kiosk screenshots DIR")
-        return 1
-    from screens.boot import create_app
-    from screens.settings import UiSettings
-
-    config = context.config
-    intake = Intake(context.store(), config)
-    # No printer here: `kiosk run` and `kiosk demo` wire the real and the emulated one.
-    status = office_notices(intake, (config.rules.window_start, config.rules.window_end), None)
-    app = create_app(intake, print_slip=None, status=status, language=config.terminal.language,
-                     settings=UiSettings(fullscreen=not args.windowed), size=args.size)
-    app.run()
-    return 0
 
 
 def _screenshots(args: argparse.Namespace, context: Context) -> int:
