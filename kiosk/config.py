@@ -81,6 +81,8 @@ class Ui(_Section):
     thanks_s: float = Field(6.0, ge=1, le=60)
     # Taps this soon after the screen changed are ignored (a double tap on "Next").
     double_tap_s: float = Field(0.4, ge=0, le=2)
+    # A second press of the same keypad key this soon after the first is a finger bounce.
+    key_bounce_s: float = Field(0.09, ge=0, le=0.3)
     # The panel's visible diagonal, for touch targets sized in millimetres.
     screen_diagonal_mm: float = Field(546.0, ge=100, le=3000)
     touch_target_mm: float = Field(20.0, ge=10, le=60)
