@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,24 +16,6 @@ from devices.slip import mask
 from kiosk.store import Store, Submission
 
 ROOT = Path(__file__).resolve().parents[2]
-
-pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None,
-                                reason="Xvfb is not installed (Debian: apt-get install xvfb)")
-
-
-@pytest.fixture(scope="module")
-def display():
-    """A private X server; -displayfd picks a free display number."""
-    read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24",
-                               "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as stream:
-        number = stream.readline().strip()
-    yield f":{number}"
-    server.terminate()
-    server.wait(10)
-
 
 @pytest.fixture(scope="module")
 def run(display, tmp_path_factory):
