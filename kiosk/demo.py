@@ -15,7 +15,7 @@ from typing import Iterator
 
 from devices.emulators import PrinterEmulator, ScannerEmulator
 from kiosk import config as config_module
-from kiosk import demo_data
+from kiosk import demo_data, pins
 from kiosk.directory_file import DirectoryRow, read_directory
 from kiosk.wiring import Terminal, assemble
 from sync.client import OfficeClient, OfficeSettings
@@ -27,6 +27,10 @@ from sync.office.terminals import add_terminal
 
 TERMINAL_ID = "demo-1"
 DIRECTORY_ROWS = 1000
+# Service mode in the demo: PINs anyone may read here, and a service card to scan.
+TECHNICIAN_PIN = "1234"
+ADMINISTRATOR_PIN = "9876"
+SERVICE_CARD = "DEMO-SERVICE-CARD"
 
 
 @dataclass
@@ -52,6 +56,9 @@ class DemoTerminal:
             f"                   (also near_end, cover_open, offline, no_answer, garbage, slow, unplug)",
             f"  printer fixed:   .venv/bin/kiosk emulate fault {self.printer.control_path} ok",
             f"  office's view:   .venv/bin/kiosk office stats --db sqlite:///{self.folder / 'office.sqlite3'}",
+            "Service mode: hold the screen's top-left corner for 5 s on the start screen, or scan the card",
+            f"  .venv/bin/kiosk scanner emit {self.scanner.control_path} {SERVICE_CARD}",
+            f"  then PIN {TECHNICIAN_PIN} (technician) or {ADMINISTRATOR_PIN} (administrator, may reprint slips)",
         ])
 
 
@@ -82,6 +89,9 @@ def demo_terminal(folder: Path, *, language: str = "ru") -> Iterator[DemoTermina
             "KIOSK_SCANNER_PORT": str(scanner.link),
             "KIOSK_OFFICE_URL": office.url,
             "KIOSK_OFFICE_SECRET": secret,
+            "KIOSK_SERVICE_TECHNICIAN_PIN_HASH": pins.hash_pin(TECHNICIAN_PIN),
+            "KIOSK_SERVICE_ADMINISTRATOR_PIN_HASH": pins.hash_pin(ADMINISTRATOR_PIN),
+            "KIOSK_SERVICE_SERVICE_CODE": SERVICE_CARD,
         })
         terminal = assemble(config)
         try:
