@@ -15,6 +15,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from devices.slip import format_period
 from kiosk.i18n import N_, gettext_for, meaning_word
 from kiosk.meters import Meter, ZoneMeaning
 from kiosk.periods import billing_period, in_window
@@ -76,7 +77,7 @@ MESSAGES: dict[str, str] = {
     ),
     "outside_window": N_(
         "Readings are due from day {start} to day {end} of the month. Your reading can still be "
-        "sent and will count toward the period {month:02d}.{year}."
+        "sent and will count toward {period}."
     ),
     "zero_consumption": N_(
         "The reading for {zone} is the same as last time ({value}): no electricity was used "
@@ -99,6 +100,10 @@ class Finding:
         fields = dict(self.params)
         if self.zone is not None:
             fields["zone"] = _zone_in_message(self.zone, fields.get("meaning"), language)
+        if "month" in fields and "year" in fields:
+            # Named as the slip and the screens name it ("декабрь 2026"), not "12.2026".
+            fields["period"] = format_period(date(fields["year"], fields["month"], 1),
+                                             "en" if language == "en" else "ru")
         return _(MESSAGES.get(self.code, _UNKNOWN)).format(**fields)
 
     def as_dict(self, language: str = "ru") -> dict[str, Any]:
