@@ -7,6 +7,10 @@ Out of service: a technician's switch, or the terminal's own when it cannot stor
 customers see a cover screen until a technician switches it back. Every entry, wrong PIN, lock,
 service action and switch goes to the event log (which travels with the heartbeat), with the role.
 
+A terminal that cannot store anything (disk full, read-only or damaged database) is the one a
+technician is called to: entry never depends on the store. When it cannot count a wrong PIN, the
+count and the lock are kept in memory; an event it cannot take goes to the program's log.
+
 Calls that check a PIN take ~0.1 s of scrypt per configured role: make them off the UI thread.
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -25,7 +30,7 @@ from kiosk import pins
 from kiosk.config import Service
 from kiosk.errors import StoreError
 from kiosk.store import Store
-from kiosk.store.service import OutOfService
+from kiosk.store.service import EntryLock, OutOfService
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,9 @@ SYSTEM = "system"  # the terminal itself
 # A reprint puts a customer's (masked) slip in a stranger's hand: administrators only.
 ADMINISTRATOR_ONLY = frozenset({"reprint"})
 STORAGE_FAILED = "cannot store readings"
+# What the store raises when it cannot read or record: a database error, a full or read-only
+# disk, a database that cannot be opened.
+STORE_ERRORS = (SQLAlchemyError, OSError, StoreError)
 
 
 class NotAllowed(Exception):
@@ -64,6 +72,12 @@ class ServiceAccess:
         self._hashes = {role: getattr(settings, f"{role}_pin_hash") for role in ROLES}
         # Known even when the store could not record it: that is when it matters most.
         self._storage_failure: OutOfService | None = None
+        # The wrong PINs in a row as this process knows them: the store's count while the store
+        # can count, carried on here while it cannot. A lock set here lasts as long as this
+        # process: a restart with the store still broken starts a fresh count. That is the
+        # trade-off for letting a technician in when nothing can be stored.
+        self._wrong = EntryLock(0, None)
+        self._counting = threading.Lock()
 
     # --- entry ---------------------------------------------------------------------------
 
@@ -77,9 +91,16 @@ class ServiceAccess:
         return bool(code) and hmac.compare_digest(payload.strip().encode(), code.encode())
 
     def locked_until(self) -> datetime | None:
-        """When entry opens again, or None when it is open. A clock set back cannot stretch a
-        lock beyond lockout_s from now."""
-        until = self._store.service.entry_lock().locked_until
+        """When entry opens again, or None when it is open: the later of the store's lock and
+        this process's. A clock set back cannot stretch a lock beyond lockout_s from now."""
+        until = self._wrong.locked_until
+        try:
+            stored = self._store.service.entry_lock().locked_until
+        except STORE_ERRORS as exc:
+            log.warning("the PIN lock cannot be read, the one kept in memory holds: %s", _short(exc))
+        else:
+            if stored is not None and (until is None or stored > until):
+                until = stored
         now = self._clock()
         if until is None or until <= now:
             return None
@@ -89,32 +110,63 @@ class ServiceAccess:
         """Check a PIN typed after the corner gesture (via="corner") or a service card ("card")."""
         locked = self.locked_until()
         if locked is not None:
-            self._store.events.append("service_entry_refused", via=via, locked_until=locked.isoformat())
+            self._event("service_entry_refused", via=via, locked_until=locked.isoformat())
             return Entry(locked_until=locked)
         matches = [role for role, encoded in self._hashes.items()
                    if encoded and pins.verify(pin, encoded)]  # every role checked: no early exit
         if matches:
             role = ADMINISTRATOR if ADMINISTRATOR in matches else matches[0]
-            self._store.service.clear_wrong_pins()
-            self._store.events.append("service_entry", role=role, via=via)
+            self._clear_wrong_pins()
+            self._event("service_entry", role=role, via=via)
             return Entry(role=role)
         now = self._clock()
-        lock = self._store.service.count_wrong_pin(max_attempts=self._settings.max_attempts,
-                                                   lockout=timedelta(seconds=self._settings.lockout_s), now=now)
+        lock = self._count_wrong_pin(now)
         if lock.locked_until is not None and lock.locked_until > now:  # this PIN was the last try
-            self._store.events.append("service_pin_wrong", via=via, attempts_left=0)
-            self._store.events.append("service_locked", until=lock.locked_until.isoformat(),
-                                      attempts=self._settings.max_attempts)
+            self._event("service_pin_wrong", via=via, attempts_left=0)
+            self._event("service_locked", until=lock.locked_until.isoformat(), attempts=self._settings.max_attempts)
             return Entry(attempts_left=0, locked_until=lock.locked_until)
         attempts_left = self._settings.max_attempts - lock.failed_pins
-        self._store.events.append("service_pin_wrong", via=via, attempts_left=attempts_left)
+        self._event("service_pin_wrong", via=via, attempts_left=attempts_left)
         return Entry(attempts_left=attempts_left)
 
     def session(self, role: str) -> "ServiceSession":
         return ServiceSession(self, role, self._settings.idle_s)
 
     def leave(self, *, role: str, idle: bool) -> None:
-        self._store.events.append("service_left", role=role, idle=idle)
+        self._event("service_left", role=role, idle=idle)
+
+    def _count_wrong_pin(self, now: datetime) -> EntryLock:
+        """One more wrong PIN, in the store when it can take it, else in memory; the
+        max_attempts-th locks entry until now + lockout_s."""
+        max_attempts, lockout = self._settings.max_attempts, timedelta(seconds=self._settings.lockout_s)
+        with self._counting:
+            try:
+                lock = self._store.service.count_wrong_pin(max_attempts=max_attempts, lockout=lockout, now=now)
+            except STORE_ERRORS as exc:
+                log.warning("a wrong service PIN cannot be stored, counted in memory: %s", _short(exc))
+                failed, until = self._wrong.failed_pins + 1, self._wrong.locked_until
+                if failed >= max_attempts:
+                    failed, until = 0, now + lockout
+                lock = EntryLock(failed, until)
+            self._wrong = lock
+            return lock
+
+    def _clear_wrong_pins(self) -> None:
+        with self._counting:
+            self._wrong = EntryLock(0, None)
+            try:
+                self._store.service.clear_wrong_pins()
+            except STORE_ERRORS as exc:
+                log.warning("the wrong service PINs cannot be cleared in the store: %s", _short(exc))
+
+    def _event(self, kind: str, *, role: str | None = None, **detail: object) -> None:
+        """An event for the event log; when the store cannot take it, the program's log (the
+        service's journal) keeps it instead, and service mode goes on."""
+        try:
+            self._store.events.append(kind, role=role, **detail)
+        except STORE_ERRORS as exc:
+            log.warning("event not stored (%s): %s role=%s %s", _short(exc), kind, role,
+                        " ".join(f"{key}={value}" for key, value in detail.items()))
 
     # --- what a role may do --------------------------------------------------------------
 
@@ -126,9 +178,9 @@ class ServiceAccess:
         """Log a service action (test slip, scan test, send now, ...); refused when the role
         may not do it, so call it before acting."""
         if not self.allowed(role, action):
-            self._store.events.append("service_refused", role=role, action=action)
+            self._event("service_refused", role=role, action=action)
             raise NotAllowed(f"{role} may not {action}")
-        self._store.events.append(f"service_{action}", role=role, **detail)
+        self._event(f"service_{action}", role=role, **detail)
 
     # --- out of service ------------------------------------------------------------------
 
@@ -139,12 +191,12 @@ class ServiceAccess:
             return self._storage_failure
         try:
             return self._store.service.out_of_service()
-        except SQLAlchemyError as exc:
+        except STORE_ERRORS as exc:
             return OutOfService(self._clock(), SYSTEM, f"{STORAGE_FAILED}: {_short(exc)}")
 
     def switch_out_of_service(self, *, role: str, reason: str) -> OutOfService:
         state = self._store.service.set_out_of_service(by=role, reason=reason, now=self._clock())
-        self._store.events.append("out_of_service", role=role, reason=reason)
+        self._event("out_of_service", role=role, reason=reason)
         return state
 
     def switch_in_service(self, *, role: str) -> None:
@@ -153,7 +205,7 @@ class ServiceAccess:
         try:
             self._store.service.set_in_service()
             self._store.events.append("in_service", role=role)
-        except SQLAlchemyError as exc:
+        except STORE_ERRORS as exc:
             raise StoreError(f"{STORAGE_FAILED}: {_short(exc)}") from None
         self._storage_failure = None
 
@@ -167,7 +219,7 @@ class ServiceAccess:
         try:
             self._store.service.set_out_of_service(by=SYSTEM, reason=reason, now=self._storage_failure.since)
             self._store.events.append("out_of_service", role=SYSTEM, reason=reason)
-        except (SQLAlchemyError, OSError) as exc:
+        except STORE_ERRORS as exc:
             log.error("the out-of-service switch could not be stored either: %s", _short(exc))
         return self._storage_failure
 

@@ -35,7 +35,7 @@ from kiosk.errors import StoreError
 from kiosk.health import Devices, Health, Level
 from kiosk.i18n import N_, Phrase, gettext_for
 from kiosk.network_probe import OfficeProbe, ProbeRun
-from kiosk.service_access import ROLES, NotAllowed, ServiceAccess, ServiceSession
+from kiosk.service_access import ROLES, SYSTEM, NotAllowed, ServiceAccess, ServiceSession
 from kiosk.store.outbox import KEPT
 from kiosk.store.schema import submissions
 from kiosk.store.service import OutOfService
@@ -157,6 +157,12 @@ class ServiceDesk:
         self._scan_role: str | None = None  # who has the scanner page open
 
     @property
+    def terminal(self) -> Terminal:
+        """The terminal looked after: its ``service`` says who may enter, its ``config.service``
+        how (the corner's hold time, the idle time)."""
+        return self._terminal
+
+    @property
     def _access(self) -> ServiceAccess:
         return self._terminal.service
 
@@ -170,7 +176,7 @@ class ServiceDesk:
             run = ProbeRun(self._terminal.config, self._directory_version())
             healths = health.check_all(self._terminal, probe=run)
             self._keep_probe(run.result())
-            return healths
+            return [self._known_failure(h) if h.subsystem == "storage" else h for h in healths]
         except Exception as exc:  # the overview must always show something
             log.exception("service overview failed")
             phrase = Phrase(N_("cannot be checked: {error}"), {"error": _one_line(exc)})
@@ -349,7 +355,7 @@ class ServiceDesk:
     def _storage_page(self, role: str, language: str) -> Page:
         _ = gettext_for(language)
         config, store = self._terminal.config, self._terminal.store
-        line = health.storage_health(config, store)
+        line = self._known_failure(health.storage_health(config, store))
         facts = line.facts
         rows = [(_("Database"), str(config.database_path)),
                 (_("Size"), health.megabytes(facts["size_bytes"]).text(language))]
@@ -518,6 +524,15 @@ class ServiceDesk:
         return Done(True, _("Customers are served again.")), {}
 
     # --- facts ------------------------------------------------------------------------------
+
+    def _known_failure(self, storage: Health) -> Health:
+        """The storage line, red when this terminal failed to store a reading: a database that
+        refuses writes still reads as intact, and the failure may be known only in memory."""
+        state = self._access.out_of_service()
+        if storage.level == health.RED or state is None or state.by != SYSTEM:
+            return storage
+        phrase = health.storage_failure(state.reason)
+        return Health(storage.subsystem, health.RED, phrase.english, storage.facts, phrase)
 
     def _why_office_failed(self, error: str, language: str) -> str:
         """A request to the office failed: the network check's words when it finds the cause (they

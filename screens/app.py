@@ -35,8 +35,6 @@ from screens.texts import texts_for
 from screens.theme import body_px
 
 if TYPE_CHECKING:
-    from kiosk.config import Service
-    from kiosk.service_access import ServiceAccess
     from kiosk.service_desk import ServiceDesk
 
 Builder.load_file(str(Path(__file__).with_name("layout.kv")))
@@ -116,8 +114,6 @@ class KioskApp(App):
         settings: UiSettings,
         language: str,
         service: "ServiceDesk | None" = None,
-        service_access: "ServiceAccess | None" = None,
-        service_settings: "Service | None" = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -131,8 +127,7 @@ class KioskApp(App):
         self.language = self.journey.language
         self.service: ServiceMode | None = None
         if service is not None:
-            assert service_access is not None and service_settings is not None
-            self.service = ServiceMode(self, service, service_access, service_settings, intake.now)
+            self.service = ServiceMode(self, service, intake.now)
         self.changed_at = 0.0
         self._shown: tuple[Any, ...] = ()
         self._notices: tuple[Notice, ...] = ()

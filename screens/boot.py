@@ -21,8 +21,6 @@ from screens.settings import UiSettings
 
 if TYPE_CHECKING:
     from devices.billcode import ScanResult
-    from kiosk.config import Service
-    from kiosk.service_access import ServiceAccess
     from kiosk.service_desk import ServiceDesk
 
 
@@ -61,20 +59,17 @@ def create_app(
     size: tuple[int, int] | None = None,
     clock: Callable[[], float] = time.monotonic,
     service: "ServiceDesk | None" = None,
-    service_access: "ServiceAccess | None" = None,
-    service_settings: "Service | None" = None,
 ):
     """The kiosk's App, built from injected parts; ``.run()`` it on the main thread.
 
     ``scans``: another thread puts each scan as parsed (bills, and codes that are none).
     ``status``: the attract screen's notices; it is called on the UI thread, so it must answer at
-    once. ``service``: the technician's service desk, with its terminal's ``service`` (who may
-    enter) and ``config.service`` (the corner's hold time); without it there is no service mode
-    and no out-of-service cover.
+    once. ``service``: the technician's service desk; its terminal's ``service`` says who may
+    enter, its ``config.service`` how. Without it there is no service mode and no out-of-service
+    cover.
     """
     prepare(settings, size)
     from screens.app import KioskApp
 
     return KioskApp(intake, print_slip=print_slip, scans=scans, status=status,
-                    settings=settings, language=language, service=service,
-                    service_access=service_access, service_settings=service_settings, clock=clock)
+                    settings=settings, language=language, service=service, clock=clock)

@@ -50,8 +50,7 @@ class ServiceStage:
 
     def app_options(self) -> dict[str, Any]:
         """What create_app needs for service mode on this terminal."""
-        return {"service": self.desk, "service_access": self.terminal.service,
-                "service_settings": self.config.service}
+        return {"service": self.desk}
 
     def reset(self, *, paper_out: bool = False, network_down: bool = False, paper_low: bool = False,
               scanner_unplugged: bool = False) -> None:

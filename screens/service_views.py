@@ -27,7 +27,7 @@ from kiosk.config import Service
 from kiosk.health import Health, storage_failure
 from kiosk.i18n import N_
 from kiosk.journey import Step
-from kiosk.service_access import ADMINISTRATOR, SHELL, SYSTEM, TECHNICIAN, Entry, ServiceAccess, ServiceSession
+from kiosk.service_access import ADMINISTRATOR, SHELL, SYSTEM, TECHNICIAN, Entry, ServiceSession
 from kiosk.service_desk import Done, title
 from kiosk.store.service import OutOfService
 from screens import theme
@@ -71,14 +71,11 @@ PIN_MAX_DIGITS = 12  # the longest PIN `kiosk pin hash` makes
 class ServiceMode:
     """The technician's side of the app: entry, the pages, leaving, and the cover's state."""
 
-    def __init__(self, app: "KioskApp", desk: "ServiceDesk", access: ServiceAccess, settings: Service,
-                 now: Callable[[], datetime]) -> None:
-        """``access`` and ``settings`` are the desk's terminal's (``terminal.service``,
-        ``config.service``); ``now`` gives the terminal's local time (``Intake.now``)."""
+    def __init__(self, app: "KioskApp", desk: "ServiceDesk", now: Callable[[], datetime]) -> None:
+        """``now`` gives the terminal's local time (``Intake.now``)."""
         self.app = app
         self.desk = desk
-        self.access = access
-        self.settings = settings
+        self.access = desk.terminal.service
         self._now = now
         self.screen: str | None = None  # PIN, OVERVIEW or PAGE while service mode is shown
         self.language = app.journey.language
@@ -119,6 +116,11 @@ class ServiceMode:
         journey = self.app.journey
         return (self.screen is None and journey.session is None
                 and journey.step in (Step.ATTRACT, Step.THANKS) and self.access.open_to_anyone)
+
+    @property
+    def settings(self) -> Service:
+        """[service] of the desk's terminal: the corner's hold time, the idle time."""
+        return self.desk.terminal.config.service
 
     @property
     def corner_hold_s(self) -> float:
@@ -245,8 +247,8 @@ class ServiceMode:
         self.app.render()
 
     def _entry_failed(self, error: Exception) -> None:
-        # The check could not be made or recorded (a database that refuses writes): nobody
-        # enters unrecorded, and the technician learns why instead of waiting on "Checking".
+        # A fault in the check itself, never the store (ServiceAccess goes on without a store
+        # that cannot record): nobody enters, and the technician learns why instead of waiting.
         self.checking, self.pin = False, ""
         if self.screen == PIN:
             self.pin_message = self.catalog().gettext("The PIN cannot be checked now: {error}").format(

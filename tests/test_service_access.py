@@ -3,6 +3,8 @@ switch, on real store files."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -35,6 +37,41 @@ class Clock:
 
 def kinds(store: Store) -> list[str]:
     return [e.kind for e in reversed(store.events.recent(100))]
+
+
+def read_only(store: Store) -> Callable[..., None]:
+    """SQLite itself refuses every write from now on, as on a read-only disk; reads still work.
+    Returns the hook that does it, for ``works_again``."""
+    def refuse_writes(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    event.listen(store.engine, "connect", refuse_writes)
+    store.engine.dispose()
+    return refuse_writes
+
+
+def works_again(store: Store, refuse_writes: Callable[..., None]) -> None:
+    event.remove(store.engine, "connect", refuse_writes)
+    store.engine.dispose()
+
+
+def damaged(store: Store) -> None:
+    """The file is no database any more: reads fail as well as writes."""
+    store.engine.dispose()
+    for leftover in (Path(f"{store.path}-wal"), Path(f"{store.path}-shm")):
+        leftover.unlink(missing_ok=True)
+    store.path.write_bytes(b"not a database " * 512)
+
+
+# Root writes to a file chmod made read-only, and tests may run as root: SQLite's own refusal
+# and a file that is no database fail the same way for every user.
+@pytest.fixture(params=[read_only, damaged], ids=["read-only", "damaged"])
+def breaks(request: pytest.FixtureRequest) -> Callable[[Store], object]:
+    return request.param
+
+
+def unstored(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("event not stored")]
 
 
 def test_a_pin_hash_verifies_only_its_pin() -> None:
@@ -121,6 +158,80 @@ def test_a_clock_set_back_cannot_stretch_the_lock(store: Store, settings: Servic
     assert access.locked_until() == clock.now + timedelta(seconds=settings.lockout_s)
 
 
+def test_a_technician_enters_when_nothing_can_be_stored(store: Store, settings: Service, breaks,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    breaks(store)
+    access = ServiceAccess(store, settings)
+    with caplog.at_level(logging.WARNING, logger="kiosk.service_access"):
+        assert access.locked_until() is None
+        assert access.enter(TECHNICIAN_PIN).role == TECHNICIAN
+        assert access.enter(ADMINISTRATOR_PIN, via="card").role == ADMINISTRATOR
+        access.session(TECHNICIAN).record("test_slip", printed=True)
+        access.leave(role=TECHNICIAN, idle=False)
+    # The journal keeps what the event log could not take.
+    events = unstored(caplog)
+    assert len(events) == 4
+    assert events[0].endswith("service_entry role=technician via=corner")
+    assert events[1].endswith("service_entry role=administrator via=card")
+    assert events[2].endswith("service_test_slip role=technician printed=True")
+    assert events[3].endswith("service_left role=technician idle=False")
+
+
+def test_wrong_pins_lock_entry_in_memory_when_the_store_cannot_count(store: Store, settings: Service, breaks,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    breaks(store)
+    clock = Clock()
+    access = ServiceAccess(store, settings, clock)
+    with caplog.at_level(logging.WARNING, logger="kiosk.service_access"):
+        assert [access.enter("0000").attempts_left for _ in range(4)] == [4, 3, 2, 1]
+        locked = access.enter("1111")
+        assert not locked.granted and locked.locked_until == clock.now + timedelta(seconds=600)
+        assert access.enter(TECHNICIAN_PIN).locked_until == locked.locked_until  # the right PIN waits too
+        clock.now += timedelta(seconds=599)
+        assert access.locked_until() == locked.locked_until
+        clock.now += timedelta(seconds=1)
+        assert access.enter(TECHNICIAN_PIN).role == TECHNICIAN
+        assert access.enter("0000").attempts_left == 4  # the right PIN started the count again
+    kinds_logged = [message.split("): ")[1].split()[0] for message in unstored(caplog)]
+    assert kinds_logged == ["service_pin_wrong"] * 5 + ["service_locked", "service_entry_refused",
+                                                        "service_entry", "service_pin_wrong"]
+
+
+def test_a_restart_with_the_store_still_broken_counts_afresh(store: Store, settings: Service, breaks) -> None:
+    breaks(store)
+    clock = Clock()
+    access = ServiceAccess(store, settings, clock)
+    for _ in range(5):
+        access.enter("0000")
+    assert access.locked_until() is not None
+    # The lock was in this process's memory only: the price of letting a technician in.
+    restarted = ServiceAccess(store, settings, clock)
+    assert restarted.locked_until() is None
+    assert restarted.enter("0000").attempts_left == 4
+
+
+def test_the_count_goes_on_in_memory_from_where_the_store_left_it(store: Store, settings: Service,
+                                                                  breaks) -> None:
+    clock = Clock()
+    access = ServiceAccess(store, settings, clock)
+    assert [access.enter("0000").attempts_left for _ in range(3)] == [4, 3, 2]
+    breaks(store)
+    assert access.enter("0000").attempts_left == 1
+    assert access.enter("0000").locked_until == clock.now + timedelta(seconds=600)
+
+
+def test_a_lock_kept_in_memory_holds_when_the_store_works_again(store: Store, settings: Service) -> None:
+    clock = Clock()
+    access = ServiceAccess(store, settings, clock)
+    refuse_writes = read_only(store)
+    for _ in range(5):
+        access.enter("0000")
+    works_again(store, refuse_writes)
+    assert store.service.entry_lock().locked_until is None  # the store never heard of it
+    assert access.enter(TECHNICIAN_PIN).locked_until == clock.now + timedelta(seconds=600)
+    assert kinds(store) == ["service_entry_refused"]
+
+
 def test_reprint_is_for_administrators(store: Store, settings: Service) -> None:
     access = ServiceAccess(store, settings)
     technician = access.session(TECHNICIAN)
@@ -161,12 +272,7 @@ def test_the_out_of_service_switch_survives_a_restart(kiosk_config: Config, sett
 
 def test_a_failed_commit_takes_the_terminal_out_of_service_until_storage_works(store: Store, settings: Service) -> None:
     access = ServiceAccess(store, settings)
-
-    def read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.execute("PRAGMA query_only = ON")  # SQLite itself refuses every write
-
-    event.listen(store.engine, "connect", read_only)
-    store.engine.dispose()
+    refuse_writes = read_only(store)
     with pytest.raises(Exception) as failed:
         store.events.append("probe")
     state = access.storage_failed(failed.value)
@@ -176,8 +282,7 @@ def test_a_failed_commit_takes_the_terminal_out_of_service_until_storage_works(s
         access.switch_in_service(role=TECHNICIAN)
     assert access.out_of_service() == state
 
-    event.remove(store.engine, "connect", read_only)
-    store.engine.dispose()
+    works_again(store, refuse_writes)
     access.switch_in_service(role=TECHNICIAN)
     assert access.out_of_service() is None
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import SQLAlchemyError
 
 from devices.emulators import PrinterEmulator, ScannerEmulator
 from kiosk import config as config_module
@@ -373,5 +374,27 @@ def test_a_damaged_database_is_reported_with_what_to_do(tmp_path: Path) -> None:
         storage = desk.page("storage", TECHNICIAN, "en")
         assert (storage.level, storage.reason) == (RED, "database damaged: readings cannot be stored")
         assert dict(storage.rows)["Last full check"].endswith(": damaged")
+    finally:
+        terminal.close()
+
+
+def test_a_database_that_refuses_writes_shows_red_storage(tmp_path: Path) -> None:
+    # It still reads as intact; only the failed reading, known in memory, says otherwise.
+    config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(tmp_path / "data")})
+    terminal = assemble(config)
+    try:
+        event.listen(terminal.store.engine, "connect",
+                     lambda dbapi_connection, _record: dbapi_connection.execute("PRAGMA query_only = ON"))
+        terminal.store.engine.dispose()
+        desk = ServiceDesk(terminal)
+        assert desk.page("storage", TECHNICIAN, "en").level == GREEN
+        with pytest.raises(SQLAlchemyError) as failed:
+            terminal.store.events.append("probe")
+        terminal.service.storage_failed(failed.value)
+        expected = (RED, "cannot store readings: attempt to write a readonly database")
+        storage = desk.page("storage", TECHNICIAN, "en")
+        assert (storage.level, storage.reason) == expected
+        line = {h.subsystem: h for h in desk.overview("en")}["storage"]
+        assert (line.level, line.reason) == expected
     finally:
         terminal.close()

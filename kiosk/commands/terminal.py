@@ -85,8 +85,7 @@ def terminal_app(terminal, config: Config, *, windowed: bool, size: tuple[int, i
     settings = UiSettings(**config.ui.model_dump(), fullscreen=not windowed)
     return create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
                       settings=settings, language=config.terminal.language, size=size,
-                      service=ServiceDesk(terminal), service_access=terminal.service,
-                      service_settings=config.service)
+                      service=ServiceDesk(terminal))
 
 
 def _demo(args: argparse.Namespace, context: Context) -> int:

@@ -4,8 +4,8 @@ Started by test_touch_journeys.py in a subprocess (one Kivy App per process) on 
 The terminal is the one ``kiosk demo`` runs (kiosk.demo.demo_terminal): the real printer and
 scanner drivers talk to the emulators over pseudo-terminals, the uploader to a local office over
 loopback HTTP. Bills are scanned and paper runs out through the emulators' control sockets, the
-way a person does it from a second shell. The app is made from the terminal as ``kiosk run``
-makes it (kiosk.commands.terminal).
+way a person does it from a second shell. The app is the one ``kiosk run`` shows, made by the same
+function (kiosk.commands.terminal.terminal_app), service mode included.
 
 argv: DATA_DIR (the terminal's folder: its database, and the printed slips in ``slips/``).
 Prints one JSON document: what each journey saw and what the screens showed.
@@ -20,10 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from devices.emulators import control
+from kiosk.commands.terminal import terminal_app
 from kiosk.demo import DemoTerminal, demo_terminal
-from kiosk.journey import office_notices
-from screens.boot import create_app
-from screens.settings import UiSettings
 
 KEY_PAUSE = 0.25  # between keypad taps: a customer's pace, well apart from the bounce guard
 SCREEN_PAUSE = 0.5  # after a tap that changes the screen: longer than the double-tap guard
@@ -36,26 +34,6 @@ BILL = ("ST00012|Name=АО Энергосбыт|PersonalAcc=40702810900000000001
         "BIC=044525225|CorrespAcc=30101810400000000225|PersAcc=1000000011|Sum=125000")
 
 
-def create(demo: DemoTerminal):  # type: ignore[no-untyped-def]
-    """The app on this terminal, made as kiosk.commands.terminal makes it for ``kiosk run``."""
-    terminal = demo.terminal
-    config = terminal.config
-
-    def print_and_send(submission, language):  # type: ignore[no-untyped-def]
-        outcome = terminal.slips.print_slip(submission, language)
-        if terminal.uploader is not None:
-            terminal.uploader.wake()
-        return outcome
-
-    rules = config.rules
-    status = office_notices(terminal.intake, (rules.window_start, rules.window_end),
-                            terminal.printer_watch.ready)
-    settings = UiSettings(**config.ui.model_dump(), fullscreen=False)
-    return create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans,
-                      status=status, settings=settings, language=config.terminal.language,
-                      size=SIZE)
-
-
 def main() -> None:
     with demo_terminal(Path(sys.argv[1])) as demo:
         report = drive(demo)
@@ -63,7 +41,7 @@ def main() -> None:
 
 
 def drive(demo: DemoTerminal) -> dict:
-    app = create(demo)
+    app = terminal_app(demo.terminal, demo.terminal.config, windowed=True, size=SIZE)
     report: dict = {"journeys": []}
 
     from kivy.clock import Clock

@@ -4,8 +4,8 @@ Started by test_service_screens.py in a subprocess (one Kivy App per process) on
 the printer and scanner emulators live in the test's process and are faulted and scanned through
 their control sockets, as a technician would from a second shell. argv: a JSON object with
 ``data_dir``, ``printer``/``scanner`` (the ports), ``printer_control``/``scanner_control``,
-``pin``, ``service_code`` and ``phase`` ("first" or "restart"). Prints one JSON document: what
-each step saw.
+``pin``, ``service_code`` and ``phase``: "first", "restart" (the same data again), or "storage" (a
+terminal whose database stops taking writes). Prints one JSON document: what each step saw.
 """
 
 from __future__ import annotations
@@ -259,6 +259,7 @@ def main() -> None:
         tap("pin_cancel")
         yield from wait_for("the attract screen", lambda: screen() == "attract")
 
+    def storage() -> Iterator[float]:
         # The disk will not take a reading: the customer is told, the next ones see the cover.
         def read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             dbapi_connection.execute("PRAGMA query_only = ON")  # SQLite itself refuses every write
@@ -280,18 +281,35 @@ def main() -> None:
         app.act("cancel")
         yield SCREEN_PAUSE
         note("storage_cover", screen=screen(), reason=text_of("cover_reason"))
-        # The cover still lets a technician try; a PIN that cannot be recorded lets nobody in.
+
+        # This is when the technician is needed: the PIN works though nothing can be recorded.
         yield from hold_corner(HOLD_S + 0.4)
         yield from wait_for("the PIN screen", lambda: screen() == "service_pin")
         yield SCREEN_PAUSE
-        yield from type_pin(options["pin"])
+        yield from type_pin(WRONG_PIN)  # counted in memory
         yield from wait_for("the PIN's answer", lambda: not mode.checking)
-        note("pin_unrecorded", screen=screen(), message=text_of("pin_message"))
+        wrong = text_of("pin_message")
+        yield SCREEN_PAUSE
+        yield from type_pin(options["pin"])
+        yield from wait_for("the overview", lambda: screen() == "service_overview")
+        yield from wait_for("the overview's lines", lambda: len(lines()) == 7)
+        yield SCREEN_PAUSE
+        note("storage_entry", wrong=wrong, lines=lines(), state=text_of("service_state"))
+        tap("switch_service")  # while the database still refuses: the terminal stays out
+        yield from wait_for("the switch's answer", lambda: mode.done is not None and mode.working is None)
+        yield SCREEN_PAUSE
+        note("still_out", state=text_of("service_state"), out=mode.out_of_service is not None)
+        event.remove(terminal.store.engine, "connect", read_only)  # the disk is fixed
+        terminal.store.engine.dispose()
+        tap("switch_service")
+        yield from wait_for("in service", lambda: mode.out_of_service is None and mode.working is None)
+        yield SCREEN_PAUSE
+        note("back_in_service", state=text_of("service_state"))
 
     def plan() -> Iterator[float]:
         yield from wait_for("the attract screen", lambda: screen() == "attract")
         try:
-            yield from (first() if options["phase"] == "first" else restart())
+            yield from {"first": first, "restart": restart, "storage": storage}[options["phase"]]()
         except Exception as exc:  # reported, so the test shows which step failed
             report["error"] = f"{type(exc).__name__}: {exc} (after {[s['name'] for s in report['steps']]})"
         app.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,28 +25,11 @@ PIN = "2468"
 SERVICE_CODE = "5550001234"
 RU, T = gettext_for("ru"), service_catalog("ru").gettext
 
-pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None,
-                                reason="Xvfb is not installed (Debian: apt-get install xvfb)")
-
-
-@pytest.fixture(scope="module")
-def display():
-    """A private X server; -displayfd picks a free display number."""
-    read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24",
-                               "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as stream:
-        number = stream.readline().strip()
-    yield f":{number}"
-    server.terminate()
-    server.wait(10)
-
-
 @pytest.fixture(scope="module")
 def runs(display, tmp_path_factory):
     """The first app process does everything that needs entry and ends with the lock; the
-    second, on the same data, finds the lock still there."""
+    second, on the same data, finds the lock still there; the third, on a terminal of its own,
+    loses its database's writes."""
     folder = tmp_path_factory.mktemp("kiosk-service-ui")
     with (PrinterEmulator("epson", out=folder / "slips", directory=folder / "printer") as printer,
           ScannerEmulator(folder / "scanner") as scanner):
@@ -57,9 +39,9 @@ def runs(display, tmp_path_factory):
         env = {**os.environ, "DISPLAY": display, "KIVY_NO_ARGS": "1",
                "KIVY_HOME": str(folder / "kivy"), "PYTHONPATH": str(ROOT)}
         reports, outputs = {}, []
-        for phase in ("first", "restart"):
+        for phase, data in (("first", "data"), ("restart", "data"), ("storage", "storage-data")):
             done = subprocess.run([sys.executable, str(Path(__file__).with_name("service_driver.py")),
-                                   json.dumps({**options, "phase": phase})],
+                                   json.dumps({**options, "phase": phase, "data_dir": str(folder / data)})],
                                   env=env, capture_output=True, text=True, timeout=90, cwd=ROOT)
             assert done.returncode == 0, done.stderr[-3000:]
             reports[phase] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -69,7 +51,7 @@ def runs(display, tmp_path_factory):
     store = Store.open(folder / "data" / "kiosk.sqlite3")
     events = list(reversed(store.events.recent(200)))
     store.close()
-    yield {"first": _steps(reports["first"]), "restart": _steps(reports["restart"]),
+    yield {**{phase: _steps(report) for phase, report in reports.items()},
            "slips": slips, "events": events, "output": "\n".join(outputs)}
 
 
@@ -196,13 +178,32 @@ def test_every_level_mark_is_at_least_7_to_1(level):
 
 
 def test_a_reading_that_cannot_be_stored_takes_the_terminal_out_of_service(runs):
-    failed = one(runs, "restart", "storage_failed")
+    failed = one(runs, "storage", "storage_failed")
     # The customer who pressed "Send" stays with the readings and learns they were not saved.
     assert failed["screen"] == "review" and failed["problem"] == "commit_failed"
-    cover = one(runs, "restart", "storage_cover")
+    cover = one(runs, "storage", "storage_cover")
     assert cover["screen"] == "service_cover"
     assert cover["reason"] == T("Readings cannot be saved on this terminal at the moment. "
                                 "Please come back later or ask the staff.")
-    unrecorded = one(runs, "restart", "pin_unrecorded")
-    assert unrecorded["screen"] == "service_pin"
-    assert unrecorded["message"].startswith(T("The PIN cannot be checked now: {error}").split("{")[0])
+
+
+def test_the_technician_gets_in_when_nothing_can_be_stored(runs):
+    seen = one(runs, "storage", "storage_entry")
+    catalog = service_catalog("ru")
+    assert seen["wrong"] == catalog.ngettext("Wrong PIN. {n} try left.", "Wrong PIN. {n} tries left.", 4).format(n=4)
+    level, word, reason = seen["lines"]["storage"]
+    assert (level, word) == ("red", T("Fault"))
+    assert reason == RU("cannot store readings: {error}").format(error="attempt to write a readonly database")
+    assert seen["state"].startswith(T("Out of service since {time}: {reason}").split("{")[0])
+    # What the event log could not take went to the program's log (Kivy's shows "a: b" as "[a] b").
+    logged = [line for line in runs["output"].splitlines() if "event not stored" in line]
+    assert any("attempt to write a readonly database" in line and line.endswith("service_entry role=technician via=corner")
+               for line in logged), logged
+
+
+def test_the_terminal_serves_again_only_once_its_database_takes_writes(runs):
+    still = one(runs, "storage", "still_out")
+    assert still["out"]
+    assert RU("Still out of service: {error}. Free disk space or look at the storage page.").split("{")[0] \
+        in still["state"]
+    assert one(runs, "storage", "back_in_service")["state"] == T("Customers are being served.")
