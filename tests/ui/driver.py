@@ -22,6 +22,7 @@ from pathlib import Path
 from devices.emulators import control
 from kiosk.commands.terminal import terminal_app
 from kiosk.demo import DemoTerminal, demo_terminal
+from tests.ui.touch import play
 
 KEY_PAUSE = 0.25  # between keypad taps: a customer's pace, well apart from the bounce guard
 SCREEN_PAUSE = 0.5  # after a tap that changes the screen: longer than the double-tap guard
@@ -44,7 +45,6 @@ def drive(demo: DemoTerminal) -> dict:
     app = terminal_app(demo.terminal, demo.terminal.config, windowed=True, size=SIZE)
     report: dict = {"journeys": []}
 
-    from kivy.clock import Clock
     from kivy.tests.common import UnitTestTouch
 
     from screens.qr import qr_texture
@@ -222,15 +222,7 @@ def drive(demo: DemoTerminal) -> dict:
         yield from journey("paper_out", paper_out())
         app.stop()
 
-    steps = plan()
-
-    def advance(_dt: float) -> None:
-        try:
-            Clock.schedule_once(advance, next(steps))
-        except StopIteration:
-            pass
-
-    Clock.schedule_once(advance, 0.5)
+    play(plan())
     app.run()
     return report
 

@@ -24,6 +24,7 @@ from kiosk import demo_data, pins
 from kiosk.commands.terminal import terminal_app
 from kiosk.directory_file import read_directory
 from kiosk.wiring import assemble
+from tests.ui.touch import play
 
 BILL = ("ST00012|Name=АО Энергосбыт|PersonalAcc=40702810900000000001|BankName=ПАО Банк|BIC=044525225|"
         "CorrespAcc=30101810400000000225|PersAcc=2287008779|Sum=125000")
@@ -57,7 +58,6 @@ def main() -> None:
     app = terminal_app(terminal, config, windowed=True, size=(1280, 1024))
     report: dict = {"steps": [], "error": None}
 
-    from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
 
@@ -307,6 +307,8 @@ def main() -> None:
         note("back_in_service", state=text_of("service_state"))
 
     def plan() -> Iterator[float]:
+        nonlocal manager
+        manager = app.root_widget.ids.screens  # built by now: the script starts after run()
         yield from wait_for("the attract screen", lambda: screen() == "attract")
         try:
             yield from {"first": first, "restart": restart, "storage": storage}[options["phase"]]()
@@ -314,20 +316,7 @@ def main() -> None:
             report["error"] = f"{type(exc).__name__}: {exc} (after {[s['name'] for s in report['steps']]})"
         app.stop()
 
-    steps = plan()
-
-    def advance(_dt: float) -> None:
-        try:
-            Clock.schedule_once(advance, next(steps))
-        except StopIteration:
-            pass
-
-    def begin(_dt: float) -> None:
-        nonlocal manager
-        manager = app.root_widget.ids.screens
-        advance(0)
-
-    Clock.schedule_once(begin, 0.5)
+    play(plan())
     try:
         app.run()
     finally:
