@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SKIP = {"__init__.py", "common.py", "run_all.py"}
+SKIP = {"__init__.py", "common.py", "run_all.py", "ui_common.py"}
 
 for script in sorted(HERE.glob("*.py")):
     if script.name in SKIP:
