@@ -109,25 +109,15 @@ def terminal_site(folder: Path, rows: int = DIRECTORY_ROWS) -> Iterator[Site]:
     terminal's first pull does, so the kiosk starts on a directory it already has."""
     from devices.emulators import PrinterEmulator, ScannerEmulator
     from kiosk import config as config_module
-    from kiosk import demo_data
-    from kiosk.directory_file import DirectoryRow, read_directory
+    from kiosk.demo import demo_office
     from kiosk.store import Store
     from sync.client import OfficeClient, OfficeSettings
     from sync.directory_pull import DirectoryPuller
-    from sync.office.database import open_engine, upgrade
-    from sync.office.directory import import_rows as office_import
     from sync.office.local import LocalOffice
-    from sync.office.terminals import add_terminal
 
     folder.mkdir(parents=True, exist_ok=True)
-    directory_file = folder / "directory.csv"
-    with open(directory_file, "w", encoding="utf-8", newline="") as stream:
-        demo_data.write_csv(stream, rows)
     office_db = folder / "office.sqlite3"
-    engine = open_engine(f"sqlite:///{office_db}")
-    upgrade(engine)
-    office_import(engine, (row for row in read_directory(directory_file) if isinstance(row, DirectoryRow)))
-    secret = add_terminal(engine, TERMINAL_ID)
+    engine, secret = demo_office(folder, rows, TERMINAL_ID)
     with (LocalOffice(engine) as office,
           PrinterEmulator("epson", out=folder / "slips", directory=folder / "printer") as printer,
           ScannerEmulator(folder / "scanner") as scanner):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from sqlalchemy import Engine
+
 from devices.emulators import PrinterEmulator, ScannerEmulator
 from kiosk import config as config_module
 from kiosk import demo_data, pins
@@ -62,21 +64,25 @@ class DemoTerminal:
         ])
 
 
+def demo_office(folder: Path, rows: int = DIRECTORY_ROWS, terminal_id: str = TERMINAL_ID) -> tuple[Engine, str]:
+    """The office's database in ``folder`` holding a demo directory of ``rows`` meters, with the
+    terminal provisioned: its engine and the terminal's secret."""
+    directory_file = folder / "directory.csv"
+    with open(directory_file, "w", encoding="utf-8", newline="") as stream:
+        demo_data.write_csv(stream, rows)
+    engine = open_engine(f"sqlite:///{folder / 'office.sqlite3'}")
+    upgrade(engine)
+    office_import(engine, (row for row in read_directory(directory_file) if isinstance(row, DirectoryRow)))
+    return engine, add_terminal(engine, terminal_id)
+
+
 @contextlib.contextmanager
 def demo_terminal(folder: Path, *, language: str = "ru") -> Iterator[DemoTerminal]:
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     for old in [*folder.glob("kiosk.sqlite3*"), *folder.glob("office.sqlite3*")]:
         old.unlink()
-    directory_file = folder / "directory.csv"
-    with open(directory_file, "w", encoding="utf-8", newline="") as stream:
-        demo_data.write_csv(stream, DIRECTORY_ROWS)
-
-    engine = open_engine(f"sqlite:///{folder / 'office.sqlite3'}")
-    upgrade(engine)
-    office_import(engine, (row for row in read_directory(directory_file) if isinstance(row, DirectoryRow)))
-    secret = add_terminal(engine, TERMINAL_ID)
-
+    engine, secret = demo_office(folder)
     with (LocalOffice(engine) as office,
           PrinterEmulator("epson", out=folder / "slips", directory=folder / "printer") as printer,
           ScannerEmulator(folder / "scanner") as scanner):
