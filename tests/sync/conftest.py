@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from kiosk.store import Store
-from sync.office.database import normalise_url, open_engine, upgrade
+from sync.office.database import migrate, normalise_url, open_engine
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _pg_problem: str | None = None
@@ -66,7 +66,7 @@ def ram_folder(tmp_path: Path) -> Iterator[Path]:
 def office_engine(request: pytest.FixtureRequest, ram_folder: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         engine = open_engine(str(ram_folder / "office.sqlite3"))
-        upgrade(engine)
+        migrate(engine)
         yield engine
         engine.dispose()
         return
@@ -79,7 +79,7 @@ def office_engine(request: pytest.FixtureRequest, ram_folder: Path) -> Iterator[
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = open_engine(pg_url(), connect_args={"options": f"-csearch_path={schema}"})
     try:
-        upgrade(engine)
+        migrate(engine)
         yield engine
     finally:
         engine.dispose()
@@ -91,7 +91,7 @@ def office_engine(request: pytest.FixtureRequest, ram_folder: Path) -> Iterator[
 @pytest.fixture
 def sqlite_office(ram_folder: Path) -> Iterator[Engine]:
     engine = open_engine(str(ram_folder / "office.sqlite3"))
-    upgrade(engine)
+    migrate(engine)
     yield engine
     engine.dispose()
 

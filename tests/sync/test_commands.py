@@ -18,6 +18,7 @@ import requests
 from kiosk.commands import office as office_commands
 from kiosk.commands import sync as sync_commands
 from kiosk.context import Context
+from sync.office.database import head_revision
 from sync.office.local import free_port
 from tests.sync.support import directory_csv, meter_rows, queue_submissions
 
@@ -41,6 +42,8 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str], config: Path | None
 
 def test_office_commands_from_provisioning_to_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = ["--db", str(tmp_path / "office.sqlite3")]
+    code, out, err = run(["office", "migrate", *db], capsys)
+    assert code == 0 and json.loads(out) == {"ok": True, "from": None, "to": head_revision()}
     code, out, err = run(["office", "terminal", "add", "kiosk-7", *db], capsys)
     secret = json.loads(out)["secret"]
     assert code == 0 and len(secret) >= 40 and "not shown again" in err
