@@ -113,7 +113,7 @@ def _engine(args: argparse.Namespace, **options: object):  # type: ignore[no-unt
     """The database, at this release's schema or SchemaNotCurrent: never migrated here."""
     from sync.office.database import check_schema, open_engine
 
-    engine = open_engine(args.db, **options)
+    engine = open_engine(args.db, create=False, **options)
     check_schema(engine)
     return engine
 

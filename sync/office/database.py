@@ -55,10 +55,15 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def open_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **engine_options: object) -> Engine:
+def open_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, create: bool = True,
+                **engine_options: object) -> Engine:
+    """``create=False``: a SQLite file that does not exist is SchemaNotCurrent, not a new empty file."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        _create_private(make_url(url).database)
+        path = make_url(url).database
+        if not create and path and path != ":memory:" and not path.startswith("file:") and not os.path.exists(path):
+            raise SchemaNotCurrent(f"there is no database file {path}: run `kiosk office migrate --db URL` first")
+        _create_private(path)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
                                **engine_options)
         _configure_sqlite(engine)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from kiosk.store import Store
 from sync.office.database import migrate, normalise_url, open_engine
@@ -102,3 +102,39 @@ def kiosk_store(ram_folder: Path) -> Iterator[Store]:
     store = Store.open(ram_folder / "kiosk.sqlite3")
     yield store
     store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def office_url(request: pytest.FixtureRequest, ram_folder: Path) -> Iterator[str]:
+    """An empty office database, as a URL for ``kiosk office … --db`` in another process."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{ram_folder / 'office.sqlite3'}"
+        return
+    problem = pg_unavailable()
+    if problem:
+        pytest.skip(problem)
+    yield from _pg_schema_url()
+
+
+@pytest.fixture
+def pg_office_url() -> Iterator[str]:
+    """As office_url, on PostgreSQL only (skipped, with the reason, when it does not answer)."""
+    problem = pg_unavailable()
+    if problem:
+        pytest.skip(problem)
+    yield from _pg_schema_url()
+
+
+def _pg_schema_url() -> Iterator[str]:
+    schema = f"office_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url())
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        # psycopg takes libpq's options from the URL's query: every connection works in the schema
+        yield make_url(pg_url()).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

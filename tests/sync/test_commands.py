@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from alembic import command as alembic
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import text
 
 from kiosk.commands import office as office_commands
 from kiosk.commands import sync as sync_commands
 from kiosk.context import Context
-from sync.office.database import head_revision
+from sync.office.database import MIGRATIONS, head_revision, open_engine
 from sync.office.local import free_port
 from tests.sync.support import directory_csv, meter_rows, queue_submissions
 
@@ -137,3 +140,95 @@ def main() -> int:
     office_commands.register(commands)
     args = parser.parse_args()
     return args.run(args, None)
+
+
+def kiosk_office(*argv: str) -> subprocess.Popen[str]:
+    """``kiosk office …`` as its own process, from a folder with no checkout in it."""
+    return subprocess.Popen([sys.executable, "-m", "kiosk", "office", *argv], cwd="/", text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_only_migrate_changes_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "office.sqlite3"
+    db = ["--db", str(path)]
+    directory = tmp_path / "directory.csv"
+    directory.write_text(directory_csv(meter_rows(2)), encoding="utf-8")
+    commands = [["stats"], ["export"], ["terminal", "list"], ["terminal", "add", "kiosk-1"],
+                ["terminal", "disable", "kiosk-1"], ["directory", "import", str(directory)],
+                ["serve", "--port", str(free_port())]]
+    for command in commands:  # no database yet: none of them makes one
+        code, out, err = run(["office", *command, *db], capsys)
+        assert (code, out) == (1, ""), command
+        assert err.count("\n") == 1 and "`kiosk office migrate --db URL`" in err, (command, err)
+    assert not path.exists()
+
+    engine = open_engine(str(path))
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:  # a database left by the first release
+        config.attributes["connection"] = connection
+        alembic.upgrade(config, "office_0001")
+    engine.dispose()
+    for command in commands:
+        code, out, err = run(["office", *command, *db], capsys)
+        assert code == 1 and "schema office_0001, this release needs office_0002" in err, (command, err)
+    code, out, _ = run(["office", "migrate", *db], capsys)
+    assert (code, json.loads(out)) == (0, {"ok": True, "from": "office_0001", "to": head_revision()})
+    code, out, _ = run(["office", "migrate", *db], capsys)
+    assert json.loads(out) == {"ok": True, "from": head_revision(), "to": head_revision()}
+    assert run(["office", "stats", *db], capsys)[0] == 0
+
+
+def test_instances_starting_together_migrate_once(office_url: str) -> None:
+    starts = [kiosk_office("migrate", "--db", office_url) for _ in range(3)]
+    answers = []
+    for process in starts:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        answers.append(json.loads(out))
+    assert sorted((a["from"] or "", a["to"]) for a in answers) == [
+        ("", head_revision()), (head_revision(), head_revision()), (head_revision(), head_revision())]
+
+
+def test_terminal_lifecycle_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "office.sqlite3"
+    db = ["--db", str(path)]
+    previous = os.umask(0o022)  # the usual umask: files readable by everyone unless told otherwise
+    try:
+        assert run(["office", "migrate", *db], capsys)[0] == 0
+        assert path.stat().st_mode & 0o777 == 0o600
+        code, _, err = run(["office", "terminal", "add", "kiosk-1\n", *db], capsys)
+        assert code == 1 and "not even a line break" in err
+        first = json.loads(run(["office", "terminal", "add", "kiosk-1", *db], capsys)[1])["secret"]
+        run(["office", "terminal", "add", "kiosk-2", *db], capsys)
+        code, out, _ = run(["office", "terminal", "list", *db], capsys)
+        listed = [json.loads(line) for line in out.splitlines()]
+        assert code == 0 and [(t["id"], t["enabled"], t["last_seen"]) for t in listed] == [
+            ("kiosk-1", True, None), ("kiosk-2", True, None)]
+        assert all(t["added"].endswith("Z") for t in listed) and set(listed[0]) == {"id", "added", "last_seen", "enabled"}
+
+        code, out, _ = run(["office", "terminal", "disable", "kiosk-1", *db], capsys)
+        assert (code, json.loads(out)) == (0, {"terminal_id": "kiosk-1", "enabled": False})
+        out = run(["office", "terminal", "list", *db], capsys)[1]
+        assert [json.loads(line)["enabled"] for line in out.splitlines()] == [False, True]
+        assert run(["office", "terminal", "enable", "kiosk-1", *db], capsys)[0] == 0
+        for action in ("disable", "enable", "rotate-secret"):
+            code, out, err = run(["office", "terminal", action, "kiosk-9", *db], capsys)
+            assert (code, out) == (1, "") and "no terminal 'kiosk-9'" in err
+
+        os.chmod(path, 0o644)  # a file made by hand, or copied with the wrong mode
+        code, out, err = run(["office", "terminal", "rotate-secret", "kiosk-1", *db], capsys)
+        second = json.loads(out)["secret"]
+        assert code == 0 and second != first and "not shown again" in err and "now mode 0600" in err
+        assert path.stat().st_mode & 0o777 == 0o600
+
+        # SQLite gives its write-ahead log and shared-memory file the database's mode
+        engine = open_engine(str(path))
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE office_terminals SET last_seen_at = NULL"))
+            modes = {name: os.stat(f"{path}-{name}").st_mode & 0o777 for name in ("wal", "shm")}
+        engine.dispose()
+        assert modes == {"wal": 0o600, "shm": 0o600}
+    finally:
+        os.umask(previous)
