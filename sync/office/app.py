@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 from datetime import timedelta, timezone
+from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -156,9 +157,9 @@ class Gate:
     whether the client declared its length or not. A request whose headers do not name a
     provisioned terminal is answered 401 after its body has been read and thrown away (so the
     client sees the answer rather than a reset), holding no more than one chunk at a time. A
-    claimed terminal's body is kept in chunks while its digest is computed, and reaches the
-    application only when the signature over that digest is good. ``app`` stays reachable for
-    tests and OpenAPI."""
+    claimed terminal's body is spooled while its digest is computed, and reaches the application
+    only when the signature over that digest is good. ``app`` stays reachable for tests and
+    OpenAPI."""
 
     def __init__(self, app: FastAPI, authenticator: Authenticator, limit: int) -> None:
         self.app = app
@@ -207,16 +208,18 @@ class Gate:
             if body == _TOO_LARGE:
                 await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
             return
-        chunks, digest = body
-        try:
-            scope[TERMINAL_SCOPE_KEY] = await run_in_threadpool(self.authenticator.verify, claim, digest)
-        except AuthError as refusal:
-            await _refuse(send, 401, refusal.code, refusal.message)
-            return
-        except OperationalError as exc:
-            await _busy(send, exc)
-            return
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        spool, digest = body
+        with spool:
+            try:
+                scope[TERMINAL_SCOPE_KEY] = await run_in_threadpool(self.authenticator.verify, claim, digest)
+            except AuthError as refusal:
+                await _refuse(send, 401, refusal.code, refusal.message)
+                return
+            except OperationalError as exc:
+                await _busy(send, exc)
+                return
+            content = spool.read()
+        await self.app(scope, _replay(content, receive), send)
 
 
 _TOO_LARGE = "too large"
@@ -237,21 +240,31 @@ async def _drain(receive: Receive, limit: int) -> str | None:
             return None
 
 
-async def _read(receive: Receive, limit: int) -> tuple[list[bytes], str] | str:
-    """A body's chunks and its SHA-256 (hex), or _TOO_LARGE, or _GONE."""
-    chunks, size, digest = [], 0, hashlib.sha256()
+# A claimed terminal's body is held in memory up to this size and in a temporary file beyond it,
+# until its signature is checked: bodies with forged signatures, however many at once, cost the
+# office a file each for a moment, never its memory (which a Python process does not give back).
+SPOOL_IN_MEMORY_BYTES = 64 * 1024
+
+
+async def _read(receive: Receive, limit: int) -> tuple[SpooledTemporaryFile, str] | str:
+    """A body, spooled, with its SHA-256 (hex); or _TOO_LARGE, or _GONE."""
+    spool = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES, prefix="kiosk-office-body-")
+    size, digest = 0, hashlib.sha256()
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
+            spool.close()
             return _GONE
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
+            spool.close()
             return _TOO_LARGE
         digest.update(chunk)
-        chunks.append(chunk)
+        spool.write(chunk)
         if not message.get("more_body", False):
-            return chunks, digest.hexdigest()
+            spool.seek(0)
+            return spool, digest.hexdigest()
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
