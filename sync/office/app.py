@@ -155,11 +155,11 @@ class Gate:
 
     The body is streamed: a body over the limit is refused with 413 as soon as it crosses it,
     whether the client declared its length or not. A request whose headers do not name a
-    provisioned terminal is answered 401 after its body has been read and thrown away (so the
-    client sees the answer rather than a reset), holding no more than one chunk at a time. A
-    claimed terminal's body is spooled while its digest is computed, and reaches the application
-    only when the signature over that digest is good. ``app`` stays reachable for tests and
-    OpenAPI."""
+    well-formed, current signature is answered 401 after its body has been read and thrown away (so the
+    client sees the answer rather than a reset), holding no more than one chunk at a time. With
+    well-formed headers, the body is spooled while its digest is computed, and reaches the
+    application only when the signature over that digest is good. ``app`` stays reachable for
+    tests and OpenAPI."""
 
     def __init__(self, app: FastAPI, authenticator: Authenticator, limit: int) -> None:
         self.app = app
@@ -192,14 +192,11 @@ class Gate:
             headers.get(HEADER_TERMINAL.lower()), headers.get(HEADER_TIMESTAMP.lower()),
             headers.get(HEADER_NONCE.lower()), headers.get(HEADER_SIGNATURE.lower()))
         try:
-            # the checks read and write the database: off the event loop
-            claim = await run_in_threadpool(self.authenticator.claim, signed)
-        except (AuthError, OperationalError) as refusal:
+            self.authenticator.check_headers(signed)
+        except AuthError as refusal:
             outcome = await _drain(receive, self.limit)
             if outcome == _TOO_LARGE:
                 await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
-            elif isinstance(refusal, OperationalError):
-                await _busy(send, refusal)
             elif outcome != _GONE:
                 await _refuse(send, 401, refusal.code, refusal.message)
             return
@@ -211,7 +208,8 @@ class Gate:
         spool, digest = body
         with spool:
             try:
-                scope[TERMINAL_SCOPE_KEY] = await run_in_threadpool(self.authenticator.verify, claim, digest)
+                # the check reads and writes the database: off the event loop
+                scope[TERMINAL_SCOPE_KEY] = await run_in_threadpool(self.authenticator.verify, signed, digest)
             except AuthError as refusal:
                 await _refuse(send, 401, refusal.code, refusal.message)
                 return
@@ -240,10 +238,10 @@ async def _drain(receive: Receive, limit: int) -> str | None:
             return None
 
 
-# A claimed terminal's body is held in memory up to this size and in a temporary file beyond it,
+# A signed body is held in memory up to this size and in a temporary file beyond it,
 # until its signature is checked: bodies with forged signatures, however many at once, cost the
 # office a file each for a moment, never its memory (which a Python process does not give back).
-SPOOL_IN_MEMORY_BYTES = 64 * 1024
+SPOOL_IN_MEMORY_BYTES = 256 * 1024  # a batch of 500 readings fits
 
 
 async def _read(receive: Receive, limit: int) -> tuple[SpooledTemporaryFile, str] | str:

@@ -46,15 +46,6 @@ class SignedHeaders:
 
 
 @dataclass(frozen=True)
-class Claim:
-    """A request whose headers name a provisioned terminal, its signature not yet checked."""
-
-    headers: SignedHeaders
-    secret: str
-    enabled: bool
-
-
-@dataclass(frozen=True)
 class TerminalRecord:
     id: str
     created_at: datetime
@@ -111,8 +102,9 @@ def rotate_secret(engine: Engine, terminal_id: str) -> str:
 
 
 class Authenticator:
-    """Checks a request in two steps, so nothing of an unauthenticated body is ever parsed: ``claim``
-    from the headers alone, before the body is read, then ``verify`` with the body's digest."""
+    """Checks a request in two steps, so nothing of an unauthenticated body is ever parsed:
+    ``check_headers`` before the body is read, without the database, then ``verify`` with the
+    body's digest."""
 
     def __init__(self, engine: Engine, *, window: int = signing.CLOCK_WINDOW_SECONDS, clock=time.time) -> None:  # type: ignore[no-untyped-def]
         self._engine = engine
@@ -120,7 +112,7 @@ class Authenticator:
         self._clock = clock
         self._requests = 0
 
-    def claim(self, headers: SignedHeaders) -> Claim:
+    def check_headers(self, headers: SignedHeaders) -> None:
         if not (headers.terminal_id and headers.timestamp and headers.nonce and headers.signature):
             raise AuthError("unauthenticated", "the request is not signed (see sync/PROTOCOL.md)")
         if not (signing.TERMINAL_ID.fullmatch(headers.terminal_id) and signing.TIMESTAMP.fullmatch(headers.timestamp)
@@ -128,27 +120,23 @@ class Authenticator:
             raise AuthError("bad_signature", "malformed authentication headers")
         if abs(self._clock() - int(headers.timestamp)) > self._window:
             raise AuthError("stale_timestamp", f"the timestamp is more than {self._window} s from the office's clock")
+
+    def verify(self, headers: SignedHeaders, body_digest: str) -> str:
+        """The authenticated terminal id, or AuthError; ``headers`` passed check_headers. The
+        nonce is spent only by a request whose signature is good, so garbage cannot fill the
+        replay cache; only a terminal that proves its secret learns that it is disabled."""
         with self._engine.connect() as connection:
             row = connection.execute(
                 select(terminals.c.secret, terminals.c.enabled).where(terminals.c.id == headers.terminal_id)
             ).first()
-        if row is None:
-            # Unknown terminal and wrong signature answer alike: ids are not to be probed.
+        expected = signing.signature_of_digest(row.secret if row else "", headers.method, headers.path,
+                                               headers.timestamp or "", headers.nonce or "", body_digest)
+        # Unknown terminal and wrong signature answer alike: ids are not to be probed.
+        if row is None or not signing.signature_matches(expected, headers.signature or ""):
             raise AuthError("bad_signature", "unknown terminal or bad signature")
-        return Claim(headers, row.secret, bool(row.enabled))
-
-    def verify(self, claim: Claim, body_digest: str) -> str:
-        """The authenticated terminal id, or AuthError. The nonce is spent only by a request
-        whose signature is good, so garbage cannot fill the replay cache; only a terminal that
-        proves its secret learns that it is disabled."""
-        headers = claim.headers
-        assert headers.timestamp and headers.nonce and headers.signature and headers.terminal_id  # claim checked
-        expected = signing.signature_of_digest(claim.secret, headers.method, headers.path, headers.timestamp,
-                                               headers.nonce, body_digest)
-        if not signing.signature_matches(expected, headers.signature):
-            raise AuthError("bad_signature", "unknown terminal or bad signature")
-        if not claim.enabled:
+        if not row.enabled:
             raise AuthError("terminal_disabled", "this terminal is disabled at the office; ask its operator")
+        assert headers.terminal_id and headers.nonce  # check_headers saw them
         self._spend_nonce(headers.terminal_id, headers.nonce, self._clock())
         return headers.terminal_id
 
