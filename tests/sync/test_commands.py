@@ -232,3 +232,40 @@ def test_terminal_lifecycle_from_the_command_line(tmp_path: Path, capsys: pytest
         assert modes == {"wal": 0o600, "shm": 0o600}
     finally:
         os.umask(previous)
+
+
+def test_the_pool_size_comes_from_the_option_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    def serve_args(*argv: str) -> argparse.Namespace:
+        parser = argparse.ArgumentParser(prog="kiosk")
+        office_commands.register(parser.add_subparsers(dest="command", required=True))
+        return parser.parse_args(["office", "serve", *argv])
+
+    assert serve_args().pool_size == 5
+    monkeypatch.setenv("KIOSK_OFFICE_POOL_SIZE", "3")
+    monkeypatch.setenv("KIOSK_OFFICE_MAX_CLOCK_SKEW", "6h")
+    args = serve_args()
+    assert (args.pool_size, args.max_clock_skew.total_seconds()) == (3, 6 * 3600)
+    assert serve_args("--pool-size", "7").pool_size == 7
+    for bad in (["--pool-size", "0"], ["--pool-size", "many"], ["--max-clock-skew", "tomorrow"]):
+        with pytest.raises(SystemExit):
+            serve_args(*bad)
+    engine = open_engine("postgresql://postgres@127.0.0.1:1/none", pool_size=3)
+    assert (engine.pool.size(), engine.pool._max_overflow) == (3, 3)  # type: ignore[attr-defined]
+    engine.dispose()
+
+
+def test_a_migration_keeps_the_terminals_and_lets_them_in(office_url: str) -> None:
+    engine = open_engine(office_url)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        alembic.upgrade(config, "office_0001")
+        connection.execute(text("INSERT INTO office_terminals (id, secret, created_at) "
+                                "VALUES ('kiosk-1', 's', '2026-11-01 10:00:00')"))
+    engine.dispose()
+    done = kiosk_office("migrate", "--db", office_url)
+    assert done.wait(120) == 0, done.stderr.read() if done.stderr else ""
+    listed = kiosk_office("terminal", "list", "--db", office_url)
+    out, err = listed.communicate(timeout=60)
+    assert json.loads(out) == {"id": "kiosk-1", "added": "2026-11-01T10:00:00Z", "last_seen": None, "enabled": True}

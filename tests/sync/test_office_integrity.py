@@ -4,7 +4,6 @@ SQLite and on PostgreSQL when it answers."""
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
