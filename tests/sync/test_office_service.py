@@ -4,12 +4,7 @@ database shared by several instances, and what unauthenticated traffic costs it.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -18,74 +13,29 @@ import requests
 from kiosk.store import Store
 from sync.office.database import open_engine
 from sync.office.directory import import_rows
-from sync.office.local import free_port
 from sync.office.reports import stats
 from sync.office.terminals import add_terminal
 from sync.signing import HmacAuth
 from sync.uploader import Uploader
 from sync.wire import MAX_BODY_BYTES
-from tests.sync.support import client, meter_rows, queue_submissions
+from tests.sync.support import OfficeProcess, client, meter_rows, migrated, queue_submissions
 from tests.sync.test_office_api import API, _signed_headers, item
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Instance:
-    """One ``kiosk office serve`` process on a free loopback port."""
-
-    def __init__(self, url: str, *options: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "office", "serve", "--db", url, "--port", str(self.port), *options],
-            cwd="/", env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the office did not start: {self.process.stderr.read()[-2000:]}")
-            time.sleep(0.1)
-
-    def resident_kb(self) -> int:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-
-def migrated(url: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "kiosk", "office", "migrate", "--db", url], cwd="/",
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-
-
 @pytest.fixture
-def instance(office_url: str) -> Iterator[Instance]:
+def instance(office_url: str) -> Iterator[OfficeProcess]:
     migrated(office_url)
     engine = open_engine(office_url)
     import_rows(engine, meter_rows(5))
     add_terminal(engine, "kiosk-1")
     engine.dispose()
-    office = Instance(office_url)
+    office = OfficeProcess(office_url)
     try:
         yield office
     finally:
         office.stop()
 
 
-def test_unsigned_bodies_cost_the_office_no_memory(instance: Instance) -> None:
+def test_unsigned_bodies_cost_the_office_no_memory(instance: OfficeProcess) -> None:
     office = instance
     url = office.url + API + "/submissions"
     body = b"[" * MAX_BODY_BYTES  # as large as allowed, and as hard to parse as it gets
@@ -121,7 +71,7 @@ def test_two_instances_share_one_database(pg_office_url: str, kiosk_store: Store
     import_rows(engine, rows)
     secret = add_terminal(engine, "kiosk-1")
     kiosk_store.directory.import_rows(rows)
-    first, second = Instance(pg_office_url, "--workers", "2"), Instance(pg_office_url)
+    first, second = OfficeProcess(pg_office_url, "--workers", "2"), OfficeProcess(pg_office_url)
     try:
         # a load balancer that sends each round of the terminal's uploads to the other instance
         uploaders = [Uploader(kiosk_store.outbox, client(office.url, "kiosk-1", secret), batch_size=4)
@@ -139,7 +89,7 @@ def test_two_instances_share_one_database(pg_office_url: str, kiosk_store: Store
         twin = item(1, terminal_id="kiosk-1")
         results: list[str] = []
 
-        def post(office: Instance) -> None:
+        def post(office: OfficeProcess) -> None:
             answer = session.post(office.url + API + "/submissions", json={"items": [twin]}, timeout=30)
             results.append(answer.json()["results"][0]["status"])
 
