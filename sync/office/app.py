@@ -154,12 +154,11 @@ class Gate:
     terminal endpoints (under /api/) the signature, timestamp and nonce.
 
     The body is streamed: a body over the limit is refused with 413 as soon as it crosses it,
-    whether the client declared its length or not. A request whose headers do not name a
-    well-formed, current signature is answered 401 after its body has been read and thrown away (so the
-    client sees the answer rather than a reset), holding no more than one chunk at a time. With
-    well-formed headers, the body is spooled while its digest is computed, and reaches the
-    application only when the signature over that digest is good. ``app`` stays reachable for
-    tests and OpenAPI."""
+    whether the client declared its length or not. A request without well-formed, current
+    signature headers is answered 401 after its body has been read and thrown away (so the client
+    sees the answer rather than a reset), holding no more than one chunk at a time. With such
+    headers, the body is spooled while its digest is computed, and reaches the application only
+    when the signature over that digest is good. ``app`` stays reachable for tests and OpenAPI."""
 
     def __init__(self, app: FastAPI, authenticator: Authenticator, limit: int) -> None:
         self.app = app
@@ -214,7 +213,7 @@ class Gate:
                 await _refuse(send, 401, refusal.code, refusal.message)
                 return
             except OperationalError as exc:
-                await _busy(send, exc)
+                await _refuse_busy(send, exc)
                 return
             content = spool.read()
         await self.app(scope, _replay(content, receive), send)
@@ -285,7 +284,7 @@ async def _refuse(send: Send, status: int, code: str, message: str, headers: dic
     await response({"type": "http"}, _nothing, send)  # type: ignore[arg-type]
 
 
-async def _busy(send: Send, exc: OperationalError) -> None:
+async def _refuse_busy(send: Send, exc: OperationalError) -> None:
     log.warning("database unavailable: %s", exc.orig)
     await _refuse(send, 503, "busy", "the database is busy, try again", {"Retry-After": "5"})
 

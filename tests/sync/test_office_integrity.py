@@ -13,8 +13,9 @@ import pytest
 import requests
 from sqlalchemy import Engine
 
+from sync.office.database import open_engine
 from sync.office.reports import stats
-from sync.office.terminals import add_terminal, list_terminals, rotate_secret, set_enabled
+from sync.office.terminals import Authenticator, add_terminal, list_terminals, rotate_secret, set_enabled
 from tests.sync.support import OfficeServer, load_office_directory, meter_rows
 from tests.sync.test_office_api import API, _signed_headers, item, statuses, upload
 
@@ -199,3 +200,13 @@ def test_a_terminal_id_with_a_line_break_is_refused(office_engine: Engine) -> No
         with pytest.raises(ValueError, match="line break"):
             add_terminal(office_engine, bad)
     assert list_terminals(office_engine) == []
+
+
+def test_a_database_that_does_not_answer_during_authentication_is_503_later(sqlite_office: Engine) -> None:
+    unreachable = open_engine("postgresql://postgres@127.0.0.1:1/none", connect_args={"connect_timeout": 2})
+    with OfficeServer(sqlite_office, authenticator=Authenticator(unreachable)) as server:
+        session = server.signed_session("kiosk-1", server.terminal("kiosk-1"))
+        response = session.post(server.url + API + "/submissions", json={"items": [item(0)]}, timeout=30)
+        assert (response.status_code, response.json()["detail"]["code"]) == (503, "busy")
+        assert response.headers["Retry-After"] == "5"
+    unreachable.dispose()
