@@ -269,3 +269,47 @@ def test_a_migration_keeps_the_terminals_and_lets_them_in(office_url: str) -> No
     listed = kiosk_office("terminal", "list", "--db", office_url)
     out, err = listed.communicate(timeout=60)
     assert json.loads(out) == {"id": "kiosk-1", "added": "2026-11-01T10:00:00Z", "last_seen": None, "enabled": True}
+
+
+def test_the_migration_thaws_a_meter_frozen_by_a_reading_from_the_future(office_url: str) -> None:
+    engine = open_engine(office_url)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    meter = ("INSERT INTO office_meters (account, serial, zones, digits, meanings, last_date, last_t1, holder, "
+             "address, removed, change_seq) VALUES (:account, :serial, 1, 5, 'single', :last_date, :value, 'h', 'a', "
+             "false, :change_seq)")
+    reading = ("INSERT INTO office_submissions (txn_id, terminal_id, seq, account, meter, taken_at, period, payload, "
+               "content_hash, received_at) VALUES (:txn_id, 'kiosk-1', :seq, :account, :meter, :taken_at, '2026-11', "
+               ":payload, 'x', '2026-11-27 10:00:00')")
+    with engine.begin() as connection:  # an office that took a 9999 upload before this release
+        config.attributes["connection"] = connection
+        alembic.upgrade(config, "office_0001")
+        connection.execute(text("UPDATE office_state SET change_seq = 3"))
+        for number, (serial, last_date) in enumerate((("SN-1", "9999-12-31"), ("SN-2", "9999-12-31"),
+                                                       ("SN-3", "2026-11-01")), start=1):
+            connection.execute(text(meter), {"account": "22000001", "serial": serial, "last_date": last_date,
+                                             "value": 99999, "change_seq": number})
+        for seq, (serial, taken_at, value) in enumerate((("SN-1", "2026-11-20T12:00:00+03:00", 1500),
+                                                         ("SN-1", "2026-11-21T09:00:00+03:00", 1600),
+                                                         ("SN-1", "9999-12-31T23:00:00+03:00", 99999),
+                                                         ("SN-2", "9999-12-31T23:00:00+03:00", 99999)), start=1):
+            payload = {"txn_id": f"t{seq}", "seq": seq, "terminal_id": "kiosk-1", "account": "22000001", "meter": serial,
+                       "taken_at": taken_at, "period": "2026-11", "confirmed": [],
+                       "readings": [{"zone": 1, "meaning": "single", "value": value, "consumption": 1}]}
+            connection.execute(text(reading), {"txn_id": f"t{seq}", "seq": seq, "account": "22000001", "meter": serial,
+                                               "taken_at": taken_at, "payload": json.dumps(payload)})
+    engine.dispose()
+    done = kiosk_office("migrate", "--db", office_url)
+    assert done.wait(120) == 0, done.stderr.read() if done.stderr else ""
+    engine = open_engine(office_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT serial, last_date, last_t1, last_taken_at, last_seq, change_seq "
+                                       "FROM office_meters ORDER BY serial")).all()
+        version = connection.execute(text("SELECT change_seq FROM office_state")).scalar_one()
+    engine.dispose()
+    assert [(r.serial, str(r.last_date), r.last_t1, str(r.last_taken_at)[:19], r.last_seq) for r in rows] == [
+        ("SN-1", "2026-11-21", 1600, "2026-11-21 06:00:00", 2),  # its latest reading that is not from the future
+        ("SN-2", "None", None, "None", None),  # none: no last reading rather than a false one
+        ("SN-3", "2026-11-01", 99999, "None", None),  # untouched
+    ]
+    assert (rows[0].change_seq, rows[1].change_seq, rows[2].change_seq, version) == (4, 5, 3, 5)  # terminals learn
