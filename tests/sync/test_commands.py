@@ -21,8 +21,8 @@ from sqlalchemy import text
 from kiosk.commands import office as office_commands
 from kiosk.commands import sync as sync_commands
 from kiosk.context import Context
-from sync.office.database import MIGRATIONS, head_revision, open_engine
-from sync.office.local import free_port
+from sync.office.database import MIGRATIONS, SchemaNotCurrent, head_revision, migrate, open_engine
+from sync.office.local import LocalOffice, free_port
 from tests.sync.support import directory_csv, meter_rows, queue_submissions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -313,3 +313,13 @@ def test_the_migration_thaws_a_meter_frozen_by_a_reading_from_the_future(office_
         ("SN-3", "2026-11-01", 99999, "None", None),  # untouched
     ]
     assert (rows[0].change_seq, rows[1].change_seq, rows[2].change_seq, version) == (4, 5, 3, 5)  # terminals learn
+
+
+def test_the_in_process_office_does_not_migrate_either(tmp_path: Path) -> None:
+    engine = open_engine(str(tmp_path / "office.sqlite3"))
+    with pytest.raises(SchemaNotCurrent, match="kiosk office migrate"):
+        LocalOffice(engine)
+    migrate(engine)
+    with LocalOffice(engine) as office:
+        assert requests.get(office.url + "/healthz", timeout=10).json() == {"status": "ok"}
+    engine.dispose()
