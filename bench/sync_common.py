@@ -8,11 +8,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.sync.support import (  # noqa: E402  (the tests' real-parts helpers serve here too)
+    OfficeProcess,
     OfficeServer,
     client,
     load_office_directory,
     meter_rows,
+    migrated,
     queue_submissions,
 )
 
-__all__ = ["OfficeServer", "client", "load_office_directory", "meter_rows", "queue_submissions"]
+__all__ = ["OfficeProcess", "OfficeServer", "client", "load_office_directory", "meter_rows", "migrated",
+           "queue_submissions"]

@@ -16,7 +16,7 @@ from sync_common import OfficeServer, client, meter_rows
 
 from kiosk.store import Store
 from sync.directory_pull import DirectoryPuller
-from sync.office.database import open_engine, upgrade
+from sync.office.database import migrate, open_engine
 from sync.office.directory import import_rows
 
 
@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         engine = open_engine(args.db or str(Path(temp) / "office.sqlite3"))
-        upgrade(engine)
+        migrate(engine)
         started = time.perf_counter()
         import_rows(engine, (row for start in range(0, args.meters, 50_000)
                              for row in meter_rows(min(50_000, args.meters - start), start=start)))

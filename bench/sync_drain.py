@@ -16,7 +16,7 @@ from pathlib import Path
 from sync_common import OfficeServer, client, load_office_directory, meter_rows, queue_submissions
 
 from kiosk.store import Store
-from sync.office.database import open_engine, upgrade
+from sync.office.database import migrate, open_engine
 from sync.uploader import Uploader
 
 
@@ -24,7 +24,7 @@ def drain(seed_store: Path, folder: Path, batch_size: int, office_db: str | None
     store_path = folder / f"kiosk-{batch_size}.sqlite3"
     shutil.copy(seed_store, store_path)
     engine = open_engine(office_db or str(folder / f"office-{batch_size}.sqlite3"))
-    upgrade(engine)
+    migrate(engine)
     load_office_directory(engine, rows)
     store = Store.open(store_path)
     with OfficeServer(engine) as office:

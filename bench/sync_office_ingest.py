@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import create_engine, text
 from sync_common import OfficeServer, client, load_office_directory, meter_rows
 
-from sync.office.database import normalise_url, open_engine, upgrade
+from sync.office.database import migrate, normalise_url, open_engine
 
 
 def payloads(rows, count: int) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -48,7 +48,7 @@ def main() -> None:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         engine = open_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-        upgrade(engine)
+        migrate(engine)
         rows = meter_rows(20_000)
         load_office_directory(engine, rows)
         items = payloads(rows, args.count)

@@ -95,7 +95,7 @@ if [ ! -e "$(at "$ETC/kiosk.toml")" ]; then
 fi
 own 0640 "root:$KIOSK_USER" "$ETC/kiosk.toml"
 if [ ! -e "$(at "$ETC/office.env")" ]; then
-    install -m 0600 "$DEPLOY_DIR/office.example.env" "$(at "$ETC/office.env")"
+    install -m 0600 "$DEPLOY_DIR/office/office.example.env" "$(at "$ETC/office.env")"
 fi
 own 0600 root:root "$ETC/office.env"
 
@@ -108,7 +108,7 @@ own 0644 root:root "$rules"
 
 # Files that belong to the release: replaced at every run.
 for unit in $UNITS; do
-    install -m 0644 "$DEPLOY_DIR/systemd/$unit" "$(at "/etc/systemd/system/$unit")"
+    install -m 0644 "$(unit_source "$unit")" "$(at "/etc/systemd/system/$unit")"
     own 0644 root:root "/etc/systemd/system/$unit"
 done
 install -m 0644 "$DEPLOY_DIR/pam/kiosk" "$(at /etc/pam.d/kiosk)"

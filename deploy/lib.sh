@@ -19,6 +19,14 @@ BACKUPS=$DATA/backups
 UNITS="kiosk.service kiosk-backup.service kiosk-backup.timer kiosk-office.service"
 ENABLED_UNITS="kiosk.service kiosk-backup.timer"
 
+# The terminal's units live in deploy/systemd, the office's in deploy/office.
+unit_source() {
+    case $1 in
+        kiosk-office.*) printf '%s/office/%s' "$DEPLOY_DIR" "$1" ;;
+        *) printf '%s/systemd/%s' "$DEPLOY_DIR" "$1" ;;
+    esac
+}
+
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "$*"; exit 1; }
 

@@ -41,7 +41,7 @@ UNREADABLE = "the code could not be read: scan again or type the account number"
 
 _BARCODE = re.compile(rb"[0-9 \t]+")
 _BARCODE_DIGITS = (5, 12)
-_RUSSIAN_WORD = re.compile(r"^(?:[А-ЯЁ]?[а-яё]+|[А-ЯЁ]+)$")
+_RUSSIAN_WORD = re.compile(r"(?:[А-ЯЁ]?[а-яё]+|[А-ЯЁ]+)")  # with fullmatch
 _WORD = re.compile(r"[^\W\d_]+")
 _MAX_PAYLOAD = 4096
 # The longest service code the configuration accepts; a longer payload is no service card.
@@ -152,7 +152,7 @@ def _russian_score(text: str) -> float:
     for word in _WORD.findall(text):
         if word.isascii():
             continue
-        if _RUSSIAN_WORD.match(word):
+        if _RUSSIAN_WORD.fullmatch(word):
             # Common letters count for, rare ones against: tells an all-caps word from its twin.
             score += len(word) + sum(math.log(_FREQUENCY.get(ch, 1)) - _LOG_UNIFORM for ch in word.lower()) / 2
         else:

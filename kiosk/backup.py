@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 # kiosk-20261127T031500.123456Z.sqlite3: sorts by time; microseconds keep two runs in one second apart.
-_NAME = re.compile(r"^kiosk-\d{8}T\d{6}\.\d{6}Z\.sqlite3$")
+_NAME = re.compile(r"kiosk-\d{8}T\d{6}\.\d{6}Z\.sqlite3")  # with fullmatch
 _PARTIAL_SUFFIX = ".partial"
 
 
@@ -92,7 +92,7 @@ def _durable_rename(partial: Path, target: Path) -> None:
 
 
 def _rotate(directory: Path, keep: int, *, current: str) -> tuple[list[str], list[str]]:
-    backups = sorted(path for path in directory.iterdir() if _NAME.match(path.name))
+    backups = sorted(path for path in directory.iterdir() if _NAME.fullmatch(path.name))
     removed = backups[:-keep]
     # Leftovers of a run that was killed mid-copy are never whole backups.
     removed += [path for path in directory.iterdir()

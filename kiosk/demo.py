@@ -22,7 +22,7 @@ from kiosk.directory_file import DirectoryRow, read_directory
 from kiosk.wiring import Terminal, assemble
 from sync.client import OfficeClient, OfficeSettings
 from sync.directory_pull import DirectoryPuller
-from sync.office.database import open_engine, upgrade
+from sync.office.database import migrate, open_engine
 from sync.office.directory import import_rows as office_import
 from sync.office.local import LocalOffice
 from sync.office.terminals import add_terminal
@@ -71,7 +71,7 @@ def demo_office(folder: Path, rows: int = DIRECTORY_ROWS, terminal_id: str = TER
     with open(directory_file, "w", encoding="utf-8", newline="") as stream:
         demo_data.write_csv(stream, rows)
     engine = open_engine(f"sqlite:///{folder / 'office.sqlite3'}")
-    upgrade(engine)
+    migrate(engine)
     office_import(engine, (row for row in read_directory(directory_file) if isinstance(row, DirectoryRow)))
     return engine, add_terminal(engine, terminal_id)
 

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 
-PIN = re.compile(r"^[0-9]{4,12}$")
+PIN = re.compile(r"[0-9]{4,12}")  # with fullmatch: "$" would let "1234\n" through
 PIN_RULE = "a PIN is 4 to 12 digits"
 FORMAT = "scrypt$n$r$p$salt$hash, as printed by `kiosk pin hash`"
 
@@ -64,7 +64,7 @@ def parse(text: str) -> PinHash:
 
 
 def hash_pin(pin: str) -> str:
-    if not PIN.match(pin):
+    if not PIN.fullmatch(pin):
         raise ValueError(PIN_RULE)
     salt = os.urandom(SALT_BYTES)
     return PinHash(DEFAULT_N, DEFAULT_R, DEFAULT_P, salt, _scrypt(pin, salt, DEFAULT_N, DEFAULT_R, DEFAULT_P,

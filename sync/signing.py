@@ -23,19 +23,24 @@ HEADER_SIGNATURE = "X-Kiosk-Signature"
 
 # How far a request's timestamp may be from the office's clock, either way.
 CLOCK_WINDOW_SECONDS = 300
-TERMINAL_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
-SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
+# Whole-text patterns, used with fullmatch: "$" alone would also match before a final newline.
+TERMINAL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
-def canonical_request(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    digest = hashlib.sha256(body).hexdigest()
-    return "\n".join(("KIOSK-HMAC-SHA256", method.upper(), path, timestamp, nonce, digest)).encode()
+def canonical_request(method: str, path: str, timestamp: str, nonce: str, body_digest: str) -> bytes:
+    """``body_digest`` is the hex SHA-256 of the body, which the office computes as it streams in."""
+    return "\n".join(("KIOSK-HMAC-SHA256", method.upper(), path, timestamp, nonce, body_digest)).encode()
 
 
 def signature(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    message = canonical_request(method, path, timestamp, nonce, body)
+    return signature_of_digest(secret, method, path, timestamp, nonce, hashlib.sha256(body).hexdigest())
+
+
+def signature_of_digest(secret: str, method: str, path: str, timestamp: str, nonce: str, body_digest: str) -> str:
+    message = canonical_request(method, path, timestamp, nonce, body_digest)
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 

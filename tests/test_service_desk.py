@@ -26,7 +26,7 @@ from kiosk.service_desk import ACTIONS, PAGES, Done, ServiceDesk, public_url, sc
 from kiosk.wiring import Terminal, assemble
 from sync.client import OfficeClient, OfficeSettings
 from sync.directory_pull import DirectoryPuller
-from sync.office.database import open_engine, upgrade
+from sync.office.database import migrate, open_engine
 from sync.office.directory import import_rows as office_import
 from sync.office.local import LocalOffice
 from sync.office.terminals import add_terminal
@@ -69,7 +69,7 @@ def site(folder: Path, *, office_running: bool, pulled: bool, uploading: bool = 
     imported by hand, and so is behind the office's version). ``uploading``: the uploader's
     thread runs (else readings wait for "send now")."""
     engine = open_engine(f"sqlite:///{folder / 'office.sqlite3'}")
-    upgrade(engine)
+    migrate(engine)
     office_import(engine, directory_rows(40))
     secret = add_terminal(engine, TERMINAL_ID)
     office = LocalOffice(engine)  # its port is chosen now: the terminal knows where to call

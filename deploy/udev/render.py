@@ -7,7 +7,8 @@ import argparse
 import re
 import sys
 
-_IDS = re.compile(r"^(?P<vendor>[0-9a-fA-F]{4}):(?P<product>[0-9a-fA-F]{4})(?::(?P<serial>[A-Za-z0-9._-]+))?$")
+# With fullmatch: "$" would let a line break through, and with it a rule of the caller's own.
+_IDS = re.compile(r"(?P<vendor>[0-9a-fA-F]{4}):(?P<product>[0-9a-fA-F]{4})(?::(?P<serial>[A-Za-z0-9._-]+))?")
 
 
 def _fields(name: str, value: str) -> dict[str, str]:
@@ -15,7 +16,7 @@ def _fields(name: str, value: str) -> dict[str, str]:
     if not value:
         return {marker: "# ", f"{marker}_VENDOR": "VVVV", f"{marker}_PRODUCT": "PPPP",
                 f"{marker}_SERIAL_MATCH": 'ATTRS{serial}=="SERIAL", '}
-    match = _IDS.match(value)
+    match = _IDS.fullmatch(value)
     if match is None:
         sys.exit(f"--{name} {value!r}: expected VENDOR:PRODUCT[:SERIAL], four hex digits each, "
                  "e.g. 0519:2013:A1B2C3 (udevadm info shows them)")

@@ -1,7 +1,9 @@
 """``kiosk office …``: the reference central-office service and its housekeeping.
 
 Every command takes ``--db URL`` (SQLite path or URL, or PostgreSQL URL; default
-``$KIOSK_OFFICE_DB``, else ``office.sqlite3`` here) and migrates the database first.
+``$KIOSK_OFFICE_DB``, else ``office.sqlite3`` here). Only ``migrate`` changes the schema; the
+others stop with a message naming it when the database is not at this release's schema, so an
+instance that starts before the migration cannot half-migrate a database others are using.
 """
 
 from __future__ import annotations
@@ -9,12 +11,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
 from kiosk.commands.output import emit, say
 from kiosk.directory_file import DirectoryRow, RowError, read_directory
+from sync.office.settings import (
+    CLOCK_SKEW_VARIABLE,
+    DATABASE_VARIABLE,
+    DEFAULT_POOL_SIZE,
+    POOL_SIZE_VARIABLE,
+    parse_duration,
+)
 
 ERRORS_SHOWN = 50
 DEFAULT_DB = "office.sqlite3"
@@ -25,16 +34,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = office.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def with_db(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument("--db", default=os.environ.get("KIOSK_OFFICE_DB", DEFAULT_DB), metavar="URL",
+        parser.add_argument("--db", default=os.environ.get(DATABASE_VARIABLE, DEFAULT_DB), metavar="URL",
                             help="database: a SQLite file or URL, or postgresql://… (default: %(default)s)")
         return parser
 
-    serve = with_db(actions.add_parser("serve", help="serve the office API over HTTP"))
+    migrate = with_db(actions.add_parser(
+        "migrate", help="create or bring the office schema to this release (JSON); safe to run from "
+                        "several instances at once"))
+    migrate.set_defaults(run=_guarded(_migrate))
+
+    serve = with_db(actions.add_parser("serve", help="serve the office API over HTTP (run migrate first)"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=_workers, default=1, metavar="N",
                        help="worker processes (default 1); nonces live in the database, so "
-                            "replays are refused across workers too")
+                            "replays are refused across workers and instances too")
+    serve.add_argument("--pool-size", type=_pool_size, metavar="N",
+                       default=os.environ.get(POOL_SIZE_VARIABLE, str(DEFAULT_POOL_SIZE)),
+                       help="PostgreSQL connections kept per worker, and as many again for bursts: "
+                            "keep instances × workers × 2N under the server's max_connections "
+                            f"(${POOL_SIZE_VARIABLE}; default %(default)s)")
+    serve.add_argument("--max-clock-skew", type=_duration, metavar="DURATION",
+                       default=os.environ.get(CLOCK_SKEW_VARIABLE, "1d"),
+                       help="refuse readings dated further ahead of the office's clock, as "
+                            f"taken_at_in_future: 90s, 15m, 6h, 1d (${CLOCK_SKEW_VARIABLE}; default %(default)s)")
     serve.set_defaults(run=_guarded(_serve))
 
     directory = actions.add_parser("directory", help="the directory the terminals pull")
@@ -51,6 +74,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = with_db(terminal_actions.add_parser("add", help="provision a terminal; prints its secret once"))
     add.add_argument("id")
     add.set_defaults(run=_guarded(_add_terminal))
+    listing = with_db(terminal_actions.add_parser(
+        "list", help="one JSON line per terminal: id, added, last seen, enabled"))
+    listing.set_defaults(run=_guarded(_list_terminals))
+    for name, help_text, run in (
+        ("disable", "refuse the terminal's requests (401 terminal_disabled); its data stays", _disable),
+        ("enable", "let a disabled terminal in again", _enable),
+        ("rotate-secret", "give the terminal a new secret, printed once; the old one stops working", _rotate),
+    ):
+        action = with_db(terminal_actions.add_parser(name, help=help_text))
+        action.add_argument("id")
+        action.set_defaults(run=_guarded(run))
 
     export = with_db(actions.add_parser("export", help="accepted readings as CSV on stdout"))
     export.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
@@ -65,41 +99,71 @@ def _guarded(run: Callable[[argparse.Namespace, object], int]) -> Callable[[argp
     def guarded(args: argparse.Namespace, context: object) -> int:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from sync.office.database import DatabaseUrlError
+        from sync.office.database import DatabaseUrlError, SchemaNotCurrent
 
         try:
             return run(args, context)
-        except (DatabaseUrlError, SQLAlchemyError) as exc:
+        except (DatabaseUrlError, SQLAlchemyError, SchemaNotCurrent) as exc:
             say(f"kiosk office: database {args.db}: {str(exc).splitlines()[0]}")
             return 1
     return guarded
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from sync.office.database import open_engine, upgrade
+def _engine(args: argparse.Namespace, **options: object):  # type: ignore[no-untyped-def]
+    """The database, at this release's schema or SchemaNotCurrent: never migrated here."""
+    from sync.office.database import check_schema, open_engine
+
+    engine = open_engine(args.db, create=False, **options)
+    check_schema(engine)
+    return engine
+
+
+def _migrate(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.database import migrate, open_engine
 
     engine = open_engine(args.db)
-    upgrade(engine)
-    return engine
+    before, after = migrate(engine)
+    engine.dispose()
+    emit({"ok": True, "from": before, "to": after})
+    return 0
 
 
 def _serve(args: argparse.Namespace, _context: object) -> int:
     import uvicorn
 
-    from sync.office.app import DATABASE_VARIABLE, create_app
+    from sync.office.app import create_app
 
-    engine = _engine(args)  # migrated once, here, before any worker starts
+    engine = _engine(args, pool_size=args.pool_size)  # checked once, here, before any worker starts
     say(f"kiosk office: serving {args.db} on http://{args.host}:{args.port} with {args.workers} "
         f"worker(s) (OpenAPI at /openapi.json)")
     if args.workers == 1:
-        uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew), host=args.host, port=args.port,
+                    log_level="info", date_header=True)
         return 0
     engine.dispose()
-    # Workers import the app by name, so they learn the database from the environment.
-    os.environ[DATABASE_VARIABLE] = args.db
+    # Workers import the app by name, so they learn their settings from the environment.
+    os.environ.update({DATABASE_VARIABLE: args.db, POOL_SIZE_VARIABLE: str(args.pool_size),
+                       CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s"})
     uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
-                host=args.host, port=args.port, log_level="info")
+                host=args.host, port=args.port, log_level="info", date_header=True)
     return 0
+
+
+def _pool_size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= 100:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 100, not {text!r}")
+    return size
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _workers(text: str) -> int:
@@ -137,14 +201,71 @@ def _import(args: argparse.Namespace, _context: object) -> int:
 def _add_terminal(args: argparse.Namespace, _context: object) -> int:
     from sync.office.terminals import TerminalExists, add_terminal
 
+    engine = _secret_holder(args)
     try:
-        secret = add_terminal(_engine(args), args.id)
+        secret = add_terminal(engine, args.id)
     except (TerminalExists, ValueError) as exc:
         say(f"kiosk: {exc}")
         return 1
     say("Put this in the terminal's [office] secret; it is not shown again.")
     emit({"terminal_id": args.id, "secret": secret})
     return 0
+
+
+def _secret_holder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The database a secret is about to be written to, readable by its owner only."""
+    from sync.office.database import make_private
+
+    engine = _engine(args)
+    if make_private(engine):
+        say(f"kiosk: {args.db} was readable by others; it holds the terminals' secrets, so it is now mode 0600")
+    return engine
+
+
+def _list_terminals(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.terminals import list_terminals
+
+    for terminal in list_terminals(_engine(args)):
+        emit({"id": terminal.id, "added": _iso(terminal.created_at), "last_seen": _iso(terminal.last_seen_at),
+              "enabled": terminal.enabled})
+    return 0
+
+
+def _disable(args: argparse.Namespace, _context: object) -> int:
+    return _switch(args, False)
+
+
+def _enable(args: argparse.Namespace, _context: object) -> int:
+    return _switch(args, True)
+
+
+def _switch(args: argparse.Namespace, enabled: bool) -> int:
+    from sync.office.terminals import UnknownTerminal, set_enabled
+
+    try:
+        set_enabled(_engine(args), args.id, enabled)
+    except UnknownTerminal as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"terminal_id": args.id, "enabled": enabled})
+    return 0
+
+
+def _rotate(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.terminals import UnknownTerminal, rotate_secret
+
+    try:
+        secret = rotate_secret(_secret_holder(args), args.id)
+    except UnknownTerminal as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    say("The old secret no longer works. Put this one in the terminal's [office] secret; it is not shown again.")
+    emit({"terminal_id": args.id, "secret": secret})
+    return 0
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
 def _export(args: argparse.Namespace, _context: object) -> int:

@@ -63,7 +63,7 @@ def _pin_hash(args: argparse.Namespace, context: Context) -> int:
             return EXIT_FAILURE
     else:
         pin = sys.stdin.readline().strip()
-    if not pins.PIN.match(pin):
+    if not pins.PIN.fullmatch(pin):
         say(f"kiosk: {pins.PIN_RULE}")
         return EXIT_FAILURE
     print(f'{args.role}_pin_hash = "{pins.hash_pin(pin)}"')

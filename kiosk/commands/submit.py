@@ -20,7 +20,7 @@ from kiosk.meters import MAX_ZONES
 EXIT_NEEDS_CONFIRMATION = 3
 EXIT_REJECTED = 4
 CSV_COLUMNS = ("account", "meter", "t1", "t2", "t3")
-_READING = re.compile(r"^[Tt]([1-9])=(.*)$", re.DOTALL)
+_READING = re.compile(r"[Tt]([1-9])=(.*)", re.DOTALL)  # with fullmatch
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,7 +64,7 @@ def _entered(readings: list[str]) -> list[str] | None:
     """T1=..,T2=.. in any order, as the list T1..Tn; gaps and repeats are usage errors."""
     by_zone: dict[int, str] = {}
     for text in readings:
-        match = _READING.match(text)
+        match = _READING.fullmatch(text)
         if not match or int(match.group(1)) > MAX_ZONES:
             say(f"kiosk: --reading {text!r}: write it as T1=12345 (zones T1 to T{MAX_ZONES})")
             return None

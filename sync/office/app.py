@@ -5,22 +5,33 @@ its timeout is a 503 with Retry-After, which terminals treat as "later", never a
 """
 
 
+import hashlib
 import logging
 import os
-from datetime import timezone
+from datetime import timedelta, timezone
+from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync.office import directory, ingest, terminals
-from sync.office.terminals import AuthError, Authenticator, SignedRequest
+from sync.office.settings import (
+    CLOCK_SKEW_VARIABLE,
+    DATABASE_VARIABLE,
+    DEFAULT_MAX_CLOCK_SKEW,
+    DEFAULT_POOL_SIZE,
+    POOL_SIZE_VARIABLE,
+    parse_duration,
+)
+from sync.office.terminals import AuthError, Authenticator, SignedHeaders
+from sync.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP
 from sync.wire import (
     API_PREFIX,
     DEFAULT_DIRECTORY_PAGE,
@@ -39,7 +50,7 @@ log = logging.getLogger(__name__)
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": description}
     for status, description in {
-        401: "not signed, unknown terminal, bad signature, stale timestamp or replay",
+        401: "not signed, unknown terminal, bad signature, stale timestamp, replay, or terminal disabled",
         413: "body larger than the limit",
         422: "the body or a parameter does not match the schema",
         503: "the database is busy: try again after Retry-After",
@@ -47,47 +58,54 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-# The database of an office served by several worker processes: each opens its own engine.
-DATABASE_VARIABLE = "KIOSK_OFFICE_DB"
+# Where the Gate leaves the authenticated terminal's id for the endpoints.
+TERMINAL_SCOPE_KEY = "kiosk.terminal"
 
 
-def app_from_environment() -> FastAPI:
-    """For uvicorn's worker processes (``kiosk office serve --workers N``); the parent migrated
-    the database before they started."""
+def app_from_environment() -> ASGIApp:
+    """For uvicorn's worker processes (``kiosk office serve --workers N``), which learn their
+    settings from the environment; the parent checked the schema before they started."""
     from sync.office.database import open_engine
 
-    return create_app(open_engine(os.environ[DATABASE_VARIABLE]))
+    engine = open_engine(os.environ[DATABASE_VARIABLE],
+                         pool_size=int(os.environ.get(POOL_SIZE_VARIABLE, DEFAULT_POOL_SIZE)))
+    skew = os.environ.get(CLOCK_SKEW_VARIABLE)
+    return create_app(engine, max_clock_skew=parse_duration(skew) if skew else DEFAULT_MAX_CLOCK_SKEW)
 
 
-def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenticator: Authenticator | None = None) -> FastAPI:
+def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenticator: Authenticator | None = None,
+               max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW) -> ASGIApp:
     app = FastAPI(title="Meter-reading kiosk: central office", version="1",
                   description="See sync/PROTOCOL.md for signing and semantics.")
-    auth = authenticator or Authenticator(engine)
 
     async def terminal(
         request: Request,
+        # Declared for the OpenAPI description only: the Gate checked them before the body was read.
         x_kiosk_terminal: Annotated[str | None, Header()] = None,
         x_kiosk_timestamp: Annotated[str | None, Header()] = None,
         x_kiosk_nonce: Annotated[str | None, Header()] = None,
         x_kiosk_signature: Annotated[str | None, Header()] = None,
     ) -> str:
-        raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
-        query = request.scope.get("query_string", b"")
-        path = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
-        signed = SignedRequest(request.method, path, await request.body(), x_kiosk_terminal,
-                               x_kiosk_timestamp, x_kiosk_nonce, x_kiosk_signature)
-        try:
-            # the check reads and writes the database: off the event loop
-            return await run_in_threadpool(auth.verify, signed)
-        except AuthError as exc:
-            raise StarletteHTTPException(401, detail={"code": exc.code, "message": exc.message}) from None
+        return request.scope[TERMINAL_SCOPE_KEY]
 
     Terminal = Annotated[str, Depends(terminal)]
+
+    @app.get("/healthz", responses={503: {"description": "the database does not answer"}})
+    def healthz() -> JSONResponse:
+        """For load balancers and monitoring; no authentication, and nothing but the status."""
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            log.warning("health check: the database does not answer: %s", str(exc).splitlines()[0])
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @app.post(f"{API_PREFIX}/submissions", response_model=UploadResults, responses=_REFUSALS)
     def upload(batch: UploadBatch, terminal_id: Terminal) -> UploadResults:
         """Store a batch; one result per item, in the order sent."""
-        return UploadResults(results=ingest.store_batch(engine, terminal_id, batch.items))
+        return UploadResults(results=ingest.store_batch(engine, terminal_id, batch.items,
+                                                        max_clock_skew=max_clock_skew))
 
     @app.get(f"{API_PREFIX}/directory", response_model=DirectoryPage, responses=_REFUSALS)
     def directory_changes(
@@ -124,19 +142,27 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
         return JSONResponse({"detail": {"code": "busy", "message": "the database is busy, try again"}},
                             status_code=503, headers={"Retry-After": "5"})
 
-    return BodyLimit(app, max_body_bytes)  # type: ignore[return-value]
+    return Gate(app, authenticator or Authenticator(engine), max_body_bytes)
 
 
 def _code(status: int) -> str:
     return {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "http_error")
 
 
-class BodyLimit:
-    """Refuses a body over the limit with 413 before the application sees it, whether the client
-    declared its length or streams it chunked. ``app`` stays reachable for tests and OpenAPI."""
+class Gate:
+    """Everything a request must pass before FastAPI reads its body: the size limit, and for the
+    terminal endpoints (under /api/) the signature, timestamp and nonce.
 
-    def __init__(self, app: FastAPI, limit: int) -> None:
+    The body is streamed: a body over the limit is refused with 413 as soon as it crosses it,
+    whether the client declared its length or not. A request without well-formed, current
+    signature headers is answered 401 after its body has been read and thrown away (so the client
+    sees the answer rather than a reset), holding no more than one chunk at a time. With such
+    headers, the body is spooled while its digest is computed, and reaches the application only
+    when the signature over that digest is good. ``app`` stays reachable for tests and OpenAPI."""
+
+    def __init__(self, app: FastAPI, authenticator: Authenticator, limit: int) -> None:
         self.app = app
+        self.authenticator = authenticator
         self.limit = limit
 
     def __getattr__(self, name: str) -> Any:
@@ -146,39 +172,121 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(send, self.limit)
+            await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
             return
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        if not scope["path"].startswith(API_PREFIX + "/"):
+            # the public endpoints take no body: it is read and dropped, never held
+            if await _drain(receive, self.limit) == _TOO_LARGE:
+                await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
+            else:
+                await self.app(scope, _replay(b"", receive), send)
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        signed = SignedHeaders(
+            scope["method"], (raw_path + (b"?" + query if query else b"")).decode("latin-1"),
+            headers.get(HEADER_TERMINAL.lower()), headers.get(HEADER_TIMESTAMP.lower()),
+            headers.get(HEADER_NONCE.lower()), headers.get(HEADER_SIGNATURE.lower()))
+        try:
+            self.authenticator.check_headers(signed)
+        except AuthError as refusal:
+            outcome = await _drain(receive, self.limit)
+            if outcome == _TOO_LARGE:
+                await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
+            elif outcome != _GONE:
+                await _refuse(send, 401, refusal.code, refusal.message)
+            return
+        body = await _read(receive, self.limit)
+        if isinstance(body, str):
+            if body == _TOO_LARGE:
+                await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
+            return
+        spool, digest = body
+        with spool:
+            try:
+                # the check reads and writes the database: off the event loop
+                scope[TERMINAL_SCOPE_KEY] = await run_in_threadpool(self.authenticator.verify, signed, digest)
+            except AuthError as refusal:
+                await _refuse(send, 401, refusal.code, refusal.message)
                 return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await _too_large(send, self.limit)
+            except OperationalError as exc:
+                await _refuse_busy(send, exc)
                 return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+            content = spool.read()
+        await self.app(scope, _replay(content, receive), send)
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    response = JSONResponse({"detail": {"code": "too_large", "message": f"the body exceeds {limit} bytes"}},
-                            status_code=413, headers={"Connection": "close"})
+_TOO_LARGE = "too large"
+_GONE = "client gone"
+
+
+async def _drain(receive: Receive, limit: int) -> str | None:
+    """Read a body to its end without keeping it; _TOO_LARGE once it crosses the limit."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return _GONE
+        size += len(message.get("body", b""))
+        if size > limit:
+            return _TOO_LARGE
+        if not message.get("more_body", False):
+            return None
+
+
+# A signed body is held in memory up to this size and in a temporary file beyond it,
+# until its signature is checked: bodies with forged signatures, however many at once, cost the
+# office a file each for a moment, never its memory (which a Python process does not give back).
+SPOOL_IN_MEMORY_BYTES = 256 * 1024  # a batch of 500 readings fits
+
+
+async def _read(receive: Receive, limit: int) -> tuple[SpooledTemporaryFile, str] | str:
+    """A body, spooled, with its SHA-256 (hex); or _TOO_LARGE, or _GONE."""
+    spool = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES, prefix="kiosk-office-body-")
+    size, digest = 0, hashlib.sha256()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            spool.close()
+            return _GONE
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            return _TOO_LARGE
+        digest.update(chunk)
+        spool.write(chunk)
+        if not message.get("more_body", False):
+            spool.seek(0)
+            return spool, digest.hexdigest()
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _refuse(send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    if status == 413:
+        headers = {"Connection": "close"}  # the rest of the body is not read
+    response = JSONResponse({"detail": {"code": code, "message": message}}, status_code=status, headers=headers)
     await response({"type": "http"}, _nothing, send)  # type: ignore[arg-type]
+
+
+async def _refuse_busy(send: Send, exc: OperationalError) -> None:
+    log.warning("database unavailable: %s", exc.orig)
+    await _refuse(send, 503, "busy", "the database is busy, try again", {"Retry-After": "5"})
 
 
 async def _nothing() -> Message:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 
 from sync.office.database import writing
 from sync.office.directory import take_change_numbers
 from sync.office.schema import conflicts, meters, submissions
+from sync.office.settings import DEFAULT_MAX_CLOCK_SKEW
 from sync.office.terminals import utc_now
 from sync.wire import ItemOutcome, Submission
 
@@ -30,51 +32,46 @@ class _Item:
     content_hash: str
 
 
-def store_batch(engine: Engine, terminal_id: str, batch: Iterable[Submission]) -> list[ItemOutcome]:
-    """One answer per item, in the order sent."""
+def store_batch(engine: Engine, terminal_id: str, batch: Iterable[Submission], *,
+                max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW) -> list[ItemOutcome]:
+    """One answer per item, in the order sent.
+
+    An item is judged against what the office stores: a txn_id already held answers duplicate or
+    conflict; otherwise the first item of the batch with that txn_id that passes the checks is
+    stored, and later ones with the same txn_id are compared with it. A rejected item stores
+    nothing, so it never makes a later item with its txn_id a conflict."""
     items = [_item(submission) for submission in batch]
-    outcomes: dict[str, ItemOutcome] = {}  # by txn_id, for the first item with it
-    firsts: dict[str, _Item] = {}
+    latest_allowed = datetime.now(timezone.utc) + max_clock_skew
+    outcomes: list[ItemOutcome | None] = [None] * len(items)
     with writing(engine) as connection:
         now = utc_now()
-        held = _held(connection, [item.txn_id for item in items])
-        for item in items:
-            if item.txn_id in firsts:
-                continue
-            firsts[item.txn_id] = item
+        held = _held(connection, list(dict.fromkeys(item.txn_id for item in items)))
+        directory = _meters_of(connection, [item for item in items if item.txn_id not in held])
+        chosen: dict[str, int] = {}  # txn_id → index of the item to store under it
+        for index, item in enumerate(items):
             if item.txn_id in held:
-                outcomes[item.txn_id] = _repeat(connection, item, held[item.txn_id], terminal_id, now)
-        fresh = [item for item in firsts.values() if item.txn_id not in outcomes]
-        directory = _meters_of(connection, fresh)
-        accepted: list[_Item] = []
-        for item in fresh:
-            problem = _problem(item.submission, terminal_id, directory)
-            if problem is None:
-                accepted.append(item)
-            else:
-                code, message = problem
-                outcomes[item.txn_id] = ItemOutcome(txn_id=item.txn_id, status="rejected", code=code, message=message)
+                outcomes[index] = _repeat(connection, item, held[item.txn_id], terminal_id, now)
+            elif item.txn_id not in chosen:
+                problem = _problem(item.submission, terminal_id, directory, latest_allowed)
+                if problem is None:
+                    chosen[item.txn_id] = index
+                else:
+                    code, message = problem
+                    outcomes[index] = ItemOutcome(txn_id=item.txn_id, status="rejected", code=code, message=message)
+        accepted = [items[index] for index in chosen.values()]
         inserted = _insert(connection, accepted, now)
-        raced = [item for item in accepted if item.txn_id not in inserted]
-        if raced:  # a concurrent request stored the same txn_id first
-            held = _held(connection, [item.txn_id for item in raced])
-            for item in raced:
-                outcomes[item.txn_id] = _repeat(connection, item, held[item.txn_id], terminal_id, now)
-        stored = [item for item in accepted if item.txn_id in inserted]
-        _update_last_readings(connection, stored, directory)
-        for item in stored:
-            outcomes[item.txn_id] = ItemOutcome(txn_id=item.txn_id, status="accepted")
-        answers = []
-        for item in items:
-            first = firsts[item.txn_id]
-            outcome = outcomes[item.txn_id]
-            if item is not first:  # the same txn_id again inside this batch
-                if item.content_hash != first.content_hash:
-                    outcome = _repeat(connection, item, first.content_hash, terminal_id, now)
-                elif outcome.status == "accepted":
-                    outcome = ItemOutcome(txn_id=item.txn_id, status="duplicate")
-            answers.append(outcome)
-    return answers
+        stored = {item.txn_id: item.content_hash for item in accepted if item.txn_id in inserted}
+        # a concurrent request stored some of these txn_ids first: compare with what it stored
+        stored.update(_held(connection, [item.txn_id for item in accepted if item.txn_id not in inserted]))
+        _update_last_readings(connection, [item for item in accepted if item.txn_id in inserted], directory)
+        for index, item in enumerate(items):
+            if outcomes[index] is not None:
+                continue
+            if chosen[item.txn_id] == index and item.txn_id in inserted:
+                outcomes[index] = ItemOutcome(txn_id=item.txn_id, status="accepted")
+            else:
+                outcomes[index] = _repeat(connection, item, stored[item.txn_id], terminal_id, now)
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _item(submission: Submission) -> _Item:
@@ -103,12 +100,15 @@ _PG_INSERT = text(
 )
 _PG_LAST_READINGS = text(
     "UPDATE office_meters SET last_date = batch.new_date, last_t1 = batch.t1, last_t2 = batch.t2, "
-    "last_t3 = batch.t3, change_seq = batch.seq "
-    "FROM unnest(CAST(:meter_id AS integer[]), CAST(:new_date AS date[]), CAST(:seq AS bigint[]), "
+    "last_t3 = batch.t3, last_taken_at = batch.taken_at, last_seq = batch.reading_seq, change_seq = batch.seq "
+    "FROM unnest(CAST(:meter_id AS integer[]), CAST(:new_date AS date[]), CAST(:taken_at AS timestamp[]), "
+    "CAST(:reading_seq AS bigint[]), CAST(:seq AS bigint[]), "
     "CAST(:t1 AS bigint[]), CAST(:t2 AS bigint[]), CAST(:t3 AS bigint[])) "
-    "AS batch (meter_id, new_date, seq, t1, t2, t3) "
+    "AS batch (meter_id, new_date, taken_at, reading_seq, seq, t1, t2, t3) "
     "WHERE office_meters.id = batch.meter_id "
-    "AND (office_meters.last_date IS NULL OR office_meters.last_date <= batch.new_date)"
+    "AND (office_meters.last_date IS NULL OR office_meters.last_date <= batch.new_date) "
+    "AND (office_meters.last_taken_at IS NULL "
+    "OR (office_meters.last_taken_at, COALESCE(office_meters.last_seq, 0)) < (batch.taken_at, batch.reading_seq))"
 )
 
 
@@ -157,9 +157,12 @@ def _meters_of(connection: Connection, items: Iterable[_Item]) -> dict[tuple[str
     return {(row.account, row.serial): row for row in rows}
 
 
-def _problem(submission: Submission, terminal_id: str, directory: dict[tuple[str, str], Any]) -> tuple[str, str] | None:
+def _problem(submission: Submission, terminal_id: str, directory: dict[tuple[str, str], Any],
+             latest_allowed: datetime) -> tuple[str, str] | None:
     if submission.terminal_id != terminal_id:
         return "terminal_mismatch", f"signed by {terminal_id}, but the item names {submission.terminal_id}"
+    if submission.taken_at > latest_allowed:
+        return "taken_at_in_future", "taken_at is ahead of the office's clock by more than it allows: check the terminal's clock"
     meter = directory.get((submission.account, submission.meter))
     if meter is None:
         return "meter_not_found", "the office's directory has no such meter on this account"
@@ -198,12 +201,14 @@ def _insert(connection: Connection, items: list[_Item], now: Any) -> set[str]:
 
 
 def _update_last_readings(connection: Connection, items: list[_Item], directory: dict[tuple[str, str], Any]) -> None:
-    """Make each accepted reading its meter's last one, unless the office knows a later one."""
+    """Make each accepted reading its meter's last one, unless the office holds a later one: later
+    by its full time (a 09:00 reading sent after a 15:00 one of the same day does not replace
+    it), then by the terminal's sequence number, and never earlier than the directory file's date."""
     latest: dict[int, Submission] = {}
     for item in items:
         meter_id = directory[(item.submission.account, item.submission.meter)].id
         current = latest.get(meter_id)
-        if current is None or item.submission.taken_at > current.taken_at:
+        if current is None or _order(item.submission) > _order(current):
             latest[meter_id] = item.submission
     if not latest:
         return
@@ -212,17 +217,31 @@ def _update_last_readings(connection: Connection, items: list[_Item], directory:
     for offset, (meter_id, submission) in enumerate(sorted(latest.items())):
         values = [reading.value for reading in submission.readings] + [None, None, None]
         params.append({
-            "meter_id": meter_id, "new_date": submission.taken_at.date(), "seq": first + offset,
-            "t1": values[0], "t2": values[1], "t3": values[2],
+            "meter_id": meter_id, "new_date": submission.taken_at.date(), "taken_at": _utc(submission.taken_at),
+            "reading_seq": submission.seq, "seq": first + offset, "t1": values[0], "t2": values[1], "t3": values[2],
         })
     if _is_postgresql(connection):
         connection.execute(_PG_LAST_READINGS, _columns(params))
         return
+    m = meters.c
+    taken_at, reading_seq = bindparam("taken_at", type_=m.last_taken_at.type), bindparam("reading_seq")
     connection.execute(
         update(meters)
-        .where(meters.c.id == bindparam("meter_id"),
-               (meters.c.last_date.is_(None)) | (meters.c.last_date <= bindparam("new_date")))
+        .where(m.id == bindparam("meter_id"),
+               m.last_date.is_(None) | (m.last_date <= bindparam("new_date")),
+               m.last_taken_at.is_(None) | (m.last_taken_at < taken_at)
+               | ((m.last_taken_at == taken_at) & (func.coalesce(m.last_seq, 0) < reading_seq)))
         .values(last_date=bindparam("new_date"), last_t1=bindparam("t1"), last_t2=bindparam("t2"),
-                last_t3=bindparam("t3"), change_seq=bindparam("seq")),
+                last_t3=bindparam("t3"), last_taken_at=taken_at, last_seq=reading_seq,
+                change_seq=bindparam("seq")),
         params,
     )
+
+
+def _order(submission: Submission) -> tuple[datetime, int]:
+    return submission.taken_at, submission.seq
+
+
+def _utc(moment: datetime) -> datetime:
+    """Naive UTC, as every DateTime column holds it."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)

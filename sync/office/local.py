@@ -11,6 +11,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from sync.office.app import create_app
+from sync.office.database import check_schema
 
 START_TIMEOUT_S = 20
 
@@ -22,9 +23,11 @@ def free_port() -> int:
 
 
 class LocalOffice:
-    """The real office application under uvicorn in a thread, on a free loopback port."""
+    """The real office application under uvicorn in a thread, on a free loopback port. Like
+    ``kiosk office serve`` it never migrates: the caller runs ``database.migrate`` first."""
 
     def __init__(self, engine: Engine, *, tls: tuple[str, str] | None = None, **app_options: Any) -> None:
+        check_schema(engine)
         self.engine = engine
         self.app = create_app(engine, **app_options)
         self.port = free_port()

@@ -58,6 +58,7 @@ def stats(engine: Engine) -> dict[str, Any]:
                 "id": row.id,
                 "created_at": _iso(row.created_at),
                 "last_seen_at": _iso(row.last_seen_at),
+                "enabled": bool(row.enabled),
                 "submissions": per_terminal.get(row.id, 0),
                 "last_heartbeat_at": _iso(row.heartbeat_at),
                 "last_heartbeat": heartbeat_of(row.heartbeat),

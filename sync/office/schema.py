@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData()
@@ -44,6 +45,8 @@ terminals = Table(
     Column("secret", String(100), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime),
+    # A disabled terminal's requests are refused (401 terminal_disabled); its rows stay.
+    Column("enabled", Boolean, nullable=False, server_default=true()),
     Column("heartbeat_at", DateTime),
     Column("heartbeat", Text),  # the last heartbeat as JSON
 )
@@ -102,6 +105,10 @@ meters = Table(
     Column("last_t1", BigInteger),
     Column("last_t2", BigInteger),
     Column("last_t3", BigInteger),
+    # The last reading accepted by the office: its time (UTC) and the terminal's sequence number,
+    # which order two readings of one meter. Null while the last reading is the directory file's.
+    Column("last_taken_at", DateTime),
+    Column("last_seq", BigInteger),
     Column("avg_kwh", Integer),
     Column("max_kwh", Integer),
     Column("holder", String(200), nullable=False),

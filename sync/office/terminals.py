@@ -1,4 +1,4 @@
-"""Terminals: provisioning, checking each request's signature, and their heartbeats."""
+"""Terminals: provisioning and their lifecycle, checking each request's signature, heartbeats."""
 
 from __future__ import annotations
 
@@ -20,8 +20,12 @@ class TerminalExists(Exception):
     pass
 
 
+class UnknownTerminal(Exception):
+    pass
+
+
 class AuthError(Exception):
-    """A request that is not provably from a provisioned terminal; ``code`` says why."""
+    """A request that is not provably from a provisioned, enabled terminal; ``code`` says why."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -30,14 +34,23 @@ class AuthError(Exception):
 
 
 @dataclass(frozen=True)
-class SignedRequest:
+class SignedHeaders:
+    """What authentication needs apart from the body, which is checked by its digest later."""
+
     method: str
     path: str  # as sent on the wire, with the query string
-    body: bytes
     terminal_id: str | None
     timestamp: str | None
     nonce: str | None
     signature: str | None
+
+
+@dataclass(frozen=True)
+class TerminalRecord:
+    id: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    enabled: bool
 
 
 def utc_now() -> datetime:
@@ -47,46 +60,85 @@ def utc_now() -> datetime:
 
 def add_terminal(engine: Engine, terminal_id: str) -> str:
     """Provision a terminal and return its new secret (shown once, to be put in its config)."""
-    if not signing.TERMINAL_ID.match(terminal_id):
-        raise ValueError("a terminal id is 1 to 64 of A-Z a-z 0-9 . _ -")
+    if not signing.TERMINAL_ID.fullmatch(terminal_id):
+        raise ValueError("a terminal id is 1 to 64 of A-Z a-z 0-9 . _ - (nothing else, not even a line break)")
     secret = signing.new_secret()
     try:
         with writing(engine) as connection:
-            connection.execute(insert(terminals).values(id=terminal_id, secret=secret, created_at=utc_now()))
+            connection.execute(insert(terminals).values(id=terminal_id, secret=secret, created_at=utc_now(),
+                                                        enabled=True))
     except IntegrityError:
         raise TerminalExists(f"terminal {terminal_id} is already provisioned") from None
     return secret
 
 
+def list_terminals(engine: Engine) -> list[TerminalRecord]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(terminals.c.id, terminals.c.created_at, terminals.c.last_seen_at, terminals.c.enabled)
+            .order_by(terminals.c.id)).all()
+    return [TerminalRecord(row.id, row.created_at, row.last_seen_at, bool(row.enabled)) for row in rows]
+
+
+def set_enabled(engine: Engine, terminal_id: str, enabled: bool) -> None:
+    """Let a terminal in again, or keep it out (its readings and heartbeats stay)."""
+    with writing(engine) as connection:
+        changed = connection.execute(
+            update(terminals).where(terminals.c.id == terminal_id).values(enabled=enabled)).rowcount
+    if not changed:
+        raise UnknownTerminal(f"no terminal {terminal_id!r} is provisioned (see `kiosk office terminal list`)")
+
+
+def rotate_secret(engine: Engine, terminal_id: str) -> str:
+    """Give the terminal a new secret and return it; the old one stops working at once, since
+    every request's signature is checked against the secret in the database."""
+    secret = signing.new_secret()
+    with writing(engine) as connection:
+        changed = connection.execute(
+            update(terminals).where(terminals.c.id == terminal_id).values(secret=secret)).rowcount
+    if not changed:
+        raise UnknownTerminal(f"no terminal {terminal_id!r} is provisioned (see `kiosk office terminal list`)")
+    return secret
+
+
 class Authenticator:
+    """Checks a request in two steps, so nothing of an unauthenticated body is ever parsed:
+    ``check_headers`` before the body is read, without the database, then ``verify`` with the
+    body's digest."""
+
     def __init__(self, engine: Engine, *, window: int = signing.CLOCK_WINDOW_SECONDS, clock=time.time) -> None:  # type: ignore[no-untyped-def]
         self._engine = engine
         self._window = window
         self._clock = clock
         self._requests = 0
 
-    def verify(self, request: SignedRequest) -> str:
-        """The authenticated terminal id, or AuthError. The nonce is spent only by a request
-        whose signature is good, so garbage cannot fill the replay cache."""
-        if not (request.terminal_id and request.timestamp and request.nonce and request.signature):
+    def check_headers(self, headers: SignedHeaders) -> None:
+        if not (headers.terminal_id and headers.timestamp and headers.nonce and headers.signature):
             raise AuthError("unauthenticated", "the request is not signed (see sync/PROTOCOL.md)")
-        if not (signing.TERMINAL_ID.match(request.terminal_id) and signing.TIMESTAMP.match(request.timestamp)
-                and signing.NONCE.match(request.nonce) and signing.SIGNATURE.match(request.signature)):
+        if not (signing.TERMINAL_ID.fullmatch(headers.terminal_id) and signing.TIMESTAMP.fullmatch(headers.timestamp)
+                and signing.NONCE.fullmatch(headers.nonce) and signing.SIGNATURE.fullmatch(headers.signature)):
             raise AuthError("bad_signature", "malformed authentication headers")
-        now = self._clock()
-        if abs(now - int(request.timestamp)) > self._window:
+        if abs(self._clock() - int(headers.timestamp)) > self._window:
             raise AuthError("stale_timestamp", f"the timestamp is more than {self._window} s from the office's clock")
+
+    def verify(self, headers: SignedHeaders, body_digest: str) -> str:
+        """The authenticated terminal id, or AuthError; ``headers`` passed check_headers. The
+        nonce is spent only by a request whose signature is good, so garbage cannot fill the
+        replay cache; only a terminal that proves its secret learns that it is disabled."""
         with self._engine.connect() as connection:
-            secret = connection.execute(
-                select(terminals.c.secret).where(terminals.c.id == request.terminal_id)
-            ).scalar()
-        expected = signing.signature(secret or "", request.method, request.path, request.timestamp,
-                                     request.nonce, request.body)
+            row = connection.execute(
+                select(terminals.c.secret, terminals.c.enabled).where(terminals.c.id == headers.terminal_id)
+            ).first()
+        expected = signing.signature_of_digest(row.secret if row else "", headers.method, headers.path,
+                                               headers.timestamp or "", headers.nonce or "", body_digest)
         # Unknown terminal and wrong signature answer alike: ids are not to be probed.
-        if secret is None or not signing.signature_matches(expected, request.signature):
+        if row is None or not signing.signature_matches(expected, headers.signature or ""):
             raise AuthError("bad_signature", "unknown terminal or bad signature")
-        self._spend_nonce(request.terminal_id, request.nonce, now)
-        return request.terminal_id
+        if not row.enabled:
+            raise AuthError("terminal_disabled", "this terminal is disabled at the office; ask its operator")
+        assert headers.terminal_id and headers.nonce  # check_headers saw them
+        self._spend_nonce(headers.terminal_id, headers.nonce, self._clock())
+        return headers.terminal_id
 
     def _spend_nonce(self, terminal_id: str, nonce: str, now: float) -> None:
         self._requests += 1

@@ -88,8 +88,10 @@ def test_configuration_and_device_rules_are_never_overwritten(staged: Staged, st
 
 def test_bad_usb_ids_are_refused() -> None:
     template = (DEPLOY / "udev/70-kiosk-devices.rules.in").read_text()
-    result = run([sys.executable, DEPLOY / "udev/render.py", "--printer", "519:2013"], input=template)
-    assert result.returncode != 0 and "VENDOR:PRODUCT" in result.stderr
+    # a line break after a good id would write a udev rule of the caller's own
+    for bad in ("519:2013", "0519:2013:A1\nRUN+=\"/bin/sh\"", "0519:2013\n"):
+        result = run([sys.executable, DEPLOY / "udev/render.py", "--printer", bad], input=template)
+        assert result.returncode != 0 and "VENDOR:PRODUCT" in result.stderr, bad
 
 
 def test_uninstall_keeps_the_data_and_the_configuration(staged_copy: Path) -> None:

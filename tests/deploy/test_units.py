@@ -10,7 +10,7 @@ import pytest
 
 from tests.deploy.conftest import DEPLOY, Staged, run
 
-UNITS = sorted((DEPLOY / "systemd").glob("kiosk*"))
+UNITS = sorted([*(DEPLOY / "systemd").glob("kiosk*"), *(DEPLOY / "office").glob("kiosk*")])
 
 
 def test_every_unit_verifies(staged: Staged, tmp_path: Path) -> None:
@@ -30,7 +30,8 @@ def test_every_unit_verifies(staged: Staged, tmp_path: Path) -> None:
 def _service(name: str) -> configparser.SectionProxy:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment, method-assign]
-    parser.read(DEPLOY / "systemd" / name)
+    [path] = [unit for unit in UNITS if unit.name == name]
+    parser.read(path)
     return parser["Service"]
 
 
@@ -54,7 +55,24 @@ def test_backup_runs_the_backup_command_daily() -> None:
     assert timer["Timer"]["OnCalendar"].startswith("*-*-* ") and timer["Timer"]["Persistent"] == "true"
 
 
-def test_office_takes_its_database_from_the_environment_file() -> None:
+def test_office_migrates_then_serves_with_its_settings_from_the_environment_file() -> None:
     service = _service("kiosk-office.service")
     assert service["EnvironmentFile"] == "/etc/kiosk/office.env"
-    assert " office serve " in service["ExecStart"] and "--db" not in service["ExecStart"]
+    assert service["ExecStartPre"].endswith(" -m kiosk office migrate")
+    assert " office serve " in service["ExecStart"] and "--workers ${KIOSK_OFFICE_WORKERS}" in service["ExecStart"]
+    assert "--db" not in service["ExecStart"] + service["ExecStartPre"]  # the password stays in the file
+    for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
+                       "DynamicUser": "yes", "PrivateDevices": "yes", "UMask": "0077"}.items():
+        assert service[key] == value, key
+    # every setting the example file names is one `kiosk office serve` reads
+    example = (DEPLOY / "office/office.example.env").read_text()
+    names = {line.lstrip("#").split("=")[0] for line in example.splitlines() if "=" in line and not line.startswith("# ")}
+    assert names == {"KIOSK_OFFICE_DB", "KIOSK_OFFICE_HOST", "KIOSK_OFFICE_PORT", "KIOSK_OFFICE_WORKERS",
+                     "KIOSK_OFFICE_POOL_SIZE", "KIOSK_OFFICE_MAX_CLOCK_SKEW"}
+
+
+def test_the_documented_office_set_up_stays_under_postgresql_connection_limit() -> None:
+    example = dict(line.split("=", 1) for line in (DEPLOY / "office/office.example.env").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    instances = 2  # as deploy/README.md describes
+    assert instances * int(example["KIOSK_OFFICE_WORKERS"]) * 2 * int(example["KIOSK_OFFICE_POOL_SIZE"]) < 100

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from kiosk.store import Store
-from sync.office.database import normalise_url, open_engine, upgrade
+from sync.office.database import migrate, normalise_url, open_engine
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _pg_problem: str | None = None
@@ -66,7 +66,7 @@ def ram_folder(tmp_path: Path) -> Iterator[Path]:
 def office_engine(request: pytest.FixtureRequest, ram_folder: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         engine = open_engine(str(ram_folder / "office.sqlite3"))
-        upgrade(engine)
+        migrate(engine)
         yield engine
         engine.dispose()
         return
@@ -79,7 +79,7 @@ def office_engine(request: pytest.FixtureRequest, ram_folder: Path) -> Iterator[
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = open_engine(pg_url(), connect_args={"options": f"-csearch_path={schema}"})
     try:
-        upgrade(engine)
+        migrate(engine)
         yield engine
     finally:
         engine.dispose()
@@ -91,7 +91,7 @@ def office_engine(request: pytest.FixtureRequest, ram_folder: Path) -> Iterator[
 @pytest.fixture
 def sqlite_office(ram_folder: Path) -> Iterator[Engine]:
     engine = open_engine(str(ram_folder / "office.sqlite3"))
-    upgrade(engine)
+    migrate(engine)
     yield engine
     engine.dispose()
 
@@ -102,3 +102,39 @@ def kiosk_store(ram_folder: Path) -> Iterator[Store]:
     store = Store.open(ram_folder / "kiosk.sqlite3")
     yield store
     store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def office_url(request: pytest.FixtureRequest, ram_folder: Path) -> Iterator[str]:
+    """An empty office database, as a URL for ``kiosk office … --db`` in another process."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{ram_folder / 'office.sqlite3'}"
+        return
+    problem = pg_unavailable()
+    if problem:
+        pytest.skip(problem)
+    yield from _pg_schema_url()
+
+
+@pytest.fixture
+def pg_office_url() -> Iterator[str]:
+    """As office_url, on PostgreSQL only (skipped, with the reason, when it does not answer)."""
+    problem = pg_unavailable()
+    if problem:
+        pytest.skip(problem)
+    yield from _pg_schema_url()
+
+
+def _pg_schema_url() -> Iterator[str]:
+    schema = f"office_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url())
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        # psycopg takes libpq's options from the URL's query: every connection works in the schema
+        yield make_url(pg_url()).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

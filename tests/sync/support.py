@@ -1,11 +1,17 @@
-"""Real parts for the sync tests: an office served by uvicorn on loopback, a terminal's store
-with a directory and queued submissions."""
+"""Real parts for the sync tests: an office served by uvicorn on loopback (in a thread, or as
+``kiosk office serve`` in its own process), a terminal's store with a directory and queued
+submissions."""
 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -16,10 +22,11 @@ from kiosk.meters import STANDARD_MEANINGS
 from kiosk.store import NewSubmission, Store
 from sync.client import OfficeClient, OfficeSettings
 from sync.office.directory import import_rows
-from sync.office.local import LocalOffice
+from sync.office.local import LocalOffice, free_port
 from sync.office.terminals import add_terminal
 from sync.signing import HmacAuth
 
+ROOT = Path(__file__).resolve().parents[2]
 MOSCOW = timezone(timedelta(hours=3))
 LAST_DATE = date(2026, 10, 20)
 
@@ -89,3 +96,45 @@ def client(url: str, terminal_id: str, secret: str, **options: Any) -> OfficeCli
 
 def load_office_directory(engine: Engine, rows: list[DirectoryRow]) -> None:
     import_rows(engine, rows)
+
+
+class OfficeProcess:
+    """``kiosk office serve`` as its own process on a free loopback port, started from a folder
+    with no checkout in it."""
+
+    def __init__(self, url: str, *options: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "office", "serve", "--db", url, "--port", str(self.port), *options],
+            cwd="/", env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the office did not start: {self.process.stderr.read()[-2000:]}")
+            time.sleep(0.1)
+
+    def resident_kb(self) -> int:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def migrated(url: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "kiosk", "office", "migrate", "--db", url], cwd="/",
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
