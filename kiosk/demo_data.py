@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import IO, Iterator
 
-from kiosk.directory_file import REQUIRED_COLUMNS
+from sync.directory_file import REQUIRED_COLUMNS
 
 
 @dataclass(frozen=True)

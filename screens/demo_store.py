@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kiosk import config as config_module
 from kiosk import demo_data
-from kiosk.directory_file import read_directory
+from sync.directory_file import read_directory
 from kiosk.intake import Intake
 from kiosk.store import Store
 

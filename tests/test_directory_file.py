@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, _canonical_reader, read_directory
-from kiosk.meters import ZoneMeaning
+from sync.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, _canonical_reader, read_directory
+from sync.zones import ZoneMeaning
 
 from tests.support import directory_text
 
@@ -149,5 +149,5 @@ def test_the_fast_road_and_the_general_reader_agree(rows: list[list[str]]) -> No
 
 def test_the_fast_road_takes_ordinary_rows() -> None:
     reader = _canonical_reader(5, 12)
-    assert reader(GOOD + "\n") == read(f"{HEADER}\n{GOOD}\n")[0]
-    assert reader(GOOD.replace("12345", "123456") + "\n") is None  # in doubt: the general reader
+    assert reader(GOOD) == read(f"{HEADER}\n{GOOD}\n")[0]
+    assert reader(GOOD.replace("12345", "123456")) is None  # in doubt: the general reader

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kiosk.commands.output import emit, say
 from kiosk.context import Context
-from kiosk.directory_file import read_directory
+from sync.directory_file import read_directory
 from kiosk.i18n import zone_label
 from kiosk.intake import Intake
 
