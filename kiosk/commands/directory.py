@@ -19,10 +19,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     directory = subparsers.add_parser("directory", help="the account directory on this terminal")
     actions = directory.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    load = actions.add_parser("import", help="load a directory file (DOMAIN.md format); JSON summary")
+    load = actions.add_parser(
+        "import", help="load a directory file (DOMAIN.md format); JSON summary",
+        description="Adds and updates meters; removes none (removals reach a terminal only in the "
+                    "office's directory pages). Every bad row is reported with its line. Exit 1 when "
+                    "nothing was imported.")
     load.add_argument("file", type=Path)
     load.add_argument("--skip-bad", action="store_true",
-                      help="import the good rows and report the bad ones (default: all or nothing)")
+                      help="import the good rows and report the bad ones; a bad row's meter stays as it "
+                           "was (default: all or nothing)")
     load.set_defaults(run=_import)
 
     lookup = actions.add_parser("lookup", help="an account and its meters, masked (JSON)")
