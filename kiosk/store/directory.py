@@ -12,7 +12,8 @@ from sqlalchemy import Connection, Engine, func, select
 from kiosk.meters import Account, Meter, TariffZone
 from kiosk.store.database import writing
 from kiosk.store.schema import accounts, directory_state, meters
-from sync.directory_file import DirectoryRow, RowError
+from sync.directory_file import DirectoryRow
+from sync.semicolon_file import RowError
 from sync.zones import ZoneMeaning
 
 # Rows go to SQLite in chunks: big enough to amortise the per-statement cost, small enough to
