@@ -176,3 +176,11 @@ def test_a_damaged_database_is_reported_not_raised(kiosk: Kiosk) -> None:
     (kiosk.data_dir / "kiosk.sqlite3").write_bytes(b"garbage" * 1000)
     done = kiosk("submissions", code=1)
     assert "cannot open the database" in done.stderr
+
+
+def test_a_file_without_a_header_is_refused_even_with_skip_bad(loaded: Kiosk, tmp_path: Path) -> None:
+    path = tmp_path / "headless.csv"
+    path.write_text("\n".join(directory_text(20).splitlines()[1:]) + "\n", encoding="utf-8")
+    done = loaded("directory", "import", str(path), "--skip-bad", code=1)
+    assert "line 1" in done.stderr and "cannot be read as a directory file" in done.stderr
+    assert json.loads(done.stdout)["imported"] == 0

@@ -49,8 +49,11 @@ def _import(args: argparse.Namespace, context: Context) -> int:
         say(f"{args.file}: {error}")
     if len(result.errors) > ERRORS_SHOWN:
         say(f"{args.file}: … and {len(result.errors) - ERRORS_SHOWN} more bad rows")
-    failed = bool(result.errors) and not args.skip_bad
-    if failed:
+    unreadable = any(error.ends_reading for error in result.errors)
+    failed = unreadable or (bool(result.errors) and not args.skip_bad)
+    if unreadable:
+        say("kiosk: nothing was imported: the file cannot be read as a directory file")
+    elif failed:
         say("kiosk: nothing was imported; fix these rows, or use --skip-bad to import the good ones")
     emit({
         "ok": not failed,

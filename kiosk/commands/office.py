@@ -11,11 +11,14 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from kiosk.commands.output import emit, say
 from sync.directory_file import read_directory
 from sync.semicolon_file import RowError
+
+if TYPE_CHECKING:
+    from sync.office.directory import RemovalLimit
 
 ERRORS_SHOWN = 50
 DEFAULT_DB = "office.sqlite3"
@@ -122,7 +125,7 @@ def _workers(text: str) -> int:
     return count
 
 
-def _removal_limit(text: str):  # type: ignore[no-untyped-def]
+def _removal_limit(text: str) -> RemovalLimit:
     from sync.office.directory import RemovalLimit
 
     try:
