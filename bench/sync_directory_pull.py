@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -67,9 +69,13 @@ def main() -> None:
                     session.headers["Accept-Encoding"] = args.accept_encoding
                 settings = replace(OfficeSettings(url=link.url, terminal_id="kiosk-1", secret=secret), read_timeout=120)
                 puller = DirectoryPuller(store.directory, OfficeClient(settings, session), page_size=args.page)
+                load_before = os.getloadavg()[0]
+                office_cpu, terminal_cpu = _cpu_seconds(office.pid), _own_cpu_seconds()
                 started = time.perf_counter()
                 summary = puller.pull()
                 pulled = time.perf_counter() - started
+                office_cpu, terminal_cpu = _cpu_seconds(office.pid) - office_cpu, _own_cpu_seconds() - terminal_cpu
+                load_after = os.getloadavg()[0]
                 session.close()
                 wire = dict(link.bytes)
                 encoding = _content_encoding(bytes(link.heads[0]["to_terminal"])) if link.heads else None
@@ -83,10 +89,25 @@ def main() -> None:
         "link_mbit_per_s": args.mbit or None, "content_encoding": encoding,
         "office_import_seconds": round(imported, 1), "pull_seconds": round(pulled, 1),
         "meters_per_second": round(meters / pulled),
+        # CPU each side spent on the pull: on a shared machine the wall time above depends on its
+        # load, these much less (the terminal's includes the link's threads, a small share).
+        "terminal_cpu_seconds": round(terminal_cpu, 1), "office_cpu_seconds": round(office_cpu, 1),
+        "load_average_before_after": [round(load_before, 1), round(load_after, 1)],
         "wire_mb_to_terminal": round(wire["to_terminal"] / 1e6, 1), "wire_mb_to_office": round(wire["to_office"] / 1e6, 2),
         "wire_bytes_per_meter": round((wire["to_terminal"] + wire["to_office"]) / max(meters, 1), 1),
         "error": summary.error, "goal_seconds": 60, "goal_wire_mb": 60,
     }))
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of another process (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_for(url: str) -> None:
