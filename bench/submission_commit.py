@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import median, percentile, report  # noqa: E402
 from kiosk import config as config_module  # noqa: E402
 from kiosk import demo_data  # noqa: E402
-from kiosk.directory_file import read_directory  # noqa: E402
+from sync.directory_file import read_directory  # noqa: E402
 from kiosk.intake import Intake  # noqa: E402
 from kiosk.store import NewSubmission, Store  # noqa: E402
 

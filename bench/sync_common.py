@@ -1,4 +1,5 @@
-"""Shared by the sync benchmarks: an office under uvicorn in a thread, seeded terminal stores."""
+"""Shared by the sync benchmarks: an office under uvicorn in a thread, seeded terminal stores, a
+throttled link."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.sync.link import Link  # noqa: E402
 from tests.sync.support import (  # noqa: E402  (the tests' real-parts helpers serve here too)
     OfficeProcess,
     OfficeServer,
@@ -17,5 +19,5 @@ from tests.sync.support import (  # noqa: E402  (the tests' real-parts helpers s
     queue_submissions,
 )
 
-__all__ = ["OfficeProcess", "OfficeServer", "client", "load_office_directory", "meter_rows", "migrated",
+__all__ = ["Link", "OfficeProcess", "OfficeServer", "client", "load_office_directory", "meter_rows", "migrated",
            "queue_submissions"]

@@ -7,12 +7,13 @@ accounts with two meters, some last readings just below the register's rollover.
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import IO, Iterator
 
-from kiosk.directory_file import REQUIRED_COLUMNS
+from sync.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, read_directory
 
 
 @dataclass(frozen=True)
@@ -108,3 +109,11 @@ def write_csv(stream: IO[str], count: int, *, seed: int = 1, today: date | None 
         stream.write(";".join(row) + "\n")
         written += 1
     return written
+
+
+def directory(count: int, *, seed: int = 1, today: date | None = None) -> Iterator[DirectoryRow | RowError]:
+    """The demo directory as the directory file's reader yields it, ready for an import."""
+    text = io.StringIO()
+    write_csv(text, count, seed=seed, today=today)
+    text.seek(0)
+    return read_directory(text)

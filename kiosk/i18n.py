@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from kiosk.meters import ZoneMeaning
+from sync.zones import ZoneMeaning
 
 DOMAIN = "kiosk"
 LOCALE_DIR = Path(__file__).with_name("locale")

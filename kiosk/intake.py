@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kiosk.accounts import normalise_account
+from sync.accounts import normalise_account
 from kiosk.config import Config, ConfigError
 from kiosk.meters import Account, Meter
 from kiosk.rules import Finding, Kind, Policy, Verdict, check_readings

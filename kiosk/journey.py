@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.accounts import normalise_account
+from sync.accounts import normalise_account
 from kiosk.errors import StoreError
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kiosk.intake import Intake, IntakeResult

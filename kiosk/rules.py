@@ -17,7 +17,8 @@ from typing import Any
 
 from devices.slip import format_period
 from kiosk.i18n import N_, gettext_for, meaning_word
-from kiosk.meters import Meter, ZoneMeaning
+from kiosk.meters import Meter
+from sync.zones import ZoneMeaning
 from kiosk.periods import billing_period, in_window
 from kiosk.readings import ParsedReading, parse_reading
 

@@ -16,7 +16,7 @@ from devices.slip import SlipData, SlipZone
 from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.i18n import zone_label
-from kiosk.meters import ZoneMeaning
+from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
 
 NO_PRINTER = "no printer"

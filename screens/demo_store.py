@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from kiosk import config as config_module
 from kiosk import demo_data
-from kiosk.directory_file import read_directory
 from kiosk.intake import Intake
 from kiosk.store import Store
 
@@ -17,8 +15,5 @@ def demo_intake(data_dir: Path, rows: int = 300) -> tuple[Intake, Store]:
                                        "KIOSK_TERMINAL_ID": "demo-1"})
     store = Store.open(config.database_path)
     if store.directory.find_account(demo_data.SAMPLES[0].account) is None:
-        text = io.StringIO()
-        demo_data.write_csv(text, rows)
-        text.seek(0)
-        store.directory.import_rows(read_directory(text))
+        store.directory.import_rows(demo_data.directory(rows))
     return Intake(store, config), store

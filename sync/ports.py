@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kiosk.directory_file import DirectoryRow
+from sync.directory_file import DirectoryRow
 
 __all__ = ["DirectoryPort", "DirectoryRow", "ItemResult", "OutboxPort", "RESULT_STATUSES"]
 

@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from kiosk.directory_file import DirectoryRow
-from kiosk.meters import MAX_ZONES, ZoneMeaning
+from sync.directory_file import DirectoryRow
+from sync.zones import MAX_ZONES, ZoneMeaning
 
 API_PREFIX = "/api/v1"
 MAX_BATCH_ITEMS = 1000  # the terminal's office.batch_size cannot exceed it either

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import config as config_module
-from kiosk.directory_file import read_directory
+from sync.directory_file import read_directory
 from kiosk.store import Store
 from tests.support import directory_text
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.accounts import normalise_account
+from sync.accounts import normalise_account
 
 
 @pytest.mark.parametrize(

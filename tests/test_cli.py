@@ -85,6 +85,38 @@ def test_bad_import_names_line_and_column_and_changes_nothing(loaded: Kiosk, tmp
     assert "not found" in missing.stderr
 
 
+def test_a_damaged_directory_file_names_its_true_line_and_skips_only_that_row(kiosk: Kiosk, tmp_path: Path) -> None:
+    lines = directory_text(300).encode().split(b"\n")
+    lines[11] = lines[11].replace("***".encode(), "Ж".encode("cp1251"), 1)  # data row 11
+    lines[150] = lines[150].replace(b";", b';"', 1)  # a quote left open in data row 150
+    path = tmp_path / "damaged.csv"
+    path.write_bytes(b"\n".join(lines))
+    done = kiosk("directory", "import", str(path), code=1)
+    assert "line 12, column holder: byte 0xC6 at character" in done.stderr
+    assert "line 151" in done.stderr and "not closed on this line" in done.stderr
+    [summary] = kiosk.json("directory", "import", str(path), "--skip-bad")
+    assert (summary["imported"], summary["bad_rows"]) == (298, 2)
+    assert [e["line"] for e in summary["errors"]] == [12, 151]
+
+
+def test_submit_from_csv_never_merges_a_row_with_a_stray_quote_into_the_next(loaded: Kiosk, tmp_path: Path) -> None:
+    path = tmp_path / "readings.csv"
+    path.write_text(
+        "account;meter;t1;t2;t3\n"
+        '2287008779;"CE-00012345;12400;6800;\n'
+        "1000000011;;5010;;\n"
+        "1000000045;NV-00000045;1234600;;\n",
+        encoding="utf-8",
+    )
+    lines = loaded.json("submit", "--from-csv", str(path), code=4)
+    assert [(line["line"], line["ok"]) for line in lines] == [(2, False), (3, True), (4, True)]
+    assert "not closed" in lines[0]["errors"][0]["message"]
+    path.write_bytes(b"1000000011;;5020;;\n1000000011;\xff;5030;;\n1000000029;ME-00000029;99960;;\n")
+    lines = loaded.json("submit", "--from-csv", str(path), code=4)
+    assert [(line["line"], line["ok"]) for line in lines] == [(1, True), (2, False), (3, True)]
+    assert "not UTF-8" in lines[1]["errors"][0]["message"]
+
+
 def test_submit_accepts_asks_and_rejects_with_exit_codes(loaded: Kiosk) -> None:
     [accepted] = loaded.json("submit", "--account", "2287008779", "--reading", "T1=12400", "--reading", "T2=6800")
     assert accepted["ok"] and accepted["seq"] == 1 and accepted["total"] == 66
@@ -144,3 +176,11 @@ def test_a_damaged_database_is_reported_not_raised(kiosk: Kiosk) -> None:
     (kiosk.data_dir / "kiosk.sqlite3").write_bytes(b"garbage" * 1000)
     done = kiosk("submissions", code=1)
     assert "cannot open the database" in done.stderr
+
+
+def test_a_file_without_a_header_is_refused_even_with_skip_bad(loaded: Kiosk, tmp_path: Path) -> None:
+    path = tmp_path / "headless.csv"
+    path.write_text("\n".join(directory_text(20).splitlines()[1:]) + "\n", encoding="utf-8")
+    done = loaded("directory", "import", str(path), "--skip-bad", code=1)
+    assert "line 1" in done.stderr and "cannot be read as a directory file" in done.stderr
+    assert json.loads(done.stdout)["imported"] == 0

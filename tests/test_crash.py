@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from kiosk import config as config_module
-from kiosk.directory_file import read_directory
+from sync.directory_file import read_directory
 from kiosk.intake import Intake
 from kiosk.store import Store
 from tests.support import directory_text

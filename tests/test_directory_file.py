@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, _canonical_reader, read_directory
-from kiosk.meters import ZoneMeaning
+from sync.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, _canonical_reader, read_directory
+from sync.semicolon_file import cells
+from sync.zones import ZoneMeaning
 
 from tests.support import directory_text
 
@@ -149,5 +150,114 @@ def test_the_fast_road_and_the_general_reader_agree(rows: list[list[str]]) -> No
 
 def test_the_fast_road_takes_ordinary_rows() -> None:
     reader = _canonical_reader(5, 12)
-    assert reader(GOOD + "\n") == read(f"{HEADER}\n{GOOD}\n")[0]
-    assert reader(GOOD.replace("12345", "123456") + "\n") is None  # in doubt: the general reader
+    assert reader(GOOD) == read(f"{HEADER}\n{GOOD}\n")[0]
+    assert reader(GOOD.replace("12345", "123456")) is None  # in doubt: the general reader
+
+
+# --- damaged files: every bad row is named, with the meter it stands for when that is certain ---
+
+def damaged(rows: int, line: int, spoil) -> bytes:  # type: ignore[no-untyped-def]
+    """The demo directory's text with data row ``line`` (1-based) passed through ``spoil``."""
+    lines = directory_text(rows).encode().split(b"\n")
+    lines[line] = spoil(lines[line])
+    return b"\n".join(lines)
+
+
+def results_of(data: bytes) -> list[DirectoryRow | RowError]:
+    return list(read_directory(io.BytesIO(data)))
+
+
+def key_of(data: bytes, line: int) -> tuple[str, str]:
+    account, meter = data.split(b"\n")[line - 1].split(b";")[:2]
+    return account.decode(), meter.decode()
+
+
+def test_a_stray_quote_inside_a_field_is_a_character_and_merges_nothing() -> None:
+    data = damaged(300, 11, lambda line: line.replace("***".encode(), b'*"*', 1))
+    results = results_of(data)
+    assert len(results) == 300 and all(isinstance(r, DirectoryRow) for r in results)
+    assert '"' in results[10].holder
+
+
+def test_an_open_quote_spoils_its_row_only_and_names_its_meter() -> None:
+    data = damaged(300, 11, lambda line: line.replace(";".encode() + "ул.".encode(), ';"ул.'.encode(), 1))
+    results = results_of(data)
+    errors = [r for r in results if isinstance(r, RowError)]
+    assert len(results) == 300 and len(errors) == 1
+    assert errors[0].line == 12 and "not closed" in errors[0].message
+    assert errors[0].key == key_of(data, 12)
+
+
+def test_a_windows_1251_byte_is_named_with_line_column_and_meter() -> None:
+    data = damaged(300, 11, lambda line: line.replace("И***".encode(), "И".encode("cp1251") + "***".encode(), 1)
+                   if "И***".encode() in line else line.replace("***".encode(), "Ж".encode("cp1251"), 1))
+    [error] = [r for r in results_of(data) if isinstance(r, RowError)]
+    assert (error.line, error.column) == (12, "holder")
+    assert "not UTF-8" in error.message and "character" in error.message
+    assert error.key == key_of(data, 12)
+
+
+def test_a_nul_is_reported_with_its_meter() -> None:
+    data = damaged(300, 11, lambda line: line.replace("***".encode(), b"*\x00*", 1))
+    [error] = [r for r in results_of(data) if isinstance(r, RowError)]
+    assert error.line == 12 and "control characters" in error.message and error.key == key_of(data, 12)
+
+
+def test_a_20_mb_line_is_reported_and_the_rows_after_it_read() -> None:
+    data = damaged(300, 11, lambda line: line + b"x" * (20 * 2**20))
+    results = results_of(data)
+    [error] = [r for r in results if isinstance(r, RowError)]
+    assert error.line == 12 and "bytes long" in error.message and error.key == key_of(data, 12)
+    assert len(results) == 300
+
+
+def test_a_truncated_last_line_is_reported_and_names_no_meter_it_may_have_cut() -> None:
+    text = directory_text(300).encode()
+    cut = text[:text.rindex(b"\n", 0, len(text) - 1) + 1 + 14]  # the last row cut inside its meter
+    results = results_of(cut)
+    error = results[-1]
+    assert isinstance(error, RowError) and error.line == 301 and "cut short" in error.message
+    assert error.key is None
+    assert len(results) == 300
+
+
+def test_a_file_without_a_usable_header_ends_reading_and_says_so() -> None:
+    for data in (b"", b"account;meter\n" + GOOD.encode(), b"\xff\xfe;header\n" + GOOD.encode(), b'"account;meter\n'):
+        [error] = results_of(data)
+        assert error.line == 1 and error.ends_reading
+
+
+_damage = st.one_of(
+    st.binary(max_size=60).map(lambda b: b.replace(b"\n", b"")),
+    st.sampled_from([b'"', b"\xff", b"\x00", b";", b"\r", "Ш".encode("cp1251")]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 90), _damage), min_size=1, max_size=12))
+def test_every_row_of_a_damaged_file_is_imported_or_reported(spoils: list[tuple[bool, int, bytes]]) -> None:
+    """Whatever is done to some lines, each non-blank line gives exactly one row or one error,
+    in order, and an untouched row is read as it was."""
+    clean = directory_text(12).encode().split(b"\n")[:13]
+    lines = list(clean)
+    for index, (replace_all, at, junk) in enumerate(spoils):
+        number = 1 + index % 12
+        lines[number] = junk if replace_all else lines[number][:at] + junk + lines[number][at:]
+    results = results_of(b"\n".join(lines) + b"\n")
+    told = [number for number, raw in enumerate(lines[1:], 2) if not _blank(raw)]
+    assert len(results) == len(told)
+    clean_rows = results_of(b"\n".join(clean) + b"\n")
+    for number, result in zip(told, results):
+        if isinstance(result, RowError):
+            assert result.line == number and result.message
+        if lines[number - 1] == clean[number - 1]:
+            assert result == clean_rows[number - 2]
+
+
+def _blank(raw: bytes) -> bool:
+    """A line the reader passes over: it decodes, splits, and holds nothing but blanks."""
+    try:
+        found = cells(raw.removesuffix(b"\r").decode())
+    except ValueError:
+        return False
+    return not any(cell.strip() for cell in found)

@@ -14,7 +14,7 @@ import pytest
 from devices.emulators import PrinterEmulator
 from kiosk import config as config_module
 from kiosk.demo import DemoTerminal, demo_terminal
-from kiosk.directory_file import read_directory
+from sync.directory_file import read_directory
 from kiosk.health import GREEN, RED, YELLOW, Health, check_all, check_from_config, overall
 from kiosk.live_status import LiveStatusWriter
 from kiosk.network_probe import BUDGET_S

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 
 from kiosk import i18n
 from kiosk.i18n import LANGUAGES, LOCALE_DIR, gettext_for, translation, zone_label
-from kiosk.meters import ZoneMeaning
+from sync.zones import ZoneMeaning
 from kiosk.rules import MESSAGES
 from screens import texts
 

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import Rules
-from kiosk.meters import STANDARD_MEANINGS, Meter, TariffZone
+from kiosk.meters import Meter, TariffZone
+from sync.zones import STANDARD_MEANINGS
 from kiosk.rules import MESSAGES, Finding, Kind, Policy, Verdict, check_readings
 
 IN_WINDOW = date(2025, 3, 20)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from devices.emulators import PrinterEmulator, ScannerEmulator
 from kiosk import config as config_module
-from kiosk.directory_file import DirectoryRow, read_directory
+from sync.directory_file import DirectoryRow, read_directory
 from kiosk.health import GREEN, RED, SUBSYSTEMS, YELLOW, Health
 from kiosk.service_access import ADMINISTRATOR, TECHNICIAN
 from kiosk.service_desk import ACTIONS, PAGES, Done, ServiceDesk, public_url, scrub

@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from kiosk.config import Config
-from kiosk.directory_file import read_directory
+from sync.directory_file import read_directory
 from kiosk.intake import Intake
 from kiosk.store import MeterChanged, Store, StoreError
 from kiosk.store.database import head_revision

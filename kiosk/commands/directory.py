@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kiosk.commands.output import emit, say
 from kiosk.context import Context
-from kiosk.directory_file import read_directory
+from sync.directory_file import read_directory
 from kiosk.i18n import zone_label
 from kiosk.intake import Intake
 
@@ -19,10 +19,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     directory = subparsers.add_parser("directory", help="the account directory on this terminal")
     actions = directory.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    load = actions.add_parser("import", help="load a directory file (DOMAIN.md format); JSON summary")
+    load = actions.add_parser(
+        "import", help="load a directory file (DOMAIN.md format); JSON summary",
+        description="Adds and updates meters; removes none (removals reach a terminal only in the "
+                    "office's directory pages). Every bad row is reported with its line. Exit 1 when "
+                    "nothing was imported.")
     load.add_argument("file", type=Path)
     load.add_argument("--skip-bad", action="store_true",
-                      help="import the good rows and report the bad ones (default: all or nothing)")
+                      help="import the good rows and report the bad ones; a bad row's meter stays as it "
+                           "was (default: all or nothing)")
     load.set_defaults(run=_import)
 
     lookup = actions.add_parser("lookup", help="an account and its meters, masked (JSON)")
@@ -44,8 +49,11 @@ def _import(args: argparse.Namespace, context: Context) -> int:
         say(f"{args.file}: {error}")
     if len(result.errors) > ERRORS_SHOWN:
         say(f"{args.file}: … and {len(result.errors) - ERRORS_SHOWN} more bad rows")
-    failed = bool(result.errors) and not args.skip_bad
-    if failed:
+    unreadable = any(error.ends_reading for error in result.errors)
+    failed = unreadable or (bool(result.errors) and not args.skip_bad)
+    if unreadable:
+        say("kiosk: nothing was imported: the file cannot be read as a directory file")
+    elif failed:
         say("kiosk: nothing was imported; fix these rows, or use --skip-bad to import the good ones")
     emit({
         "ok": not failed,

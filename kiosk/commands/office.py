@@ -13,10 +13,11 @@ import os
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from kiosk.commands.output import emit, say
-from kiosk.directory_file import DirectoryRow, RowError, read_directory
+from sync.directory_file import read_directory
+from sync.semicolon_file import RowError
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
     DATABASE_VARIABLE,
@@ -24,6 +25,9 @@ from sync.office.settings import (
     POOL_SIZE_VARIABLE,
     parse_duration,
 )
+
+if TYPE_CHECKING:
+    from sync.office.directory import RemovalLimit
 
 ERRORS_SHOWN = 50
 DEFAULT_DB = "office.sqlite3"
@@ -63,10 +67,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     directory = actions.add_parser("directory", help="the directory the terminals pull")
     directory_actions = directory.add_subparsers(dest="directory_action", metavar="ACTION", required=True)
     load = with_db(directory_actions.add_parser(
-        "import", help="replace the directory by a file (DOMAIN.md format); JSON summary"))
+        "import", help="replace the directory by a file (DOMAIN.md format); JSON summary",
+        description="Meters absent from the file are removed, but only when the file was read to its "
+                    "end: a bad row's meter stays as it was, and while a bad row names no meter for "
+                    "certain nothing is removed. Exit 1 when nothing was imported."))
     load.add_argument("file", type=Path)
     load.add_argument("--skip-bad", action="store_true",
-                      help="import the good rows and report the bad ones (default: all or nothing)")
+                      help="import the good rows and report the bad ones; the meter on a bad row stays "
+                           "as it was (default: all or nothing)")
+    load.add_argument("--max-removed", type=_removal_limit, default=None, metavar="N|P%",
+                      help="refuse an import that would remove more live meters than this: a count, or "
+                           "a percentage of the live meters (default: 5%%)")
+    load.add_argument("--allow-mass-removal", action="store_true",
+                      help="remove every meter absent from the file, however many")
     load.set_defaults(run=_guarded(_import))
 
     terminal = actions.add_parser("terminal", help="terminals allowed to connect")
@@ -176,26 +189,61 @@ def _workers(text: str) -> int:
     return count
 
 
+def _removal_limit(text: str) -> RemovalLimit:
+    from sync.office.directory import RemovalLimit
+
+    try:
+        return RemovalLimit.parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of meters (120) or a percentage "
+                                         "of the live meters (5%)") from None
+
+
 def _import(args: argparse.Namespace, _context: object) -> int:
-    from sync.office.directory import import_rows
+    from sync.office.directory import DEFAULT_REMOVAL_LIMIT, ImportRefused, MassRemoval, import_rows
 
     if not args.file.is_file():
         say(f"kiosk: directory file not found: {args.file}")
         return 1
-    # First pass: every problem, so a person sees them all; nothing is written unless all is good.
-    errors = [row for row in read_directory(args.file) if isinstance(row, RowError)]
-    for error in errors[:ERRORS_SHOWN]:
-        say(f"{args.file}: {error}")
-    if len(errors) > ERRORS_SHOWN:
-        say(f"{args.file}: … and {len(errors) - ERRORS_SHOWN} more bad rows")
-    if errors and not args.skip_bad:
-        say("kiosk: nothing was imported; fix these rows, or use --skip-bad to import the good ones")
-        emit({"ok": False, "bad_rows": len(errors)})
+    if args.allow_mass_removal and args.max_removed is not None:
+        say("kiosk: give --max-removed or --allow-mass-removal, not both")
+        return 2
+    limit = None if args.allow_mass_removal else (args.max_removed or DEFAULT_REMOVAL_LIMIT)
+    # One pass, in one transaction: every bad row is reported, and nothing is written unless the
+    # whole import stands.
+    try:
+        summary = import_rows(_engine(args), read_directory(args.file), skip_bad=args.skip_bad, max_removed=limit)
+    except ImportRefused as refused:
+        _say_errors(args.file, refused.summary.errors)
+        if isinstance(refused, MassRemoval):
+            say(f"kiosk: {refused}; nothing was imported. Check that the file is whole and the right one; "
+                f"if these removals are meant, run again with --allow-mass-removal or a larger --max-removed")
+        elif any(error.ends_reading for error in refused.summary.errors):
+            say(f"kiosk: {refused}")
+        else:
+            say("kiosk: nothing was imported; fix these rows, or use --skip-bad to import the good ones "
+                "(their meters stay as they are)")
+        emit({"ok": False, "bad_rows": refused.summary.bad_rows,
+              "would_remove": refused.would_remove if isinstance(refused, MassRemoval) else None,
+              "errors": _errors_json(refused.summary.errors)})
         return 1
-    good = (row for row in read_directory(args.file) if isinstance(row, DirectoryRow))
-    summary = import_rows(_engine(args), good)
-    emit({"ok": True, "bad_rows": len(errors), **summary.as_dict()})
+    _say_errors(args.file, summary.errors)
+    if summary.removals_held_back_by:
+        say(f"kiosk: no meter was removed: {summary.removals_held_back_by} bad row(s) name no meter for certain; "
+            "fix them and import again to remove the meters absent from the file")
+    emit({"ok": True, **summary.as_dict(), "errors": _errors_json(summary.errors)})
     return 0
+
+
+def _say_errors(path: Path, errors: list[RowError]) -> None:
+    for error in errors[:ERRORS_SHOWN]:
+        say(f"{path}: {error}")
+    if len(errors) > ERRORS_SHOWN:
+        say(f"{path}: … and {len(errors) - ERRORS_SHOWN} more bad rows")
+
+
+def _errors_json(errors: list[RowError]) -> list[dict[str, object]]:
+    return [{"line": e.line, "column": e.column, "message": e.message} for e in errors[:ERRORS_SHOWN]]
 
 
 def _add_terminal(args: argparse.Namespace, _context: object) -> int:

@@ -7,7 +7,6 @@ Exit codes: 0 every submission accepted, 3 one needs confirmation (run again wit
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 from pathlib import Path
 from typing import Iterator
@@ -15,7 +14,8 @@ from typing import Iterator
 from kiosk.commands.output import emit, say
 from kiosk.context import Context
 from kiosk.intake import Intake, IntakeResult
-from kiosk.meters import MAX_ZONES
+from sync.semicolon_file import BadLine, cells, read_lines
+from sync.zones import MAX_ZONES
 
 EXIT_NEEDS_CONFIRMATION = 3
 EXIT_REJECTED = 4
@@ -80,43 +80,46 @@ def _entered(readings: list[str]) -> list[str] | None:
 
 
 def _submit_csv(intake: Intake, path: Path, confirm: bool) -> int:
+    if not path.is_file():
+        say(f"kiosk: file not found: {path}")
+        return 1
     worst = 0
-    try:
-        for line, row in _csv_rows(path):
-            if len(row) < 3 or len(row) > 2 + MAX_ZONES:
-                message = "expected account;meter;t1[;t2[;t3]]"
-                say(f"{path}: line {line}: {message}")
-                emit({"line": line, "ok": False,
-                      "errors": [{"code": "bad_row", "zone": None, "message": message}]})
-                worst = EXIT_REJECTED
-                continue
+    for line, row in _csv_rows(path):
+        if isinstance(row, str):
+            message = row
+        elif len(row) < 3 or len(row) > 2 + MAX_ZONES:
+            message = "expected account;meter;t1[;t2[;t3]]"
+        else:
             account, meter, *values = row
             while values and not values[-1]:
                 values.pop()  # t2, t3 left empty for a meter with fewer zones
             result = intake.submit(account, meter or None, values, confirm_all=confirm)
             emit({"line": line, **result.as_dict()})  # printed once the row is committed
             worst = max(worst, _exit_code([result]), key=_severity)
-    except FileNotFoundError:
-        say(f"kiosk: file not found: {path}")
-        return 1
-    except UnicodeDecodeError:
-        say(f"kiosk: {path}: not UTF-8 text; rows before the bad one were processed")
-        return 1
-    except csv.Error as exc:
-        say(f"kiosk: {path}: not a readable CSV file: {exc}")
-        return 1
+            continue
+        say(f"{path}: line {line}: {message}")
+        emit({"line": line, "ok": False, "errors": [{"code": "bad_row", "zone": None, "message": message}]})
+        worst = EXIT_REJECTED
     return worst
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    with open(path, encoding="utf-8-sig", newline="") as stream:
-        reader = csv.reader(stream, delimiter=";")
-        for row in reader:
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if reader.line_num == 1 and row[0].strip().lower() == CSV_COLUMNS[0]:
-                continue  # the header
-            yield reader.line_num, [cell.strip() for cell in row]
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str] | str]]:
+    """(line, its fields) per row, or (line, what is wrong with it); read to the end either way."""
+    for line in read_lines(path):
+        if isinstance(line, BadLine):
+            yield line.number, line.message
+            continue
+        number, text, _ = line
+        try:
+            row = cells(text)
+        except ValueError as exc:
+            yield number, f"cannot be read as CSV: {exc}"
+            continue
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if number == 1 and row[0].strip().lower() == CSV_COLUMNS[0]:
+            continue  # the header
+        yield number, [cell.strip() for cell in row]
 
 
 def _exit_code(results: list[IntakeResult]) -> int:

@@ -9,10 +9,12 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, func, select
 
-from kiosk.directory_file import DirectoryRow, RowError
-from kiosk.meters import Account, Meter, TariffZone, ZoneMeaning
+from kiosk.meters import Account, Meter, TariffZone
 from kiosk.store.database import writing
 from kiosk.store.schema import accounts, directory_state, meters
+from sync.directory_file import DirectoryRow
+from sync.semicolon_file import RowError
+from sync.zones import ZoneMeaning
 
 # Rows go to SQLite in chunks: big enough to amortise the per-statement cost, small enough to
 # keep memory flat on a million-row file.
@@ -106,7 +108,9 @@ class Directory:
 
     def import_rows(self, rows: Iterable[DirectoryRow | RowError], *, skip_bad: bool = False) -> ImportResult:
         """Upsert the good rows in one transaction, streaming. Unless ``skip_bad``, a single bad
-        row rolls the whole import back, so the directory is never half replaced."""
+        row rolls the whole import back, so the directory is never half replaced; a file that
+        could not be read (``RowError.ends_reading``) is rolled back whatever ``skip_bad`` says.
+        Nothing is removed here: only the office's pages remove meters."""
         imported = 0
         errors: list[RowError] = []
         # SQLite works on one chunk in a second thread (it releases the GIL while it writes)
@@ -126,7 +130,7 @@ class Directory:
                         chunk = []
                 imported += in_flight.result() if in_flight else 0
                 imported += _upsert(connection, chunk)
-                if errors and not skip_bad:
+                if errors and (not skip_bad or any(error.ends_reading for error in errors)):
                     raise _RollBack
                 _touch_state(connection, version=None)
         except _RollBack:
@@ -149,6 +153,7 @@ class Directory:
     ) -> None:
         with writing(self._engine) as connection:
             _upsert(connection, upserts)
+            _offer_again(connection, upserts)
             if removed_meters:
                 connection.exec_driver_sql(
                     "DELETE FROM meters WHERE account = ? AND serial = ?", list(removed_meters)
@@ -168,6 +173,38 @@ def _upsert(connection: Connection, rows: Sequence[DirectoryRow]) -> int:
     connection.exec_driver_sql(_UPSERT_ACCOUNT, list(account_rows.values()))
     connection.exec_driver_sql(_UPSERT_METER, [_meter_params(row) for row in rows])
     return len(rows)
+
+
+def _offer_again(connection: Connection, upserts: Sequence[DirectoryRow]) -> None:
+    """Queue again the readings the office refused as ``meter_not_found`` for meters this page
+    brings back.
+
+    The terminal, not the office, gives such a reading its second chance: it took the reading
+    against a meter its own directory held, so a refusal means the two directories disagreed for
+    a while (an import at the office that dropped the meter, later undone). The office's page is
+    the very news that they agree again; an office-side grace period would instead have to guess
+    how long a removal may be wrong, and would take readings for meters that really are gone.
+    Each page that brings the meter offers the reading once more; it stays visible meanwhile."""
+    if not upserts:
+        return
+    refused = connection.exec_driver_sql(
+        "SELECT seq, account, meter FROM submissions "
+        "WHERE sync_state = 'rejected' AND sync_code = 'meter_not_found'"
+    ).all()
+    if not refused:
+        return
+    brought = {(row.account, row.meter) for row in upserts}
+    again = [(seq,) for seq, account, meter in refused if (account, meter) in brought]
+    if not again:
+        return
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    connection.exec_driver_sql(
+        "UPDATE submissions SET sync_state = 'pending', sync_message = ? WHERE seq = ?",
+        [(f"offered again on {now}: the office's directory has the meter again", seq) for (seq,) in again],
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO outbox (seq, enqueued_at, attempts) VALUES (?, ?, 0)", [(seq, now) for (seq,) in again]
+    )
 
 
 def _meter_params(row: DirectoryRow) -> tuple[object, ...]:

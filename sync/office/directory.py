@@ -4,19 +4,27 @@ Each change to a meter takes the next change number (``take_change_numbers``); a
 for the changes after the number it holds. An import replaces the whole directory: rows that are
 new or differ get a number, rows absent from the file become removals, unchanged rows keep their
 number, so a nightly import of the same file sends terminals nothing.
+
+A removal is the one change a damaged file must never cause, so a meter is removed only when the
+file was read to its end and did not name it: a bad row's meter stays as it was (its account and
+meter are read from the bad row when they can be), a bad row that names no meter for certain
+holds back every removal of that import, and a guard refuses an import that would remove more
+than a set share of the live meters.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Connection, Engine, Text, bindparam, case, cast, func, literal_column, select, update
 
-from kiosk.directory_file import DirectoryRow
+from sync.directory_file import DirectoryRow
 from sync.office.database import writing
 from sync.office.schema import meters, state
+from sync.semicolon_file import RowError
 
 # Rows are compared and written in chunks: big enough to amortise a statement, small enough to
 # keep a million-row import's memory flat.
@@ -34,9 +42,63 @@ class ImportSummary:
     unchanged: int = 0
     removed: int = 0
     version: int = 0
+    bad_rows: int = 0
+    kept: int = 0  # live meters on bad rows, left as they were
+    # Bad rows whose meter could not be told: while there are any, nothing is removed.
+    removals_held_back_by: int = 0
+    errors: list[RowError] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        return {name: value for name, value in self.__dict__.items() if name != "errors"}
+
+
+@dataclass(frozen=True)
+class RemovalLimit:
+    """How many live meters one import may remove: a count, or a percentage of the live meters."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "RemovalLimit":
+        """``120`` or ``5%``; ValueError otherwise."""
+        text = text.strip()
+        if text.endswith("%"):
+            percent = float(text[:-1])
+            if not (math.isfinite(percent) and 0 <= percent <= 100):
+                raise ValueError(f"{text!r}: a percentage from 0% to 100%")
+            return cls(percent=percent)
+        count = int(text)
+        if count < 0:
+            raise ValueError(f"{text!r}: a count of meters cannot be negative")
+        return cls(count=count)
+
+    def of(self, live: int) -> int:
+        if self.count is not None:
+            return self.count
+        return math.floor(live * (self.percent or 0.0) / 100)
+
+    def __str__(self) -> str:
+        return f"{self.count}" if self.count is not None else f"{self.percent:g}%"
+
+
+DEFAULT_REMOVAL_LIMIT = RemovalLimit(percent=5.0)
+
+
+class ImportRefused(Exception):
+    """The import was rolled back: nothing of it was written."""
+
+    def __init__(self, message: str, summary: ImportSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class MassRemoval(ImportRefused):
+    def __init__(self, would_remove: int, live: int, limit: RemovalLimit, summary: ImportSummary) -> None:
+        super().__init__(f"the file would remove {would_remove} of {live} live meters, more than the "
+                         f"{limit.of(live)} allowed ({limit})", summary)
+        self.would_remove = would_remove
+        self.live = live
 
 
 def take_change_numbers(connection: Connection, count: int) -> int:
@@ -53,18 +115,51 @@ def current_version(connection: Connection) -> int:
     return connection.execute(select(state.c.change_seq).where(state.c.id == 1)).scalar_one()
 
 
-def import_rows(engine: Engine, rows: Iterable[DirectoryRow]) -> ImportSummary:
-    """Replace the directory by these rows, in one transaction."""
+def import_rows(engine: Engine, rows: Iterable[DirectoryRow | RowError], *, skip_bad: bool = False,
+                max_removed: RemovalLimit | None = None) -> ImportSummary:
+    """Replace the directory by these rows, in one transaction.
+
+    Bad rows (``RowError``) roll it all back (``ImportRefused``) unless ``skip_bad``; a file that
+    could not be read always does. ``max_removed`` (None: no limit) refuses an import that would
+    remove more live meters (``MassRemoval``)."""
     summary = ImportSummary()
+    named: set[tuple[str, str]] = set()
+
+    def good_rows() -> Iterator[DirectoryRow]:
+        for row in rows:
+            if isinstance(row, RowError):
+                summary.errors.append(row)
+                if row.key is None:
+                    summary.removals_held_back_by += 1
+                else:
+                    named.add((row.key[0], row.key[1]))
+                continue
+            yield row
+
     with writing(engine) as connection:
         before = take_change_numbers(connection, 0) - 1  # locks the counter for the whole import
+        live = _live_count(connection)
         kept: set[int] = set()
-        for chunk in _chunks(rows):
+        for chunk in _chunks(good_rows()):
             summary.rows += len(chunk)
             _import_chunk(connection, chunk, kept, summary)
-        summary.removed = _remove_absent(connection, before, kept)
+        summary.bad_rows = len(summary.errors)
+        if any(error.ends_reading for error in summary.errors):
+            raise ImportRefused("the file could not be read: nothing was imported", summary)
+        if summary.errors and not skip_bad:
+            raise ImportRefused(f"{summary.bad_rows} bad row(s): nothing was imported", summary)
+        summary.kept = _keep_named(connection, named, before, kept)
+        if not summary.removals_held_back_by:
+            absent = _absent(connection, before, kept)
+            if max_removed is not None and len(absent) > max_removed.of(live):
+                raise MassRemoval(len(absent), live, max_removed, summary)
+            summary.removed = _remove(connection, absent)
         summary.version = current_version(connection)
     return summary
+
+
+def _live_count(connection: Connection) -> int:
+    return connection.execute(select(func.count()).select_from(meters).where(meters.c.removed.is_(False))).scalar_one()
 
 
 def _chunks(rows: Iterable[DirectoryRow]) -> Iterator[list[DirectoryRow]]:
@@ -132,14 +227,35 @@ def _merged(row: DirectoryRow, old: Any) -> dict[str, Any]:
     return values
 
 
-def _remove_absent(connection: Connection, before: int, kept: set[int]) -> int:
-    """Mark removed every live meter the import neither kept nor wrote."""
-    absent = [
+def _keep_named(connection: Connection, named: set[tuple[str, str]], before: int, kept: set[int]) -> int:
+    """Keep, as they were, the live meters that bad rows name; how many there were."""
+    count = 0
+    ordered = sorted(named)
+    for start in range(0, len(ordered), CHUNK):
+        part = ordered[start:start + CHUNK]
+        wanted = set(part)
+        for meter_id, account, serial in connection.execute(
+            select(meters.c.id, meters.c.account, meters.c.serial)
+            .where(meters.c.account.in_(sorted({account for account, _ in part})), meters.c.removed.is_(False),
+                   meters.c.change_seq <= before)
+        ):
+            if (account, serial) in wanted and meter_id not in kept:
+                kept.add(meter_id)
+                count += 1
+    return count
+
+
+def _absent(connection: Connection, before: int, kept: set[int]) -> list[int]:
+    """Every live meter the import neither kept nor wrote."""
+    return [
         meter_id for meter_id in connection.execute(
             select(meters.c.id).where(meters.c.removed.is_(False), meters.c.change_seq <= before)
         ).scalars()
         if meter_id not in kept
     ]
+
+
+def _remove(connection: Connection, absent: list[int]) -> int:
     if not absent:
         return 0
     first = take_change_numbers(connection, len(absent))

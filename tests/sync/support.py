@@ -17,8 +17,8 @@ from typing import Any
 import requests
 from sqlalchemy import Engine
 
-from kiosk.directory_file import DirectoryRow
-from kiosk.meters import STANDARD_MEANINGS
+from sync.directory_file import DirectoryRow
+from sync.zones import STANDARD_MEANINGS
 from kiosk.store import NewSubmission, Store
 from sync.client import OfficeClient, OfficeSettings
 from sync.office.directory import import_rows

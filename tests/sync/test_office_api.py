@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import Engine
 
 from sync import signing
-from kiosk.meters import STANDARD_MEANINGS
+from sync.zones import STANDARD_MEANINGS
 from sync.office.directory import changes_page
 from sync.office.reports import stats
 from sync.wire import DirectoryPage

@@ -22,7 +22,7 @@ from devices.emulators.control import request
 from kiosk import config as config_module
 from kiosk import demo_data, pins
 from kiosk.commands.terminal import terminal_app
-from kiosk.directory_file import read_directory
+from sync.directory_file import read_directory
 from kiosk.wiring import assemble
 from tests.ui.touch import play
 

@@ -5,22 +5,25 @@
 Extra columns are ignored, except an optional ``max_kwh`` (a per-meter ceiling for one
 submission's consumption) and an optional ``meanings`` (e.g. ``day,night`` when a source
 numbers its zones differently from the federal convention). Every row is checked here, the one
-place both the terminal and the office read this format; a bad row yields a ``RowError`` that
-names its line and column, and reading goes on so a person sees every problem at once.
+place both the terminal and the office read this format; lines are read by the reader every
+semicolon file goes through (``sync.semicolon_file``). A bad row yields a ``RowError`` that
+names its line and column and, when they can be read, the account and meter it stands for
+(``key``), so an import that replaces the directory keeps that meter as it was; reading goes on
+so a person sees every problem at once.
 """
 
 from __future__ import annotations
 
 import functools
-import csv
 import re
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import IO, Callable, Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
-from kiosk.accounts import normalise_account
-from kiosk.meters import MAX_ZONES, STANDARD_MEANINGS, ZoneMeaning
+from sync.accounts import normalise_account
+from sync.semicolon_file import BadLine, Line, RowError, Source, cells, field_at, loose_cells, read_lines
+from sync.zones import MAX_ZONES, STANDARD_MEANINGS, ZoneMeaning
+
+__all__ = ["DirectoryRow", "OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "RowError", "read_directory"]
 
 REQUIRED_COLUMNS = (
     "account", "meter", "zones", "digits", "last_date", "last_t1", "last_t2", "last_t3",
@@ -32,7 +35,6 @@ MAX_SERIAL_LENGTH = 32
 MAX_TEXT_LENGTH = 200
 # Upper bounds for figures that no household meter reaches; they keep garbage out of the store.
 MAX_MONTHLY_KWH = 1_000_000
-NOT_UTF8 = "not UTF-8 text: save the file as UTF-8 and import it again"
 
 
 class DirectoryRow(NamedTuple):
@@ -53,17 +55,6 @@ class DirectoryRow(NamedTuple):
     window_end: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class RowError:
-    line: int
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
-
-
 class _Bad(Exception):
     def __init__(self, column: str | None, message: str) -> None:
         super().__init__(message)
@@ -71,111 +62,100 @@ class _Bad(Exception):
         self.message = message
 
 
-def read_directory(
-    source: str | Path | IO[str], *, min_digits: int = 5, max_digits: int = 12
-) -> Iterator[DirectoryRow | RowError]:
+def read_directory(source: Source, *, min_digits: int = 5, max_digits: int = 12) -> Iterator[DirectoryRow | RowError]:
     """Yield each data row as a DirectoryRow or a RowError, in file order.
 
-    A path is opened as UTF-8 with an optional BOM; a text stream is read as it is (a leading
-    BOM is dropped). A missing or incomplete header is a RowError on line 1 and ends reading.
+    A path or a binary stream is read as UTF-8 with an optional BOM (``read_lines``). A file
+    without a usable header is one RowError on line 1 that ends reading (``ends_reading``).
     """
-    if isinstance(source, (str, Path)):
-        with open(source, encoding="utf-8-sig", newline="") as stream:
-            yield from _read(stream, min_digits, max_digits)
-    else:
-        yield from _read(source, min_digits, max_digits)
-
-
-def _read(stream: IO[str], min_digits: int, max_digits: int) -> Iterator[DirectoryRow | RowError]:
-    records = _records(stream)
-    try:
-        first = next(records, None)
-    except UnicodeDecodeError:
-        yield RowError(1, None, NOT_UTF8)
-        return
+    lines = read_lines(source)
+    first = next(lines, None)
     if first is None:
-        yield RowError(1, None, "the file is empty: a header row is required")
+        yield RowError(1, None, "the file is empty: a header row is required", ends_reading=True)
         return
     try:
-        header = _cells(first[1].removeprefix("\ufeff"))
-    except csv.Error as exc:
-        yield RowError(1, None, f"the header cannot be read: {exc}")
+        if isinstance(first, BadLine):
+            raise ValueError(first.message)
+        header = cells(first[1])
+    except ValueError as exc:
+        yield RowError(1, None, f"the header cannot be read, so no row was read: {exc}", ends_reading=True)
         return
     names = [name.strip().lower() for name in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in names]
     if missing:
-        yield RowError(1, ", ".join(missing), "the header lacks these columns")
+        yield RowError(1, ", ".join(missing), "the header lacks these columns, so no row was read",
+                       ends_reading=True)
         return
+    yield from _rows(lines, names, min_digits, max_digits)
+
+
+def _rows(lines: Iterator[Line | BadLine], names: list[str], min_digits: int,
+          max_digits: int) -> Iterator[DirectoryRow | RowError]:
     layout = tuple(names.index(name) if name in names else -1 for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
     # Files in the documented column order take a faster road; any doubt sends a row down the
     # general one, which gives the same rows and the precise errors.
     canonical = _canonical_reader(min_digits, max_digits) if tuple(names) == REQUIRED_COLUMNS else None
+
+    def named_meter(text: str, whole: bool) -> tuple[str, str] | None:
+        return _named_meter(text, whole, layout[0], layout[1], min_digits, max_digits)
+
     seen: set[tuple[str, str]] = set()
-    line = 1
-    while True:
-        try:
-            record = next(records, None)
-        except UnicodeDecodeError:
-            yield RowError(line + 1, None, NOT_UTF8)
-            return
-        if record is None:
-            return
-        line, text = record
+    for line in lines:
+        if type(line) is BadLine:
+            field = field_at(line.text, line.position) if line.position is not None else len(names)
+            column = names[field] if field < len(names) else None
+            yield RowError(line.number, column, line.message, key=named_meter(line.text, line.ended and line.position is not None))
+            continue
+        number, text, ended = line
         row = canonical(text) if canonical is not None else None
         if row is None:
             try:
-                cells = _cells(text)
-            except csv.Error as exc:
-                yield RowError(line, None, f"cannot be read as CSV: {exc}")
+                found = cells(text)
+            except ValueError as exc:
+                yield RowError(number, None, f"cannot be read as CSV: {exc}", key=named_meter(text, ended))
                 continue
-            if not any(cell.strip() for cell in cells):
+            if not any(cell.strip() for cell in found):
                 continue  # blank lines are harmless
-            if len(cells) != len(names):
-                yield RowError(line, None, f"{len(cells)} columns where the header has {len(names)}")
+            if len(found) != len(names):
+                message = f"{len(found)} columns where the header has {len(names)}"
+                if not ended:
+                    message += ("; the file's last line has no line ending, so the file may be cut "
+                                "short: take it again from its source")
+                yield RowError(number, None, message, key=named_meter(text, ended))
                 continue
             try:
-                row = _row(cells, layout, min_digits, max_digits)
+                row = _row(found, layout, min_digits, max_digits)
             except _Bad as bad:
-                yield RowError(line, bad.column, bad.message)
+                yield RowError(number, bad.column, bad.message, key=named_meter(text, ended))
                 continue
         key = (row.account, row.meter)
         if key in seen:
-            yield RowError(line, "meter", f"meter {row.meter} of account {row.account} is listed twice")
+            yield RowError(number, "meter", f"meter {row.meter} of account {row.account} is listed twice", key=key)
             continue
         seen.add(key)
         yield row
 
 
-def _records(stream: IO[str]) -> Iterator[tuple[int, str]]:
-    """(first line number, text) of each record; a quoted field may span lines."""
-    number = 0
-    pending: list[str] = []
-    start = 0
-    for line in stream:
-        number += 1
-        if not pending and ('"' not in line or line.count('"') % 2 == 0):
-            yield number, line
-            continue
-        if not pending:
-            start = number
-        pending.append(line)
-        if "".join(pending).count('"') % 2 == 0:
-            yield start, "".join(pending)
-            pending = []
-    if pending:
-        yield start, "".join(pending)  # an unclosed quote: csv reports it
-
-
-def _cells(text: str) -> list[str]:
-    text = text.rstrip("\r\n")
-    if '"' not in text:
-        return text.split(";")
-    return next(csv.reader([text], delimiter=";", strict=True), [])
+def _named_meter(text: str, whole: bool, account_at: int, meter_at: int, min_digits: int,
+                 max_digits: int) -> tuple[str, str] | None:
+    """The account and meter a bad line stands for, when both can be read for certain. Of a line
+    that may be cut short (``whole`` false: the file's last line without an ending, or the start
+    of an overlong line) only fields with another after them count: its last may be cut too."""
+    found = loose_cells(text)
+    if max(account_at, meter_at) >= len(found) - (0 if whole else 1):
+        return None
+    account = normalise_account(found[account_at].strip(), min_digits=min_digits, max_digits=max_digits)
+    meter = found[meter_at].strip()
+    if (account is None or not meter or len(meter) > MAX_SERIAL_LENGTH or not meter.isprintable()
+            or "\ufffd" in meter):
+        return None
+    return account, meter
 
 
 @functools.lru_cache(maxsize=8)
 def _canonical_reader(min_digits: int, max_digits: int) -> Callable[[str], DirectoryRow | None]:
-    """A reader for one unquoted line in the documented column order; None when in any doubt."""
+    """A reader for one unquoted line (without its ending) in the documented column order; None
+    when in any doubt."""
     text = r'([^;"]*)'
 
     def number(width: int) -> str:
@@ -186,7 +166,7 @@ def _canonical_reader(min_digits: int, max_digits: int) -> Callable[[str], Direc
         rf'([^;"\s](?:[^;"]{{0,{MAX_SERIAL_LENGTH - 2}}}[^;"\s])?);'  # the meter serial
         r"([1-3]);([4-8]);([0-9]{4}-[0-9]{2}-[0-9]{2})?;"
         + ";".join([number(MAX_DIGITS)] * MAX_ZONES)
-        + f";{number(7)};{text};{text};{number(2)};{number(2)}" + r"\r?\n?"
+        + f";{number(7)};{text};{text};{number(2)};{number(2)}"
     )
     match = pattern.fullmatch
 
