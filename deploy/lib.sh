@@ -92,7 +92,8 @@ install_release() {
     if [ -n "$find_links" ]; then
         pip+=(--no-index --find-links "$find_links")
     fi
-    "${pip[@]}" "${wheel:-$CHECKOUT_DIR}"
+    # The terminal's side only: Kivy and what the screen needs, never the office's web stack.
+    "${pip[@]}" "${wheel:-$CHECKOUT_DIR}[terminal]"
     touch "$dir/.complete"
 }
 

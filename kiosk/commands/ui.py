@@ -16,7 +16,7 @@ from kiosk.commands.output import emit, say
 from kiosk.context import Context
 
 
-def _size(text: str) -> tuple[int, int]:
+def parse_size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
@@ -29,7 +29,7 @@ def _size(text: str) -> tuple[int, int]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     shots = subparsers.add_parser("screenshots", help="render every screen and state to PNG files")
     shots.add_argument("dir", type=Path, metavar="DIR")
-    shots.add_argument("--size", type=_size, action="append", metavar="WxH",
+    shots.add_argument("--size", type=parse_size, action="append", metavar="WxH",
                        help="repeatable; default: 1920x1080 1280x1024 1024x768 1080x1920")
     shots.set_defaults(run=_screenshots)
 
@@ -45,7 +45,8 @@ def _screenshots(args: argparse.Namespace, context: Context) -> int:
         if xvfb_run is None:
             say("kiosk: no display and no xvfb-run; install the xvfb package or set DISPLAY")
             return 1
-        command = [xvfb_run, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, "-m", "kiosk",
+        # -P: the installed package, never a kiosk folder in the working directory.
+        command = [xvfb_run, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, "-P", "-m", "kiosk",
                    *sys.argv[1:]]
         os.execv(xvfb_run, command)
     from screens.screenshots import SIZES, shoot

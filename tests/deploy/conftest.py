@@ -79,7 +79,7 @@ def _dependency_wheels(cache_dir: Path, wheel: Path) -> Path:
     if not (wheelhouse / ".complete").exists():
         shutil.rmtree(wheelhouse, ignore_errors=True)
         result = run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-                      "-w", wheelhouse, wheel])
+                      "-w", wheelhouse, f"{wheel}[terminal]"])
         assert result.returncode == 0, result.stderr
         (wheelhouse / wheel.name).unlink()  # the project's own wheel is built fresh every run
         (wheelhouse / ".complete").touch()
