@@ -1,14 +1,13 @@
 """Kivy's start-up settings for a kiosk, applied before Kivy is first imported.
 
-Kivy reads its configuration once, at import: so the environment (no argument parsing, no files
-of its own, its log lines through ours) and ``Config.set`` must come first. Nothing else may
-import Kivy before ``prepare`` runs; ``load`` calls it and imports the app's modules, and the
-terminal does that before any of its threads starts (see ``prepare``).
+Kivy reads its configuration once, at import: so its environment (set when the ``screens``
+package is imported, see ``screens/__init__.py``) and ``Config.set`` must come first. Nothing
+may create the window before ``prepare`` runs; ``load`` calls it and imports the app's modules,
+and the terminal does that before any of its threads starts.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import sys
 import time
@@ -27,19 +26,6 @@ if TYPE_CHECKING:
 def prepare(settings: UiSettings, size: tuple[int, int] | None = None) -> None:
     if "kivy" in sys.modules and "kivy.core.window" in sys.modules:
         return  # too late to change anything; the window exists already
-    # Kivy would otherwise parse the host program's arguments (pytest's, the CLI's).
-    os.environ["KIVY_NO_ARGS"] = "1"
-    # Kivy's log lines go through the standard logging set up by kiosk.logs, from warning up. In
-    # its default mode Kivy puts its own handlers on the root logger: one of them, called under
-    # its lock from any thread that logs, imports kivy.config, and a device thread logging while
-    # the main thread imports Kivy (which logs too) deadlocked the start. "PYTHON" adds no handler
-    # and leaves sys.stderr alone.
-    os.environ["KIVY_LOG_MODE"] = "PYTHON"
-    os.environ["KCFG_KIVY_LOG_LEVEL"] = "warning"
-    # No files of Kivy's own: no log files, no config.ini written at every start (SD cards wear);
-    # every setting it needs is set below.
-    os.environ["KIVY_NO_FILELOG"] = "1"
-    os.environ["KIVY_NO_CONFIG"] = "1"
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")

@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shots.add_argument("dir", type=Path, metavar="DIR")
     shots.add_argument("--size", type=parse_size, action="append", metavar="WxH",
                        help="repeatable; default: 1920x1080 1280x1024 1024x768 1080x1920")
+    shots.add_argument("--only", action="append", default=[], metavar="NAME",
+                       help="repeatable; only the screens so named, patterns allowed: attract, "
+                            "'review-*', 'service-page-*' (default: every screen)")
     shots.set_defaults(run=_screenshots)
 
 
@@ -52,6 +55,6 @@ def _screenshots(args: argparse.Namespace, context: Context) -> int:
     from screens.screenshots import SIZES, shoot
 
     sizes = tuple(args.size) if args.size else SIZES
-    written = shoot(args.dir, sizes)
+    written = shoot(args.dir, sizes, args.only)
     emit({"dir": str(args.dir), "files": len(written)})
     return 0 if written else 1
