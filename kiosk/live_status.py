@@ -108,6 +108,7 @@ class LiveStatusWriter:
 
     def write_now(self) -> None:
         try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)  # systemd makes /run/kiosk; elsewhere we do
             write(self._path, snapshot(self._terminal))
             self._failing = False
         except OSError as exc:  # a full disk: the storage check says so; log it once

@@ -114,7 +114,7 @@ def test_installer_refuses_to_touch_this_machine_without_root_rights() -> None:
         assert result.returncode == 1 and "needs root" in result.stderr
         return
     # As root, the script runs as nobody, who may not be able to read this checkout (a clone in
-    # /root or in a mktemp -d folder): a copy of the scripts in a folder nobody can read instead.
+    # /root or in a mktemp -d folder): a copy of the scripts in a folder open to everyone instead.
     with tempfile.TemporaryDirectory(prefix="kiosk-install-") as folder:
         os.chmod(folder, 0o755)
         scripts = Path(folder, "deploy")
