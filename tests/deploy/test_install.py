@@ -125,3 +125,16 @@ def test_installer_refuses_to_touch_this_machine_without_root_rights() -> None:
                         f"open to others?), so the check without root rights cannot run here")
         result = run(["runuser", "-u", "nobody", "--", "bash", scripts / "install.sh", "--no-apt"], cwd="/")
     assert result.returncode == 1 and "needs root" in result.stderr, result.stderr
+
+
+def test_a_terminal_gets_the_terminals_stack_only(staged: Staged) -> None:
+    script = ("import importlib.util as u; "
+              "print(*[name for name in ('kivy', 'qrcode', 'fastapi', 'uvicorn', 'psycopg') if u.find_spec(name)])")
+    result = run([staged.python, "-P", "-c", script], cwd="/")
+    assert (result.returncode, result.stdout.split()) == (0, ["kivy", "qrcode"]), result.stderr
+
+
+def test_an_unknown_side_is_refused(tmp_path: Path) -> None:
+    result = run(["bash", DEPLOY / "install.sh", "--root", tmp_path / "root", "--side", "kitchen"], cwd="/")
+    assert result.returncode == 2 and "--side SIDE" in result.stderr
+    assert not (tmp_path / "root").exists()
