@@ -41,11 +41,18 @@ def run(command: list[str | Path], **kwargs) -> subprocess.CompletedProcess[str]
     return subprocess.run([str(part) for part in command], capture_output=True, text=True, **kwargs)
 
 
+class NotACheckout(Exception):
+    """The tree is not a git checkout (an unpacked tarball): what ships cannot be told from it."""
+
+
 def tracked_files() -> list[str]:
     """The files git tracks in the checkout, as they are on disk now (a deleted one left out)."""
-    listed = run(["git", "-C", REPO, "ls-files", "-z"])
-    if listed.returncode != 0:
-        raise RuntimeError(f"git ls-files failed in {REPO}: {listed.stderr.strip()}")
+    try:
+        listed = run(["git", "-C", REPO, "ls-files", "-z"])
+    except FileNotFoundError:
+        raise NotACheckout("git is not installed") from None
+    if listed.returncode != 0 or not listed.stdout:
+        raise NotACheckout(f"{REPO} is not a git checkout: {listed.stderr.strip()}")
     return sorted(name for name in listed.stdout.split("\0") if name and (REPO / name).is_file())
 
 
