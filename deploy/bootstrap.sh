@@ -1,6 +1,7 @@
 #!/bin/sh
 # Prepare a checkout for `make test` and `make demo`: the Debian packages the tests need
-# (installed when run as root, named otherwise), then .venv with the project and its dev extras.
+# (installed when run as root, named otherwise), then .venv with the project, both of its sides
+# (the terminal and the office) and the dev extras.
 set -eu
 
 PYTHON=${PYTHON:-python3}
@@ -41,4 +42,4 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev,terminal,office]'

@@ -8,13 +8,15 @@ set -euo pipefail
 
 usage() {
     cat <<EOF
-usage: ${0##*/} [--root DIR] [--wheel FILE] [--find-links DIR] [--python PYTHON]
+usage: ${0##*/} [--root DIR] [--wheel FILE] [--find-links DIR] [--python PYTHON] [--side SIDE]
                   [--printer VENDOR:PRODUCT[:SERIAL]] [--scanner VENDOR:PRODUCT[:SERIAL]] [--no-apt]
 
   --root DIR        stage into DIR instead of this machine: no user, no chown, no services
   --wheel FILE      the kiosk package to install (default: this checkout)
   --find-links DIR  install the package's dependencies from DIR only (offline)
   --python PYTHON   the Python 3.11+ for the virtual environment (default: /usr/bin/python3)
+  --side SIDE       terminal (default: the touch screen, Kivy) or office (the central office's
+                    web service: FastAPI, uvicorn, psycopg); each installs its own stack only
   --printer, --scanner
                     USB ids for /dev/kiosk-printer and /dev/kiosk-scanner (udevadm info, see
                     deploy/README.md); the rules file is written only when it is missing or when
@@ -31,6 +33,7 @@ ROOT=/
 WHEEL=
 FIND_LINKS=
 PYTHON=/usr/bin/python3
+SIDE=terminal
 PRINTER=
 SCANNER=
 APT=yes
@@ -40,6 +43,9 @@ while [ $# -gt 0 ]; do
         --wheel) WHEEL=$(realpath "${2:?--wheel needs a file}"); shift 2 ;;
         --find-links) FIND_LINKS=$(realpath "${2:?--find-links needs a directory}"); shift 2 ;;
         --python) PYTHON=${2:?--python needs a path}; shift 2 ;;
+        --side)
+            SIDE=${2:?--side needs terminal or office}; shift 2
+            case $SIDE in terminal|office) ;; *) usage >&2; exit 2 ;; esac ;;
         --printer) PRINTER=${2:?--printer needs VENDOR:PRODUCT[:SERIAL]}; shift 2 ;;
         --scanner) SCANNER=${2:?--scanner needs VENDOR:PRODUCT[:SERIAL]}; shift 2 ;;
         --no-apt) APT=no; shift ;;
@@ -80,7 +86,7 @@ own 0750 "$KIOSK_USER:$KIOSK_USER" "$DATA"
 own 0700 "$KIOSK_USER:$KIOSK_USER" "$BACKUPS"
 
 VERSION=$(release_of "$WHEEL" "$PYTHON")
-install_release "$VERSION" "$WHEEL" "$PYTHON" "$FIND_LINKS"
+install_release "$VERSION" "$WHEEL" "$PYTHON" "$FIND_LINKS" "$SIDE"
 own 0755 root:root "$RELEASES/$VERSION"
 CURRENT=$(current_release)
 if [ -z "$CURRENT" ]; then

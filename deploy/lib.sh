@@ -79,13 +79,14 @@ release_of() {
     fi
 }
 
-# Install the package into its own virtual environment at $RELEASES/VERSION, unless a complete
+# Install the package with the given extras (default: terminal) into its own virtual environment
+# at $RELEASES/VERSION, unless a complete
 # one is there already. The venv is made at its final path (console scripts name it in their
 # first line) and marked complete last, so a half-made release is redone, never used. Units run
 # bin/python -P -m kiosk, which works wherever the tree is, so a staged release runs in place too
 # (-P: never the working directory's kiosk folder, e.g. a checkout, instead of the release).
 install_release() {
-    local version=$1 wheel=$2 python=$3 find_links=$4
+    local version=$1 wheel=$2 python=$3 find_links=$4 extras=${5:-terminal}
     local dir
     dir=$(at "$RELEASES/$version")
     if [ -f "$dir/.complete" ]; then
@@ -100,7 +101,9 @@ install_release() {
     if [ -n "$find_links" ]; then
         pip+=(--no-index --find-links "$find_links")
     fi
-    "${pip[@]}" "${wheel:-$CHECKOUT_DIR}"
+    # One side of the product: a terminal gets Kivy and what the screen needs, never the office's
+    # web stack ("terminal"); the office server the reverse ("office").
+    "${pip[@]}" "${wheel:-$CHECKOUT_DIR}[$extras]"
     touch "$dir/.complete"
 }
 

@@ -13,13 +13,22 @@ import sys
 from typing import Sequence
 
 from kiosk import config as config_module
+from kiosk import logs
 from kiosk.context import Context
 from kiosk.errors import StoreError
+from kiosk.release import DISTRIBUTION, package_version
 
 # Exit codes shared by all commands (``kiosk submit`` adds 3 and 4).
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+# The packages only one side of the product installs, by the extra that brings them: a terminal
+# has no web server, an office no Kivy.
+EXTRA_OF_PACKAGE = {
+    "kivy": "terminal", "qrcode": "terminal", "PIL": "terminal",
+    "fastapi": "office", "starlette": "office", "uvicorn": "office", "psycopg": "office",
+}
 
 COMMAND_MODULES = (
     "kiosk.commands.database",
@@ -38,6 +47,7 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Meter-reading kiosk")
     parser.add_argument("--config", metavar="FILE", help="TOML configuration (default: $KIOSK_CONFIG)")
+    parser.add_argument("--version", action="version", version=f"kiosk {package_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -48,8 +58,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     context = Context(config_path=args.config)
+    logs.configure()
     try:
         return int(args.run(args, context) or EXIT_OK)
+    except ModuleNotFoundError as exc:
+        extra = EXTRA_OF_PACKAGE.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(f"kiosk: this command needs the {extra}'s packages ({exc.name} is not installed): "
+              f"pip install '{DISTRIBUTION}[{extra}]'", file=sys.stderr)
+        return EXIT_FAILURE
     except config_module.ConfigError as exc:
         print(f"kiosk: configuration: {exc}", file=sys.stderr)
         return EXIT_FAILURE

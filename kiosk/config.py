@@ -43,6 +43,12 @@ class Terminal(_Section):
     timezone: str = ""
     # Printed on the slip under the supplier's name.
     address: str = ""
+    # Files rewritten every few seconds (the live status for `kiosk status`): tmpfs on a deployed
+    # terminal (/run/kiosk, systemd's RuntimeDirectory=), so the SD card is not worn by them.
+    # Empty: the data dir.
+    runtime_dir: str = ""
+    # The kiosk's own log lines from this level up; other libraries' from "warning" up.
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
 class Supplier(_Section):
@@ -144,6 +150,10 @@ class Config(_Section):
     @property
     def data_dir(self) -> Path:
         return Path(self.terminal.data_dir).expanduser()
+
+    @property
+    def runtime_dir(self) -> Path:
+        return Path(self.terminal.runtime_dir).expanduser() if self.terminal.runtime_dir else self.data_dir
 
     @property
     def database_path(self) -> Path:

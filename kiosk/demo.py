@@ -43,14 +43,17 @@ class DemoTerminal:
     printer: PrinterEmulator
     scanner: ScannerEmulator
 
-    def guide(self) -> str:
-        """What a person can do from a second shell while the demo runs."""
+    def guide(self, window: tuple[int, int] | None = None) -> str:
+        """What a person can do from a second shell while the demo runs; ``window``: the touch
+        screen's window size, when it opens."""
         bill = "ST00012|Name=АО Энергосбыт|PersonalAcc=40702810900000000001|BankName=ПАО Банк|" \
                "BIC=044525225|CorrespAcc=30101810400000000225|PersAcc=2287008779|Sum=125000"
         return "\n".join([
             f"Demo terminal {TERMINAL_ID} in {self.folder}",
             f"  printed slips:  {self.printer.out}/ (text, JSON and PNG per slip)",
             f"  office:         {self.office.url} (database {self.folder / 'office.sqlite3'})",
+            *([f"  touch screen:   a {window[0]}x{window[1]} window (another size: kiosk demo --size WxH)"]
+              if window else []),
             "  sample accounts: " + ", ".join(f"{s.account} ({s.what})" for s in demo_data.SAMPLES),
             "From a second terminal:",
             f"  scan a bill:     .venv/bin/kiosk scanner emit {self.scanner.control_path} '{bill}'",

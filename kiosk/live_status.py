@@ -3,8 +3,8 @@
 `kiosk status` runs in a process of its own, while the app holds the printer's and the
 scanner's ports exclusively; asking the printer from a second process would fail, or worse,
 put a status query in the middle of a slip. So the app writes what its printer watch, scanner
-and uploader last saw to ``<data_dir>/live-status.json`` every few seconds, and `kiosk status`
-reads that. A file older than ``STALE_S``, or none (the app removes it when it stops), means
+and uploader last saw to ``<runtime_dir>/live-status.json`` every few seconds (``/run/kiosk``, a
+RAM disk, on a deployed terminal), and `kiosk status` reads that. A file older than ``STALE_S``, or none (the app removes it when it stops), means
 no app is running, and then `kiosk status` asks the devices itself.
 
 A file rather than the store: a write every few seconds needs no fsync (a stale file after a
@@ -37,7 +37,7 @@ _PRINTER_FIELDS = tuple(f.name for f in fields(PrinterStatus))
 
 
 def path_for(config: Config) -> Path:
-    return config.data_dir / FILE_NAME
+    return config.runtime_dir / FILE_NAME
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class LiveStatusWriter:
 
     def write_now(self) -> None:
         try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)  # systemd makes /run/kiosk; elsewhere we do
             write(self._path, snapshot(self._terminal))
             self._failing = False
         except OSError as exc:  # a full disk: the storage check says so; log it once

@@ -35,11 +35,12 @@ from kiosk.errors import StoreError
 from kiosk.health import Devices, Health, Level
 from kiosk.i18n import N_, Phrase, gettext_for
 from kiosk.network_probe import OfficeProbe, ProbeRun
+from kiosk.release import package_version
 from kiosk.service_access import ROLES, SYSTEM, NotAllowed, ServiceAccess, ServiceSession
 from kiosk.store.outbox import KEPT
 from kiosk.store.schema import submissions
 from kiosk.store.service import OutOfService
-from kiosk.wiring import Terminal, app_version
+from kiosk.wiring import Terminal
 from sync.client import OfficeClient, OfficeSettings
 from sync.directory_pull import DirectoryPuller
 
@@ -374,7 +375,7 @@ class ServiceDesk:
         line = health.clock_health(config, terminal.store, probe)
         now = terminal.intake.now()
         rows = [
-            (_("Version"), app_version()),
+            (_("Version"), package_version()),
             (_("Terminal"), config.terminal.id),
             (_("Running for"), health.duration(self._clock() - terminal.started_at).text(language)),
             (_("Local time"), f"{now:%Y-%m-%d %H:%M:%S %Z}".strip()),

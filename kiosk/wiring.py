@@ -12,7 +12,6 @@ import queue
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 
 from devices.billcode import NOT_A_BILL, ScanResult
 from devices.printer import ReceiptPrinter
@@ -21,6 +20,7 @@ from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.intake import Intake
 from kiosk.periodic import Periodic
+from kiosk.release import package_version
 from kiosk.service_access import ServiceAccess
 from kiosk.slips import SlipDesk
 from kiosk.store import Store
@@ -33,13 +33,6 @@ from sync.wire import Heartbeat, PrinterState, ServiceEvent
 # "slips cannot be printed" follows a technician's fix within a few seconds.
 PRINTER_POLL_S = 5.0
 HEARTBEAT_EVENTS = 20
-
-
-def app_version() -> str:
-    try:
-        return version("meter-kiosk")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 class PrinterWatch:
@@ -113,7 +106,7 @@ class Terminal:
             for event in self.store.events.recent(HEARTBEAT_EVENTS)
         ]
         return Heartbeat(
-            app_version=app_version(),
+            app_version=package_version(),
             queue_depth=self.store.outbox.depth(),
             oldest_pending_age=age,
             printer=_printer_state(status),

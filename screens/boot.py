@@ -1,16 +1,15 @@
 """Kivy's start-up settings for a kiosk, applied before Kivy is first imported.
 
-Kivy reads its configuration once, at import: so the environment (no argument parsing, a
-private KIVY_HOME) and ``Config.set`` must come first. Nothing else may import Kivy before
-``prepare`` runs; ``create_app`` calls it, then imports the app.
+Kivy reads its configuration once, at import: so its environment (set when the ``screens``
+package is imported, see ``screens/__init__.py``) and ``Config.set`` must come first. Nothing
+may create the window before ``prepare`` runs; ``load`` calls it and imports the app's modules,
+and the terminal does that before any of its threads starts.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -27,10 +26,6 @@ if TYPE_CHECKING:
 def prepare(settings: UiSettings, size: tuple[int, int] | None = None) -> None:
     if "kivy" in sys.modules and "kivy.core.window" in sys.modules:
         return  # too late to change anything; the window exists already
-    # Kivy would otherwise parse the host program's arguments (pytest's, the CLI's).
-    os.environ["KIVY_NO_ARGS"] = "1"
-    # A private home per run: no config.ini or logs left behind, none picked up.
-    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-kivy-"))
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
@@ -46,6 +41,13 @@ def prepare(settings: UiSettings, size: tuple[int, int] | None = None) -> None:
     # One finger is one touch: no red multitouch dots from the right mouse button.
     Config.set("input", "mouse", "mouse,disable_multitouch,disable_on_activity")
     Config.set("postproc", "double_tap_time", str(int(settings.double_tap_s * 1000)))
+
+
+def load(settings: UiSettings, size: tuple[int, int] | None = None) -> None:
+    """Import Kivy and the app's modules with the kiosk's settings. The terminal calls this before
+    it starts its device and upload threads, so an import never runs beside them."""
+    prepare(settings, size)
+    import screens.app  # noqa: F401  (the import is the point: Kivy, its window provider, the kv files)
 
 
 def create_app(

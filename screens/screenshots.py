@@ -10,9 +10,10 @@ pictures of a state show the same figures. The service screens follow as
 
 from __future__ import annotations
 
+import fnmatch
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,8 +212,9 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
     ]
 
 
-def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[Path]:
-    """Render everything into ``out``; runs a Kivy App, so call it once per process."""
+def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collection[str] = ()) -> list[Path]:
+    """Render everything into ``out``, or the screens whose names match one of the ``only``
+    patterns (``attract``, ``service-page-*``); runs a Kivy App, so call it once per process."""
     from screens import service_screenshots
     from screens.boot import create_app
     from screens.demo_store import demo_intake
@@ -224,16 +226,19 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[Path]:
         app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
                          settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock,
                          **service.app_options())
-        written = _run(app, stage, service, out, sizes)
+        written = _run(app, stage, service, out, sizes, only)
     store.close()
     return written
 
 
 def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
-         sizes: tuple[tuple[int, int], ...]) -> list[Path]:
+         sizes: tuple[tuple[int, int], ...], only: Collection[str]) -> list[Path]:
     from screens.service_screenshots import scenarios as service_scenarios
 
     written: list[Path] = []
+
+    def wanted(name: str) -> bool:
+        return not only or any(fnmatch.fnmatchcase(name, pattern) for pattern in only)
 
     from kivy.clock import Clock
     from kivy.core.window import Window
@@ -243,6 +248,8 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
             Window.size = (width, height)
             yield FRAMES
             for number, (name, go) in enumerate(scenarios(stage), start=1):
+                if not wanted(name):
+                    continue
                 journey = app.journey
                 stage.letters = False
                 journey.reset()
@@ -263,6 +270,8 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
                 stage.now += 1
             app.journey.cancel()
             for number, (name, setup) in enumerate(service_scenarios(service), start=1):
+                if not wanted(f"service-{name}"):
+                    continue
                 for language in ("ru", "en"):
                     setup(app, language)
                     app.render(force=True)

@@ -36,6 +36,8 @@ def test_the_example_documents_every_key_with_its_default() -> None:
         for key, value in keys.items():
             if (section, key) == ("terminal", "data_dir"):
                 assert documented[section][key] == "/var/lib/kiosk"
+            elif (section, key) == ("terminal", "runtime_dir"):
+                assert (value, documented[section][key]) == ("", "/run/kiosk")
             else:
                 assert documented[section][key] == value, f"[{section}] {key}"
     load(EXAMPLE, {})  # and it loads

@@ -18,6 +18,7 @@ from sync.directory_file import read_directory
 from kiosk.health import GREEN, RED, YELLOW, Health, check_all, check_from_config, overall
 from kiosk.live_status import LiveStatusWriter
 from kiosk.network_probe import BUDGET_S
+from kiosk.release import package_version
 from kiosk.service_access import ServiceAccess
 from kiosk.store import Store
 from tests.devices.conftest import wait_for
@@ -92,6 +93,25 @@ def test_kiosk_status_reads_the_running_app_without_touching_its_ports(demo: Dem
     finally:
         demo.printer.clear_fault()
         writer.stop()
+
+
+def test_the_live_status_lives_in_the_runtime_dir(demo: DemoTerminal, tmp_path: Path) -> None:
+    runtime = tmp_path / "run/kiosk"  # made by the writer when systemd has not made it
+    terminal = demo.terminal
+    before = terminal.config
+    config = before.model_copy(update={"terminal": before.terminal.model_copy(update={"runtime_dir": str(runtime)})})
+    terminal.config = config
+    writer = LiveStatusWriter(terminal)
+    try:
+        writer.write_now()
+        assert [path.name for path in runtime.iterdir()] == ["live-status.json"]
+        assert not (config.data_dir / "live-status.json").exists()
+        printer = by_name(check_from_config(config))["printer"]
+        assert printer.facts["source"].startswith("app")  # kiosk status finds it there
+    finally:
+        writer.stop()
+        terminal.config = before
+    assert list(runtime.iterdir()) == []  # no file: no app running
 
 
 def test_without_a_running_app_the_printer_is_asked_directly(tmp_path: Path) -> None:
@@ -177,3 +197,7 @@ def test_durations_and_sizes_read_in_both_languages() -> None:
     assert [duration(s).text("ru") for s in (5, 600, 7200 + 1, 3 * 86400)] == ["5 с", "10 мин", "2 ч", "3 дн."]
     assert [duration(s).english for s in (5, 600, 7200 + 1, 3 * 86400)] == ["5 s", "10 min", "2 h", "3 days"]
     assert (megabytes(3 * 2**19).text("ru"), megabytes(700 * 2**20).english) == ("1.5 МБ", "700 MB")
+
+
+def test_the_heartbeat_names_the_installed_release(demo: DemoTerminal) -> None:
+    assert demo.terminal.heartbeat().app_version == package_version() != "unknown"

@@ -18,6 +18,7 @@ from kiosk.commands import service
 from kiosk.config import Config
 from kiosk.context import Context
 from kiosk.health import SUBSYSTEMS
+from kiosk.release import package_version
 from kiosk.store import Store
 
 
@@ -67,6 +68,7 @@ def test_status_is_zero_when_nothing_is_red(tmp_path: Path, kiosk_config: Config
     assert document["overall"] == "yellow"  # no office configured
     assert [s["subsystem"] for s in document["subsystems"]] == list(SUBSYSTEMS)
     assert document["out_of_service"] is None
+    assert document["version"] == package_version() != "unknown"
 
 
 def test_status_exits_2_fast_when_the_office_is_unreachable(tmp_path: Path, kiosk_config: Config,

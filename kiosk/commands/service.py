@@ -22,6 +22,7 @@ from typing import Any
 from kiosk import pins
 from kiosk.commands.output import emit, say
 from kiosk.context import Context
+from kiosk.release import package_version
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -79,6 +80,7 @@ def _status(args: argparse.Namespace, context: Context) -> int:
     level = health.overall(healths)
     emit({
         "terminal": config.terminal.id,
+        "version": package_version(),
         "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "overall": level,
         "out_of_service": _out_of_service_state(context),

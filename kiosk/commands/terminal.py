@@ -8,8 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from kiosk import demo_data
+from kiosk import demo_data, logs
 from kiosk.commands.output import emit, say
+from kiosk.commands.ui import parse_size
 from kiosk.config import Config
 from kiosk.context import Context
 
@@ -24,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"),
                       help="where the demo keeps its databases and slips (default: var/demo)")
     demo.add_argument("--language", choices=("ru", "en"), default="ru")
+    demo.add_argument("--size", type=parse_size, default=DEMO_WINDOW, metavar="WxH",
+                      help=f"the window's size (default: {DEMO_WINDOW[0]}x{DEMO_WINDOW[1]}, where the whole screen shows)")
     demo.set_defaults(run=_demo)
 
     data = subparsers.add_parser("demo-data", help="write a realistic synthetic directory file")
@@ -31,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
     data.add_argument("--seed", type=int, default=1)
     data.set_defaults(run=_demo_data)
+
+
+# The demo's window: the layout is drawn for a kiosk's panel (1920×1080 and the like) and fits
+# at this size and above; Kivy's own default, 800×600, clips it.
+DEMO_WINDOW = (1280, 800)
 
 
 def has_display() -> bool:
@@ -41,22 +49,25 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     if not has_display():
         say("kiosk: no display to show the touch screen on (DISPLAY is not set)")
         return 1
+    config = context.config
+    logs.configure(config.terminal.log_level)
     from kiosk.wiring import assemble
 
-    terminal = assemble(context.config)
+    terminal = assemble(config)
     try:
+        # Kivy is imported before the device and upload threads start: see screens.boot.prepare.
+        app = terminal_app(terminal, config, windowed=args.windowed)
         terminal.start()
-        _show(terminal, context.config, windowed=args.windowed)
+        _show(app, terminal)
     finally:
         terminal.close()
     return 0
 
 
-def _show(terminal, config: Config, *, windowed: bool) -> None:  # type: ignore[no-untyped-def]
+def _show(app, terminal) -> None:  # type: ignore[no-untyped-def]
     """The touch screen on the main thread, until the window closes."""
     from kiosk.live_status import LiveStatusWriter
 
-    app = terminal_app(terminal, config, windowed=windowed)
     # What `kiosk status` in another shell reads instead of opening the ports this app holds.
     live = LiveStatusWriter(terminal)
     live.start()
@@ -91,10 +102,17 @@ def terminal_app(terminal, config: Config, *, windowed: bool, size: tuple[int, i
 def _demo(args: argparse.Namespace, context: Context) -> int:
     from kiosk.demo import demo_terminal
 
+    if has_display():
+        from screens.boot import load
+        from screens.settings import UiSettings
+
+        # Before the emulators' and the terminal's threads start: see screens.boot.prepare.
+        load(UiSettings(fullscreen=False), args.size)
     with demo_terminal(args.data_dir, language=args.language) as demo:
-        say(demo.guide())
+        say(demo.guide(args.size if has_display() else None))
         if has_display():
-            _show(demo.terminal, demo.terminal.config, windowed=True)
+            app = terminal_app(demo.terminal, demo.terminal.config, windowed=True, size=args.size)
+            _show(app, demo.terminal)
             return 0
         say("\nThere is no display here (DISPLAY is not set), so the touch screen cannot open.\n"
             "  See it on a virtual display:  xvfb-run -a -s '-screen 0 1920x1080x24' make demo\n"

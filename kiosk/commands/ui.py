@@ -16,7 +16,7 @@ from kiosk.commands.output import emit, say
 from kiosk.context import Context
 
 
-def _size(text: str) -> tuple[int, int]:
+def parse_size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
@@ -29,8 +29,11 @@ def _size(text: str) -> tuple[int, int]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     shots = subparsers.add_parser("screenshots", help="render every screen and state to PNG files")
     shots.add_argument("dir", type=Path, metavar="DIR")
-    shots.add_argument("--size", type=_size, action="append", metavar="WxH",
+    shots.add_argument("--size", type=parse_size, action="append", metavar="WxH",
                        help="repeatable; default: 1920x1080 1280x1024 1024x768 1080x1920")
+    shots.add_argument("--only", action="append", default=[], metavar="NAME",
+                       help="repeatable; only the screens so named, patterns allowed: attract, "
+                            "'review-*', 'service-page-*' (default: every screen)")
     shots.set_defaults(run=_screenshots)
 
 
@@ -45,12 +48,13 @@ def _screenshots(args: argparse.Namespace, context: Context) -> int:
         if xvfb_run is None:
             say("kiosk: no display and no xvfb-run; install the xvfb package or set DISPLAY")
             return 1
-        command = [xvfb_run, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, "-m", "kiosk",
+        # -P: the installed package, never a kiosk folder in the working directory.
+        command = [xvfb_run, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, "-P", "-m", "kiosk",
                    *sys.argv[1:]]
         os.execv(xvfb_run, command)
     from screens.screenshots import SIZES, shoot
 
     sizes = tuple(args.size) if args.size else SIZES
-    written = shoot(args.dir, sizes)
+    written = shoot(args.dir, sizes, args.only)
     emit({"dir": str(args.dir), "files": len(written)})
     return 0 if written else 1

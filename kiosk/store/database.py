@@ -24,7 +24,9 @@ BUSY_TIMEOUT_MS = 5000
 def create_sqlite_engine(path: Path) -> Engine:
     # check_same_thread off: the pool hands a connection to one thread at a time, and a
     # directory import lets a helper thread write on the importing connection.
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+    # hide_parameters: an error's text names the statement but never its values (accounts,
+    # readings), so no customer data reaches the log through a database error.
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -1,8 +1,8 @@
 """One staged installation per test run, shared by every test and xdist worker.
 
-pip installs are slow here, so the session builds the kiosk's wheel once, collects its
-dependencies as wheels (kept between runs in pytest's cache while pyproject.toml is unchanged),
-and runs deploy/install.sh twice into one staging root from those, offline. A file lock makes the
+pip installs are slow here, so the session takes the kiosk's wheel and its dependencies as wheels
+from tests/product.py (built once, kept between runs in pytest's cache) and runs deploy/install.sh
+twice into one staging root from those, offline. A file lock makes the
 xdist workers share it: the first builds, the others wait and reuse. Tests treat the staged tree
 as read-only and work on copies (``staged_copy``) when they change anything.
 """
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests import product
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -73,19 +75,6 @@ def snapshot(root: Path) -> dict[str, tuple]:
     return entries
 
 
-def _dependency_wheels(cache_dir: Path, wheel: Path) -> Path:
-    key = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    wheelhouse = cache_dir / f"wheelhouse-{key}"
-    if not (wheelhouse / ".complete").exists():
-        shutil.rmtree(wheelhouse, ignore_errors=True)
-        result = run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-                      "-w", wheelhouse, wheel])
-        assert result.returncode == 0, result.stderr
-        (wheelhouse / wheel.name).unlink()  # the project's own wheel is built fresh every run
-        (wheelhouse / ".complete").touch()
-    return wheelhouse
-
-
 def build_wheel(source: Path, out: Path) -> Path:
     result = run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
                   "--no-deps", "-w", out, source])
@@ -103,7 +92,7 @@ def staged(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
     if shutil.which("systemctl") is None:
         pytest.skip("systemctl is not installed (Debian package systemd): install.sh enables units with it")
     shared = tmp_path_factory.getbasetemp().parent  # the same for every xdist worker of this run
-    cache_dir = pytestconfig.cache.mkdir("deploy")
+    cache_dir = pytestconfig.cache.mkdir("product")
     with open(shared / "deploy-staging.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = shared / "deploy-staging.json"
@@ -112,8 +101,11 @@ def staged(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
             return Staged(Path(saved["root"]), Path(saved["wheel"]), Path(saved["wheelhouse"]),
                           {k: tuple(v) for k, v in saved["first"].items()},
                           {k: tuple(v) for k, v in saved["second"].items()}, saved["output"])
-        wheel = build_wheel(REPO, shared / "deploy-wheel")
-        wheelhouse = _dependency_wheels(cache_dir, wheel)
+        try:
+            built = product.build(cache_dir)
+        except product.NotACheckout as exc:
+            pytest.skip(f"the release is built from the tracked files, and {exc}")
+        wheel, wheelhouse = built.wheel, built.wheelhouse
         root = shared / "deploy-root"
         first_run = install(root, wheel, wheelhouse)
         assert first_run.returncode == 0, first_run.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,10 @@ def test_kiosk_session_restarts_and_is_watched() -> None:
     for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
                        "ReadWritePaths": "/var/lib/kiosk /run/user"}.items():
         assert service[key] == value, key
+    # The live status, rewritten every few seconds, on a RAM disk: [terminal] runtime_dir.
+    assert service["RuntimeDirectory"] == "kiosk"
+    assert tomllib.loads((DEPLOY / "kiosk.example.toml").read_text())["terminal"]["runtime_dir"] == "/run/kiosk"
+    assert "KIVY_HOME" not in service.get("Environment", "")  # Kivy writes no files of its own
 
 
 def test_backup_runs_the_backup_command_daily() -> None:

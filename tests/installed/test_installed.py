@@ -1,0 +1,110 @@
+"""The installed product, run as a user runs it: the console script from a fresh environment, in a
+folder that holds no checkout (cwd=/)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.product import REPO, clean_environment, run
+
+SERVE_WITHIN_S = 30
+
+
+def kiosk(venv: Path, *arguments: str | Path, env: dict[str, str] | None = None,
+          timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return run([venv / "bin/kiosk", *arguments], cwd="/", env=env or clean_environment(), timeout=timeout)
+
+
+def test_version_is_the_packages(terminal_venv: Path) -> None:
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    result = kiosk(terminal_venv, "--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"kiosk {version}")
+
+
+def _one_line_naming(result: subprocess.CompletedProcess[str], extra: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("kiosk:")]
+    assert len(lines) == 1 and f"pip install 'meter-kiosk[{extra}]'" in lines[0], result.stderr
+
+
+def test_the_terminal_names_the_extra_for_the_office(terminal_venv: Path, tmp_path: Path) -> None:
+    _one_line_naming(kiosk(terminal_venv, "office", "serve", "--db", f"sqlite:///{tmp_path / 'office.sqlite3'}"),
+                     "office")
+    # The demo and the screenshots run a local office beside the terminal: they need both sides.
+    env = clean_environment(KIOSK_TERMINAL_DATA_DIR=str(tmp_path / "data"))
+    env.pop("DISPLAY", None)
+    _one_line_naming(kiosk(terminal_venv, "demo", "--data-dir", tmp_path / "demo", env=env), "office")
+    _one_line_naming(kiosk(terminal_venv, "screenshots", tmp_path / "shots", env={**env, "DISPLAY": ":404"}), "office")
+
+
+def test_the_office_names_the_extra_for_the_terminal(office_venv: Path, tmp_path: Path) -> None:
+    env = clean_environment(KIOSK_TERMINAL_DATA_DIR=str(tmp_path / "data"), DISPLAY=":404")
+    _one_line_naming(kiosk(office_venv, "run", env=env), "terminal")
+    _one_line_naming(kiosk(office_venv, "screenshots", tmp_path / "shots", env=env), "terminal")
+
+
+def test_the_installed_office_serves_over_loopback(office_venv: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [office_venv / "bin/kiosk", "office", "serve", "--db", f"sqlite:///{tmp_path / 'office.sqlite3'}",
+         "--port", str(port)],
+        cwd="/", env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        document = None
+        deadline = time.monotonic() + SERVE_WITHIN_S
+        while document is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=2) as answer:
+                    document = json.load(answer)
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        server.send_signal(signal.SIGINT)
+        output = server.communicate(timeout=20)[0].decode(errors="replace")
+    assert document is not None, f"no answer within {SERVE_WITHIN_S} s:\n{output[-3000:]}"
+    assert any(path.startswith("/api/v1/") for path in document["paths"])
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", path
+    return struct.unpack(">II", header[16:24])
+
+
+def test_the_installed_package_renders_its_screens(both_sides_venv: Path, tmp_path: Path) -> None:
+    # The service screens show a whole demo terminal, office included, hence both sides.
+    if shutil.which("xvfb-run") is None:
+        pytest.skip("xvfb-run is not installed (Debian package xvfb)")
+    env = clean_environment(HOME=str(tmp_path / "home"))
+    env.pop("DISPLAY", None)  # kiosk screenshots starts its own virtual display, as on a kiosk image
+    env.pop("KIVY_HOME", None)
+    (tmp_path / "home").mkdir()
+    out = tmp_path / "shots"
+    result = kiosk(both_sides_venv, "screenshots", out, "--size", "1280x800",
+                   "--only", "attract", "--only", "service-overview-all-green", env=env, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    shots = sorted(path.name for path in (out / "1280x800").iterdir())
+    assert shots == ["en-01-attract.png", "en-service-05-overview-all-green.png",
+                     "ru-01-attract.png", "ru-service-05-overview-all-green.png"]
+    pictures = [(out / "1280x800" / name).read_bytes() for name in shots]
+    assert all(_png_size(out / "1280x800" / name) == (1280, 800) for name in shots)
+    assert len(set(pictures)) == 4 and all(len(picture) > 10_000 for picture in pictures)  # drawn, not blank
+    assert not (tmp_path / "home/.kivy").exists()  # Kivy wrote no files of its own
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
