@@ -57,7 +57,10 @@ def normalise_url(url: str) -> str:
 
 def open_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, create: bool = True,
                 **engine_options: object) -> Engine:
-    """``create=False``: a SQLite file that does not exist is SchemaNotCurrent, not a new empty file."""
+    """Database errors name no parameters (``hide_parameters``): those are accounts and readings,
+    and an error's text ends up in the log.
+
+    ``create=False``: a SQLite file that does not exist is SchemaNotCurrent, not a new empty file."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = make_url(url).database
@@ -65,11 +68,11 @@ def open_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, create: bool = 
             raise SchemaNotCurrent(f"there is no database file {path}: run `kiosk office migrate --db URL` first")
         _create_private(path)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-                               **engine_options)
+                               hide_parameters=True, **engine_options)
         _configure_sqlite(engine)
     else:
         engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                               **engine_options)
+                               hide_parameters=True, **engine_options)
     return engine
 
 

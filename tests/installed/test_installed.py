@@ -55,26 +55,35 @@ def test_the_office_names_the_extra_for_the_terminal(office_venv: Path, tmp_path
     _one_line_naming(kiosk(office_venv, "screenshots", tmp_path / "shots", env=env), "terminal")
 
 
-def test_the_installed_office_serves_over_loopback(office_venv: Path, tmp_path: Path) -> None:
+def test_the_installed_office_migrates_and_serves(office_venv: Path, tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'office.sqlite3'}"
+    # Serving an office that was never migrated stops with one line naming the command that does.
+    refused = kiosk(office_venv, "office", "serve", "--db", database)
+    assert refused.returncode == 1 and "kiosk office migrate" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr, refused.stderr
+    migrated = kiosk(office_venv, "office", "migrate", "--db", database)
+    assert migrated.returncode == 0, migrated.stderr
     port = _free_port()
     server = subprocess.Popen(
-        [office_venv / "bin/kiosk", "office", "serve", "--db", f"sqlite:///{tmp_path / 'office.sqlite3'}",
-         "--port", str(port)],
+        [office_venv / "bin/kiosk", "office", "serve", "--db", database, "--port", str(port)],
         cwd="/", env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        document = None
+        health = document = None
         deadline = time.monotonic() + SERVE_WITHIN_S
-        while document is None and time.monotonic() < deadline and server.poll() is None:
+        while health is None and time.monotonic() < deadline and server.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=2) as answer:
-                    document = json.load(answer)
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    health = (answer.status, json.load(answer))
             except OSError:
                 time.sleep(0.2)
+        if health is not None:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=5) as answer:
+                document = json.load(answer)
     finally:
         server.send_signal(signal.SIGINT)
         output = server.communicate(timeout=20)[0].decode(errors="replace")
-    assert document is not None, f"no answer within {SERVE_WITHIN_S} s:\n{output[-3000:]}"
-    assert any(path.startswith("/api/v1/") for path in document["paths"])
+    assert health == (200, {"status": "ok"}), f"no health answer within {SERVE_WITHIN_S} s:\n{output[-3000:]}"
+    assert document is not None and any(path.startswith("/api/v1/") for path in document["paths"])
 
 
 def _png_size(path: Path) -> tuple[int, int]:
