@@ -94,7 +94,10 @@ class Verdict:
 def check(path: Path, reported: list[Report]) -> Verdict:
     """Open the database as a reboot finds it (SQLite recovers its WAL, which writes), then
     compare it with every write reported committed."""
-    connection = sqlite3.connect(path)
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+    except sqlite3.OperationalError as exc:  # the file, or its folder, is gone
+        return Verdict(damage=f"{exc}: {path}")
     try:
         return _check(connection, reported)
     except sqlite3.DatabaseError as exc:  # "file is not a database", "disk image is malformed"
