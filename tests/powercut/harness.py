@@ -69,6 +69,7 @@ class Disk:
         self._process: subprocess.Popen[bytes] | None = None
 
     def boot(self) -> None:
+        self.shutdown()  # a mount left over would answer "Transport endpoint is not connected"
         self.control.unlink(missing_ok=True)
         with open(self.log, "ab") as log:
             self._process = subprocess.Popen(
@@ -186,6 +187,7 @@ def run(folder: Path, cuts: int, *, synchronous: str = "FULL", seed: int = 1,
     data_dir = disk.mountpoint / "data"
     database = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(data_dir)}).database_path
     started = time.perf_counter()
+    writer: Writer | None = None
     try:
         disk.boot()
         _fresh_store(database)  # left unsynced: a first start must make its own files durable
@@ -232,7 +234,11 @@ def run(folder: Path, cuts: int, *, synchronous: str = "FULL", seed: int = 1,
                 tally.unreported += max(0, verdict.unreported - unreported)
                 unreported = verdict.unreported
     finally:
+        if writer is not None:
+            writer.process.kill()
         disk.shutdown()
+        if writer is not None:
+            writer.process.wait()
         tally.seconds = round(time.perf_counter() - started, 2)
     return tally
 
