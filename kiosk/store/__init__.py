@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from kiosk.store.database import StoreError, create_sqlite_engine, upgrade
+from kiosk.store.database import StoreError, create_directory_durably, create_sqlite_engine, upgrade
 from kiosk.store.directory import Directory
 from kiosk.store.events import EventLog
 from kiosk.store.outbox import Outbox
@@ -35,7 +35,7 @@ class Store:
     def open(cls, path: Path | str, *, migrate: bool = True) -> "Store":
         path = Path(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            create_directory_durably(path.parent)
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {path.parent}: {exc.strerror}") from None
         store = cls(path)

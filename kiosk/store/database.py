@@ -10,6 +10,8 @@ upgrade, while readers keep plain deferred transactions and never block in WAL m
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -46,6 +48,29 @@ def create_sqlite_engine(path: Path) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def create_directory_durably(folder: Path) -> None:
+    """Create a folder and its missing parents, each name fsynced into its parent directory.
+
+    SQLite fsyncs the database's own folder, never the folders above it: on a file system that
+    keeps only what was fsynced, a power cut soon after the first start would take the new data
+    folder away with the database and every commit in it.
+    """
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(exist_ok=True)
+        descriptor = os.open(new.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(descriptor)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # a file system that cannot sync a directory at all
+                raise
+        finally:
+            os.close(descriptor)
 
 
 @contextlib.contextmanager
