@@ -13,7 +13,6 @@ or English. Both take a few seconds at most: the office check is the only wait, 
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from devices.printer import ReceiptPrinter
 from devices.status import PrinterStatus
 from kiosk import live_status
+from kiosk import storage as storage_module
 from kiosk.config import Config
 from kiosk.i18n import N_, Phrase
 from kiosk.network_probe import OfficeProbe, ProbeRun
@@ -144,6 +144,10 @@ def check_from_config(config: Config) -> list[Health]:
 
 
 def _check(config: Config, store: Store | None, devices: Devices, probe: ProbeRun | None = None) -> list[Health]:
+    storage = storage_health(config, store)
+    if storage.facts.get("fault") in storage_module.UNREADABLE:
+        # Every read would wait out the lock or fail again: the other lines point at storage.
+        store = None
     # The office is asked on a thread while the local checks run: the whole takes about as
     # long as the slower of the two.
     if probe is None:
@@ -152,7 +156,6 @@ def _check(config: Config, store: Store | None, devices: Devices, probe: ProbeRu
     printer = printer_health(config, devices, store)
     scanner = scanner_health(config, devices)
     upload = _store_check("upload", store, lambda s: upload_health(config, devices, s))
-    storage = storage_health(config, store)
     office = probe.result()
     directory = _store_check("directory", store, lambda s: directory_health(s, office))
     network = network_health(config, office)
@@ -297,44 +300,50 @@ def network_health(config: Config, probe: OfficeProbe | None) -> Health:
 
 # --- storage -------------------------------------------------------------------------------
 
-DAMAGED = Phrase(N_("database damaged: readings cannot be stored"))
-
-
 def storage_health(config: Config, store: Store | None) -> Health:
+    """The database and its disk, each fault named for what it is (``kiosk.storage``): the
+    service screen's storage page and `kiosk status` both read this."""
     path = config.database_path
     facts: dict[str, Any] = {"database": str(path), "size_bytes": _size(path) + _size(Path(f"{path}-wal"))}
-    try:
-        facts["free_bytes"] = shutil.disk_usage(_nearest_existing(config.data_dir)).free
-    except OSError as exc:
-        return _health("storage", RED, Phrase(N_("data folder not usable: {error}"), {"error": exc.strerror}), facts)
+    found = storage_module.diagnose(config.data_dir, path, open_database=store is not None)
+    if found.disk is not None:
+        facts.update(free_bytes=found.disk.free_bytes, read_only=found.disk.read_only, usage=found.disk.usage)
+    if found.error is not None:
+        facts["error"] = found.error
+    if found.integrity is not None:
+        facts["integrity"] = "ok" if found.integrity == ["ok"] else found.integrity
+    if found.fault is not None:
+        facts["fault"] = found.fault
+        assert found.phrase is not None
+        return _health("storage", RED, found.phrase, facts)
     if store is None:
-        if not path.exists():
-            return _health("storage", RED, Phrase(N_("no database at {path}: readings cannot be stored"),
-                                                  {"path": str(path)}), facts)
+        facts["fault"] = "unreadable"
         return _health("storage", RED, Phrase(N_("the database cannot be opened: readings cannot be stored")), facts)
-    try:
-        with store.engine.connect() as connection:
-            problems = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check").all()]
-            revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    except SQLAlchemyError as exc:
-        facts["integrity"] = _one_line(exc)
-        return _health("storage", RED, DAMAGED, facts)
+    revision = _guard(_schema_revision(store), None)
     head = head_revision()
-    facts.update(integrity="ok" if problems == ["ok"] else problems[:5], schema=revision, schema_head=head)
-    if problems != ["ok"]:
-        return _health("storage", RED, DAMAGED, facts)
+    facts.update(schema=revision, schema_head=head)
     if revision != head:
         return _health("storage", RED, Phrase(N_("database schema {revision}, needs {head}: run `kiosk db upgrade`"),
                                               {"revision": revision, "head": head}), facts)
     out_of_service = _guard(store.service.out_of_service, None)
     if out_of_service is not None and out_of_service.by == "system":
         return _health("storage", RED, storage_failure(out_of_service.reason), facts)
-    free = facts["free_bytes"]
+    assert found.disk is not None
+    free = found.disk.free_bytes
     if free < FREE_DISK_RED_BYTES:
-        return _health("storage", RED, Phrase(N_("disk almost full: {free} free"), {"free": megabytes(free)}), facts)
+        return _health("storage", RED, storage_module.full_disk(
+            found.disk, N_("disk almost full: {free} free, most taken by {what} ({size})")), facts)
     if free < FREE_DISK_YELLOW_BYTES:
-        return _health("storage", YELLOW, Phrase(N_("disk filling up: {free} free"), {"free": megabytes(free)}), facts)
+        return _health("storage", YELLOW, storage_module.full_disk(
+            found.disk, N_("disk filling up: {free} free, most taken by {what} ({size})")), facts)
     return _health("storage", GREEN, Phrase(N_("database intact, {free} free"), {"free": megabytes(free)}), facts)
+
+
+def _schema_revision(store: Store) -> Callable[[], str | None]:
+    def read() -> str | None:
+        with store.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return read
 
 
 def storage_failure(reason: str) -> Phrase:
@@ -386,16 +395,7 @@ def duration(seconds: float) -> Phrase:
     return Phrase(N_("{n} days"), {"n": f"{seconds / 86400:.0f}"})
 
 
-def megabytes(size: int) -> Phrase:
-    megs = size / 2**20
-    return Phrase(N_("{n} MB"), {"n": f"{megs:.1f}" if megs < 10 else f"{megs:.0f}"})
-
-
-def _nearest_existing(folder: Path) -> Path:
-    """The folder, or the ancestor the app would create it in: the disk it will be on."""
-    while not folder.exists() and folder.parent != folder:
-        folder = folder.parent
-    return folder
+megabytes = storage_module.megabytes
 
 
 def _size(path: Path) -> int:

@@ -30,7 +30,7 @@ from devices.billcode import ScanResult
 from devices.printer import PrintOutcome
 from devices.slip import mask
 from devices.status import PrinterStatus
-from kiosk import health
+from kiosk import health, storage
 from kiosk.errors import StoreError
 from kiosk.health import Devices, Health, Level
 from kiosk.i18n import N_, Phrase, gettext_for
@@ -361,9 +361,17 @@ class ServiceDesk:
                 (_("Size"), health.megabytes(facts["size_bytes"]).text(language))]
         if "free_bytes" in facts:
             rows.append((_("Free disk"), health.megabytes(facts["free_bytes"]).text(language)))
+        usage = facts.get("usage") or {}
+        for kind, size in sorted(usage.items(), key=lambda item: -item[1]):
+            rows.append((storage.usage_word(kind, language), health.megabytes(size).text(language)))
         if "schema" in facts:
             rows.append((_("Schema"), f"{facts['schema']} / {facts['schema_head']}"))
-        rows.append((_("Last full check"), self._last_integrity_check(language)))
+        try:
+            # The page exists to say why the database cannot be used: it does not wait on a lock.
+            last_check = _("unknown") if facts.get("fault") == "locked" else self._last_integrity_check(language)
+        except SQLAlchemyError:
+            last_check = _("unknown")
+        rows.append((_("Last full check"), last_check))
         return self._page("storage", line, rows, (self._action("check_integrity", role, language),), language)
 
     def _system_page(self, role: str, language: str) -> Page:
@@ -498,10 +506,15 @@ class ServiceDesk:
     def _check_integrity(self, session: ServiceSession, language: str) -> tuple[Done, dict[str, object]]:
         _ = gettext_for(language)
         # The thorough check, not the quick one the overview runs: the technician asked for it.
+        config = self._terminal.config
         try:
             with self._terminal.store.engine.connect() as connection:
                 problems = [row[0] for row in connection.exec_driver_sql("PRAGMA integrity_check").all()]
-        except SQLAlchemyError as exc:  # so damaged that SQLite cannot even walk it
+        except SQLAlchemyError as exc:
+            # A full, read-only or locked disk fails the check too: only real damage says "damaged".
+            fault, words = storage.explain(exc, config.data_dir, config.database_path)
+            if fault != "damaged":
+                return Done(False, words.text(language)), {"result": fault, "error": _one_line(exc)}
             problems = [_one_line(exc)]
         if problems == ["ok"]:
             return Done(True, _("The database is intact.")), {"result": "ok"}
@@ -528,8 +541,10 @@ class ServiceDesk:
     def _known_failure(self, storage: Health) -> Health:
         """The storage line, red when this terminal failed to store a reading: a database that
         refuses writes still reads as intact, and the failure may be known only in memory."""
+        if storage.level == health.RED:
+            return storage
         state = self._access.out_of_service()
-        if storage.level == health.RED or state is None or state.by != SYSTEM:
+        if state is None or state.by != SYSTEM:
             return storage
         phrase = health.storage_failure(state.reason)
         return Health(storage.subsystem, health.RED, phrase.english, storage.facts, phrase)

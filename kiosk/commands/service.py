@@ -73,15 +73,18 @@ def _pin_hash(args: argparse.Namespace, context: Context) -> int:
 
 def _status(args: argparse.Namespace, context: Context) -> int:
     from kiosk import health  # the drivers and the HTTP client load only for this command
+    from kiosk.storage import UNREADABLE
 
     config = context.config
     healths = health.check_from_config(config)
     level = health.overall(healths)
+    storage = next(h for h in healths if h.subsystem == "storage")
+    readable = storage.facts.get("fault") not in UNREADABLE
     emit({
         "terminal": config.terminal.id,
         "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "overall": level,
-        "out_of_service": _out_of_service_state(context),
+        "out_of_service": _out_of_service_state(context) if readable else None,
         "subsystems": [h.as_dict() for h in healths],
     })
     for h in healths:
