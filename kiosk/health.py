@@ -27,6 +27,7 @@ from kiosk import live_status
 from kiosk import storage as storage_module
 from kiosk.config import Config
 from kiosk.i18n import N_, Phrase
+from kiosk.masking import public_url
 from kiosk.network_probe import OfficeProbe, ProbeRun
 from kiosk.service_access import STORAGE_FAILED
 from kiosk.store import Store, StoreError
@@ -283,7 +284,7 @@ def directory_health(store: Store, probe: OfficeProbe | None) -> Health:
 def network_health(config: Config, probe: OfficeProbe | None) -> Health:
     if probe is None:
         return _health("network", YELLOW, Phrase(N_("not checked: no office configured")))
-    facts = {"office": config.office.url, "reachable": probe.reachable,
+    facts = {"office": public_url(config.office.url), "reachable": probe.reachable,
              "latency_s": None if probe.latency_s is None else round(probe.latency_s, 3),
              "tls_verified": probe.tls_verified, "error": probe.detail}
     if probe.error:

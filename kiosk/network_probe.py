@@ -20,6 +20,7 @@ import requests
 
 from kiosk.config import Config
 from kiosk.i18n import N_, Phrase
+from kiosk.masking import public_url
 from sync.client import OfficeClient, OfficeRefused, OfficeSettings, OfficeUnavailable
 
 # A working line connects in milliseconds; these only bound a dead one.
@@ -97,7 +98,7 @@ def _unavailable(cause: BaseException | None, settings: OfficeSettings, *, answe
     if isinstance(cause, requests.exceptions.ReadTimeout):
         return not_answering(settings.read_timeout)
     if isinstance(cause, requests.exceptions.ConnectionError):
-        return Phrase(N_("office unreachable: no connection to {address}"), {"address": urlsplit(settings.url).netloc})
+        return Phrase(N_("office unreachable: no connection to {address}"), {"address": _host_and_port(settings.url)})
     if answered:
         return Phrase(N_("the office answers with an error"))
     return Phrase(N_("office unreachable"))
@@ -105,6 +106,11 @@ def _unavailable(cause: BaseException | None, settings: OfficeSettings, *, answe
 
 def not_answering(seconds: float) -> Phrase:
     return Phrase(N_("office not answering within {seconds} s"), {"seconds": f"{seconds:g}"})
+
+
+def _host_and_port(url: str) -> str:
+    """Where the office is, without the user and password a URL may carry."""
+    return public_url(url).split("://", 1)[-1].split("/", 1)[0]
 
 
 def _is_loopback(url: str) -> bool:

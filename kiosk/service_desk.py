@@ -6,8 +6,8 @@ Every method may block for a bounded time (a printer status, an office check, an
 integrity check): call them off the UI thread. ``act`` never raises: a failure comes back as a
 ``Done`` whose message says what to do next. Each action goes to the event log with the role
 (``ServiceSession.record``), and from there to the office with the heartbeat. Customer data is
-never shown here: account numbers are masked, free text from the office or the log is scrubbed of
-long digit runs.
+never shown here: account numbers are masked, free text from the office or the log goes through
+``kiosk.masking.scrub``.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from devices.billcode import ScanResult
 from devices.printer import PrintOutcome
-from devices.slip import mask
 from devices.status import PrinterStatus
 from kiosk import health, storage
 from kiosk.errors import StoreError
 from kiosk.health import Devices, Health, Level
 from kiosk.i18n import N_, Phrase, gettext_for
+from kiosk.masking import mask, public_url, scrub
 from kiosk.network_probe import OfficeProbe, ProbeRun
 from kiosk.service_access import ROLES, SYSTEM, NotAllowed, ServiceAccess, ServiceSession
 from kiosk.store.outbox import KEPT
@@ -75,10 +75,6 @@ REJECTED_SHOWN = 10
 LOG_LINES = 10
 JOURNAL_UNIT = "kiosk.service"
 JOURNAL_TIMEOUT_S = 2.0
-# Runs of digits as long as the shortest account number, and the housing register's numbers:
-# what may be a customer's number in free text from the office or the log. Five digits after a
-# colon or "port=" are a TCP port in a network error, left readable.
-_CUSTOMER_NUMBER = re.compile(r"\d{6,}|(?<![\d:])(?<!port=)\d{5}(?!\d)|\d{2}[А-ЯЁ]{2}\d{6}")
 # Free text in a row or a message (a driver's error, a log line) is cut to this.
 _TEXT_MAX = 160
 
@@ -139,11 +135,6 @@ class _SeenScan:
 def title(subsystem: str, language: str) -> str:
     """A page's or an overview line's name: "Printer", "Clock", ..."""
     return gettext_for(language)(_TITLES[subsystem])
-
-
-def scrub(text: str) -> str:
-    """Free text (the office's reason, a log line) with anything like a customer's number masked."""
-    return _CUSTOMER_NUMBER.sub(lambda match: mask(match.group()), text)
 
 
 class ServiceDesk:
@@ -660,21 +651,6 @@ _ACTIONS: dict[str, Callable[[ServiceDesk, ServiceSession, str], tuple[Done, dic
 
 
 # --- words ---------------------------------------------------------------------------------
-
-def public_url(url: str) -> str:
-    """The office's address without anything secret a URL can carry (user, password, query)."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
 
 def _print_failed(outcome: PrintOutcome, template: str, language: str) -> Done:
     _ = gettext_for(language)

@@ -16,6 +16,7 @@ from devices.slip import SlipData, SlipZone
 from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.i18n import zone_label
+from kiosk.masking import mask
 from kiosk.meters import ZoneMeaning
 from kiosk.store import Store, Submission
 
@@ -44,8 +45,8 @@ class SlipDesk:
             office_address=self._config.terminal.address,
             hotline=self._config.supplier.hotline,
             taken_at=datetime.fromisoformat(submission.taken_at),
-            account=submission.account,
-            meter_serial=submission.meter,
+            account=mask(submission.account),
+            meter_serial=mask(submission.meter),
             zones=tuple(
                 SlipZone(label=zone_label(r.zone, ZoneMeaning(r.meaning), language),
                          previous=r.previous, new=r.value, consumption=r.consumption)

@@ -20,6 +20,7 @@ from devices.scanner import BillScanner
 from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.intake import Intake
+from kiosk.masking import scrub
 from kiosk.periodic import Periodic
 from kiosk.service_access import ServiceAccess
 from kiosk.slips import SlipDesk
@@ -108,8 +109,10 @@ class Terminal:
         status = self.printer_watch.status
         age = self.store.outbox.oldest_pending_age()
         events = [
+            # The log stores free text masked; masked again here so no older row or new field
+            # can carry a customer's number to the office.
             ServiceEvent(at=datetime.fromisoformat(event.at).astimezone(timezone.utc), kind=event.kind,
-                         message=f"{event.role or '-'}: {event.detail}"[:200])
+                         message=scrub(f"{event.role or '-'}: {event.detail}")[:200])
             for event in self.store.events.recent(HEARTBEAT_EVENTS)
         ]
         return Heartbeat(
@@ -117,7 +120,7 @@ class Terminal:
             queue_depth=self.store.outbox.depth(),
             oldest_pending_age=age,
             printer=_printer_state(status),
-            last_error=self.uploader.last_error if self.uploader else None,
+            last_error=scrub(self.uploader.last_error) if self.uploader and self.uploader.last_error else None,
             events=events,
         )
 
