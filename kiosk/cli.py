@@ -14,9 +14,9 @@ from typing import Sequence
 
 from kiosk import config as config_module
 from kiosk.context import Context
-from kiosk.errors import StoreError
 
-# Exit codes shared by all commands (``kiosk submit`` adds 3 and 4).
+# Exit codes shared by all commands (``kiosk submit`` adds 3 and 4, ``kiosk status`` 2). Any
+# failure is one line on stderr and EXIT_FAILURE; the traceback goes to the log at DEBUG.
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -53,11 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config_module.ConfigError as exc:
         print(f"kiosk: configuration: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except StoreError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a person gets one line and an exit code, never a traceback
+        from kiosk.failures import failure_line
+
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        print(failure_line(exc, command, context.loaded_config), file=sys.stderr)
+        return EXIT_FAILURE
     finally:
         context.close()
 
