@@ -33,6 +33,7 @@ from kiosk.service_access import STORAGE_FAILED
 from kiosk.store import Store, StoreError
 from kiosk.store.database import head_revision
 from kiosk.wiring import Terminal
+from sync.client import OfficeTime
 from sync.signing import CLOCK_WINDOW_SECONDS
 
 Level = Literal["green", "yellow", "red"]
@@ -59,11 +60,18 @@ FREE_DISK_YELLOW_BYTES = 500 * 2**20
 # This software did not exist before; a clock earlier than this has lost its setting (a dead
 # RTC battery shows 1970 or 2000).
 EARLIEST_PLAUSIBLE = datetime(2026, 1, 1, tzinfo=timezone.utc)
-# The slip shows the minute; beyond a minute a reading taken at 23:59 of the window's last day
-# may count toward the wrong period.
+# Behind the office: the slip shows the minute, and beyond a minute a reading taken at 23:59 of
+# the window's last day may count toward the wrong period.
 CLOCK_SKEW_YELLOW_S = 60
 # Beyond the signing window the office refuses every request from this terminal.
 CLOCK_SKEW_RED_S = CLOCK_WINDOW_SECONDS
+# Ahead of the office: readings are dated later than they were taken. A few minutes is what an
+# unsynchronised clock drifts in weeks; beyond a day the office refuses them as taken in the
+# future (its [office] max_clock_skew).
+CLOCK_AHEAD_YELLOW_S = 5 * 60
+CLOCK_AHEAD_RED_S = 24 * 3600
+# The office's refusal when a request's timestamp is outside its signing window.
+STALE_TIMESTAMP = "stale_timestamp"
 # The office answers a one-row directory page in milliseconds on a working line.
 NETWORK_SLOW_S = 1.0
 
@@ -111,6 +119,7 @@ class Devices:
     scanner_connected: bool | None  # None: no scanner configured
     upload_error: str | None
     source: str  # "app", "app, N s ago" or "asked directly"
+    office_time: OfficeTime | None = None  # the office's clock by the uploader's last answer
 
 
 # --- the two entry points ----------------------------------------------------------------
@@ -123,6 +132,7 @@ def check_all(terminal: Terminal, probe: ProbeRun | None = None) -> list[Health]
         scanner_connected=terminal.scanner.connected if terminal.scanner else None,
         upload_error=terminal.uploader.last_error if terminal.uploader else None,
         source="app",
+        office_time=terminal.uploader.office_time if terminal.uploader else None,
     )
     return _check(terminal.config, terminal.store, devices, probe)
 
@@ -160,7 +170,7 @@ def _check(config: Config, store: Store | None, devices: Devices, probe: ProbeRu
     office = probe.result()
     directory = _store_check("directory", store, lambda s: directory_health(s, office))
     network = network_health(config, office)
-    clock = clock_health(config, store, office)
+    clock = clock_health(config, store, office, devices.office_time)
     return [printer, scanner, upload, directory, network, storage, clock]
 
 
@@ -357,24 +367,38 @@ def storage_failure(reason: str) -> Phrase:
 
 # --- clock ---------------------------------------------------------------------------------
 
-def clock_health(config: Config, store: Store | None, probe: OfficeProbe | None) -> Health:
+def clock_health(config: Config, store: Store | None, probe: OfficeProbe | None,
+                 last_answer: OfficeTime | None = None) -> Health:
+    """Against the office's clock: by the office check when it got an answer, else by the last
+    answer the uploader had (``last_answer``), else only the lower bound."""
     now = datetime.now(timezone.utc)
     facts: dict[str, Any] = {"utc": now.isoformat(timespec="seconds"),
                              "timezone": config.terminal.timezone or "system"}
+    skew: float | None = None
     if probe is not None and probe.office_time is not None:
         skew = (now - probe.office_time).total_seconds()
-        facts["ahead_of_office_s"] = round(skew)
-    else:
-        skew = None
+        facts.update(ahead_of_office_s=round(skew), compared="now")
+    elif last_answer is not None:
+        skew = last_answer.ahead_s
+        facts.update(ahead_of_office_s=round(skew), compared=last_answer.here.isoformat(timespec="seconds"))
     if now < EARLIEST_PLAUSIBLE:
         return _health("clock", RED, Phrase(N_("clock not set: it shows {date}"), {"date": f"{now:%Y-%m-%d}"}), facts)
-    if skew is not None and abs(skew) > CLOCK_SKEW_RED_S:
+    refused = probe is not None and probe.refusal == STALE_TIMESTAMP
+    if skew is not None and (refused or -skew > CLOCK_SKEW_RED_S):
         template = (N_("clock {time} ahead of the office's: the office refuses uploads") if skew > 0
                     else N_("clock {time} behind the office's: the office refuses uploads"))
         return _health("clock", RED, Phrase(template, {"time": duration(abs(skew))}), facts)
-    if skew is not None and abs(skew) > CLOCK_SKEW_YELLOW_S:
-        template = N_("clock {time} ahead of the office's") if skew > 0 else N_("clock {time} behind the office's")
-        return _health("clock", YELLOW, Phrase(template, {"time": duration(abs(skew))}), facts)
+    if skew is not None and skew > CLOCK_AHEAD_RED_S:
+        return _health("clock", RED, Phrase(N_(
+            "clock {time} ahead of the office's: readings are dated in the future and the office refuses them; "
+            "set the clock"), {"time": duration(skew)}), facts)
+    if skew is not None and skew > CLOCK_AHEAD_YELLOW_S:
+        return _health("clock", YELLOW, Phrase(N_(
+            "clock {time} ahead of the office's: readings are dated later than taken; check the time "
+            "synchronisation"), {"time": duration(skew)}), facts)
+    if skew is not None and -skew > CLOCK_SKEW_YELLOW_S:
+        return _health("clock", YELLOW, Phrase(N_("clock {time} behind the office's"),
+                                               {"time": duration(-skew)}), facts)
     last = _guard(lambda: store.events.recent(1), []) if store else []
     if last and datetime.fromisoformat(last[0].at) > now:
         facts["last_event"] = last[0].at

@@ -41,6 +41,7 @@ class OfficeProbe:
     detail: str | None = None  # the exception, for the log and the facts
     loopback: bool = False
     directory_version: int | None = None  # the office's newest directory change after ours
+    refusal: str | None = None  # the office's code when it refused the signed request
 
 
 def probe_office(config: Config, directory_version: int) -> OfficeProbe:
@@ -54,12 +55,13 @@ def probe_office(config: Config, directory_version: int) -> OfficeProbe:
     session.hooks["response"].append(lambda response, **_: dates.append(response.headers.get("Date", "")))
     client = OfficeClient(settings, session)
     started = time.monotonic()
-    error = detail = office_version = None
+    error = detail = office_version = refusal = None
     tls_failed = False
     try:
         office_version = client.directory(since=directory_version, limit=1).version
     except OfficeRefused as exc:
         detail = str(exc)
+        refusal = exc.code
         if exc.status in (401, 403):
             error = Phrase(N_("office refuses this terminal: check [office] secret and the clock"))
         elif exc.status == 404:
@@ -85,6 +87,7 @@ def probe_office(config: Config, directory_version: int) -> OfficeProbe:
         detail=detail,
         loopback=loopback,
         directory_version=office_version,
+        refusal=refusal,
     )
 
 

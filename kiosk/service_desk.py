@@ -370,7 +370,7 @@ class ServiceDesk:
         terminal = self._terminal
         config = terminal.config
         probe = self._fresh_probe(run=False)
-        line = health.clock_health(config, terminal.store, probe)
+        line = health.clock_health(config, terminal.store, probe, self._devices().office_time)
         now = terminal.intake.now()
         rows = [
             (_("Version"), app_version()),
@@ -555,6 +555,7 @@ class ServiceDesk:
             scanner_connected=terminal.scanner.connected if terminal.scanner else None,
             upload_error=terminal.uploader.last_error if terminal.uploader else None,
             source="app",
+            office_time=terminal.uploader.office_time if terminal.uploader else None,
         )
 
     def _directory_version(self) -> int:
