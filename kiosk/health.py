@@ -221,7 +221,7 @@ def printer_health(config: Config, devices: Devices, store: Store | None) -> Hea
                              "source": devices.source}
     counts = _guard(store.service.slip_counts, None) if store else None
     if counts is not None:  # without the database the printer's own state still counts
-        facts.update(slips_printed=counts.printed, slips_failed=counts.failed)
+        facts.update(slips_printed=counts.printed, slips_failed=counts.failed, slips_retracted=counts.retracted)
     status = devices.printer
     if status is None:
         return _health("printer", GREEN, Phrase(N_("no printer configured: the slip number is shown on screen")), facts)

@@ -259,6 +259,8 @@ class ServiceDesk:
             rows += [(_("Port"), terminal.config.printer.port), (_("Model"), terminal.config.printer.profile)]
         counts = terminal.store.service.slip_counts()
         rows += [(_("Slips printed"), str(counts.printed)), (_("Print failures"), str(counts.failed))]
+        if terminal.printer is not None and terminal.printer.profile.presenter:
+            rows.append((_("Slips not taken (pulled back)"), str(counts.retracted)))
         last = self._last_printed()
         rows.append((_("Last slip"), _("none yet") if last is None else
                      _("No. {seq}, {time}").format(seq=last[0], time=self._local(last[1]))))

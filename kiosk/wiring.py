@@ -100,6 +100,7 @@ class Terminal:
         if self.scanner is not None:
             self.scanner.stop()
         self.printer_watch.stop()
+        self.slips.stop()
         if self.printer is not None:
             self.printer.close()
         self.store.close()
@@ -131,7 +132,7 @@ def assemble(config: Config) -> Terminal:
     printer = None
     if config.printer.port:
         printer = ReceiptPrinter(config.printer.port, config.printer.profile, config.printer.baud,
-                                 config.printer.flow_control)
+                                 config.printer.flow_control, retract_after_s=config.printer.retract_after_s)
     terminal = Terminal(
         config=config,
         store=store,
