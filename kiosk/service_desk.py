@@ -72,6 +72,7 @@ SEND_NOW_WAIT_S = 30.0
 # The office check on the overview is reused by the network and system pages for this long.
 PROBE_FRESH_S = 15.0
 REJECTED_SHOWN = 10
+USAGE_SHOWN = 3
 LOG_LINES = 10
 JOURNAL_UNIT = "kiosk.service"
 JOURNAL_TIMEOUT_S = 2.0
@@ -354,9 +355,12 @@ class ServiceDesk:
                 (_("Size"), health.megabytes(facts["size_bytes"]).text(language))]
         if "free_bytes" in facts:
             rows.append((_("Free disk"), health.megabytes(facts["free_bytes"]).text(language)))
-        usage = facts.get("usage") or {}
-        for kind, size in sorted(usage.items(), key=lambda item: -item[1]):
-            rows.append((storage.usage_word(kind, language), health.megabytes(size).text(language)))
+        # What takes the space, the biggest first: what a technician would clear on a full disk.
+        usage = sorted(((size, kind) for kind, size in (facts.get("usage") or {}).items() if size), reverse=True)
+        if usage:
+            rows.append((_("Taking the space"), ", ".join(
+                f"{storage.usage_word(kind, language)} {health.megabytes(size).text(language)}"
+                for size, kind in usage[:USAGE_SHOWN])))
         if "schema" in facts:
             rows.append((_("Schema"), f"{facts['schema']} / {facts['schema_head']}"))
         try:

@@ -180,9 +180,8 @@ def full_disk(disk: Disk | None, template: str) -> Phrase:
 
 
 def usage_word(kind: str, language: str) -> str:
-    """"Backups", "the database", ...: a kind of files in ``Disk.usage``, capitalised for a row."""
-    word = Phrase(_USAGE_WORDS.get(kind, kind)).text(language)
-    return word[:1].upper() + word[1:]
+    """"backups", "the database", ...: a kind of files in ``Disk.usage``, in words."""
+    return Phrase(_USAGE_WORDS.get(kind, kind)).text(language)
 
 
 def megabytes(size: int) -> Phrase:

@@ -125,7 +125,7 @@ def test_a_full_disk_says_how_much_is_free_and_what_fills_it(disk: SmallDisk) ->
     usage = storage.facts["usage"]
     assert usage["backups"] > 10 * 2**20 and usage["database"] > 0
     assert storage.facts["free_bytes"] == 0
-    assert rows["Free disk"] == "0.0 MB" and rows["Backups"].endswith("MB")
+    assert rows["Free disk"] == "0.0 MB" and rows["Taking the space"].startswith("backups 16 MB, the database 0.")
 
 
 def test_nothing_is_lost_once_room_is_made(disk: SmallDisk) -> None:
