@@ -316,7 +316,7 @@ def storage_health(config: Config, store: Store | None) -> Health:
     service screen's storage page and `kiosk status` both read this."""
     path = config.database_path
     facts: dict[str, Any] = {"database": str(path), "size_bytes": _size(path) + _size(Path(f"{path}-wal"))}
-    found = storage_module.diagnose(config.data_dir, path, open_database=store is not None)
+    found = storage_module.diagnose(config.data_dir, path)
     if found.disk is not None:
         facts.update(free_bytes=found.disk.free_bytes, read_only=found.disk.read_only, usage=found.disk.usage)
     if found.error is not None:

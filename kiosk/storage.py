@@ -84,8 +84,9 @@ def look_at_disk(data_dir: Path, database: Path) -> Disk:
     return Disk(free, read_only, _usage(data_dir, database, stats))
 
 
-def diagnose(data_dir: Path, database: Path, *, open_database: bool = True) -> Diagnosis:
-    """The storage's state; with ``open_database`` False, from the files only."""
+def diagnose(data_dir: Path, database: Path) -> Diagnosis:
+    """The storage's state: the file system's, then the database's by SQLite's quick check on a
+    connection of its own."""
     try:
         disk = look_at_disk(data_dir, database)
     except OSError as exc:
@@ -97,8 +98,6 @@ def diagnose(data_dir: Path, database: Path, *, open_database: bool = True) -> D
     fault = _file_system_fault(disk, database)
     if fault is not None:
         return Diagnosis(fault, describe(fault, disk, database), disk)
-    if not open_database:
-        return Diagnosis(None, None, disk)
     try:
         problems = _quick_check(database)
     except (SQLAlchemyError, sqlite3.Error) as exc:
