@@ -13,7 +13,6 @@ never shown here: account numbers are masked, free text from the office or the l
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import subprocess
 import threading

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from kiosk.i18n import N_, Phrase
 
 Fault = Literal["missing", "read_only", "permission", "locked", "full", "damaged", "unreadable"]
@@ -100,7 +98,7 @@ def diagnose(data_dir: Path, database: Path) -> Diagnosis:
         return Diagnosis(fault, describe(fault, disk, database), disk)
     try:
         problems = _quick_check(database)
-    except (SQLAlchemyError, sqlite3.Error) as exc:
+    except sqlite3.Error as exc:
         fault = classify(exc, disk, database)
         return Diagnosis(fault, describe(fault, disk, database, exc), disk, one_line(exc))
     if problems != ["ok"]:
