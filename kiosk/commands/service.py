@@ -170,5 +170,5 @@ def _positive(text: str) -> int:
 
 def _events(args: argparse.Namespace, context: Context) -> int:
     for event in reversed(context.store().events.recent(args.limit)):
-        emit(event.as_dict())
+        emit(_masked(event.as_dict()))  # rows logged before free text was masked, too
     return EXIT_OK
