@@ -197,7 +197,7 @@ def _devices_from_outside(config: Config) -> Devices:
     live = live_status.read(live_status.path_for(config))
     if live is not None and live.fresh:
         return Devices(live.printer, live.scanner_connected, live.upload_error,
-                       source=f"app, {max(live.age_s(), 0):.0f} s ago")
+                       source=f"app, {max(live.age_s(), 0):.0f} s ago", office_time=live.office_time)
     printer = None
     if config.printer.port:
         with ReceiptPrinter(config.printer.port, config.printer.profile, config.printer.baud,

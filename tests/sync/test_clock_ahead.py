@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import Engine
 
 from kiosk import config as config_module
-from kiosk.health import GREEN, RED, YELLOW, clock_health
+from kiosk.health import GREEN, RED, YELLOW, check_from_config, clock_health
+from kiosk.live_status import LiveStatusWriter
 from kiosk.network_probe import probe_office
 from kiosk.store import Store
+from kiosk.wiring import assemble
 from sync.uploader import Uploader
 from tests.sync.faulty_proxy import FaultyProxy
 from tests.sync.support import OfficeServer, client, load_office_directory, meter_rows, queue_submissions
@@ -85,3 +87,21 @@ def test_without_any_answer_only_the_lower_bound_is_checked(tmp_path, kiosk_stor
     config = _config(tmp_path, "http://127.0.0.1:9", "x" * 32)
     line = clock_health(config, kiosk_store, None, None)
     assert (line.level, line.reason) == (GREEN, "set (not compared with the office)")
+
+
+def test_kiosk_status_judges_the_clock_by_the_running_apps_last_answer(tmp_path, sqlite_office: Engine) -> None:  # type: ignore[no-untyped-def]
+    with OfficeServer(sqlite_office) as office, ShiftedDateProxy(office.port, -timedelta(hours=30)) as proxy:
+        config = _config(tmp_path, proxy.url, office.terminal())
+        terminal = assemble(config)
+        try:
+            rows = meter_rows(3)
+            load_office_directory(sqlite_office, rows)
+            terminal.store.directory.import_rows(rows)
+            queue_submissions(terminal.store, "kiosk-1", rows, 1)
+            assert terminal.uploader is not None and terminal.uploader.run_once().sent == 1
+            LiveStatusWriter(terminal).write_now()  # what the running app leaves for `kiosk status`
+        finally:
+            terminal.close()
+    # `kiosk status` now: the office is gone, the app's file still fresh.
+    clock = {h.subsystem: h for h in check_from_config(config)}["clock"]
+    assert clock.level == RED and clock.reason.startswith("clock 30 h ahead of the office's")
