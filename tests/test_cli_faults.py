@@ -171,3 +171,15 @@ def test_a_reading_of_4301_digits_is_refused_not_crashed(tmp_path: Path) -> None
     assert "Traceback" not in done.stderr
     assert done.returncode == 4 and '"too_many_digits"' in done.stdout
     assert "7" * 50 not in done.stdout  # the number itself is not echoed back
+
+
+def test_a_reader_that_goes_away_gets_no_error_message(tmp_path: Path) -> None:
+    env = {**os.environ, "KIOSK_TERMINAL_DATA_DIR": str(tmp_path / "kiosk")}
+    env.pop("KIOSK_CONFIG", None)
+    # `kiosk demo-data --accounts 20000 | head -1`
+    writer = subprocess.Popen([sys.executable, "-m", "kiosk", "demo-data", "--accounts", "20000"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert writer.stdout is not None and writer.stdout.readline().startswith(b"account;")
+    writer.stdout.close()
+    _out, stderr = writer.communicate(timeout=60)
+    assert stderr == b"" and writer.returncode == 1
