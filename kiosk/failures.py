@@ -25,9 +25,13 @@ def failure_line(exc: BaseException, command: str, config: Config | None) -> str
     """What `kiosk COMMAND` prints on stderr for ``exc``; the traceback is logged at DEBUG."""
     log.debug("kiosk %s failed", command, exc_info=exc)
     cause = exc.cause if isinstance(exc, StoreError) and exc.cause is not None else exc
-    if config is not None and isinstance(cause, (SQLAlchemyError, sqlite3.Error, OSError)):
+    database = isinstance(exc, StoreError) or isinstance(cause, (SQLAlchemyError, sqlite3.Error))
+    if database and config is not None:
         _fault, words = explain(cause, config.data_dir, config.database_path)
         return f"kiosk: {command}: {config.database_path}: {words.english}"
     if isinstance(exc, StoreError):
         return f"kiosk: {command}: {scrub(str(exc))}"
+    if isinstance(exc, OSError) and exc.strerror:  # a file named on the command line, a socket
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"kiosk: {command}: {scrub(where)}{exc.strerror}"
     return f"kiosk: {command} failed: {scrub(one_line(exc))} ({type(exc).__name__})"
