@@ -33,8 +33,8 @@ def typical_slip() -> SlipData:
         office_address="г. Москва, ул. Вавилова, д. 9",
         hotline="8 800 000-00-00",
         taken_at=datetime(2025, 11, 20, 14, 5, tzinfo=ZoneInfo("Europe/Moscow")),
-        account="2287008779",
-        meter_serial="011075123456",
+        account="******8779",  # masked by the core before it reaches the slip
+        meter_serial="********3456",
         zones=[
             SlipZone("T1 — пик", 12345, 12400, 55),
             SlipZone("T2 — ночь", 6789, 6800, 11),

@@ -43,6 +43,18 @@ STATUS_TIMEOUT_S = 1.0
 _STATUS_QUERY_BYTES = 15
 # Write in pieces of about this much wire time, so a cancel or the deadline is noticed soon.
 _CHUNK_WIRE_S = 0.1
+# Watching a presented slip: the printer is asked this often, and for this long past its retract
+# time before we give up. The printer reports only "a slip is in the presenter" or not; a slip
+# gone before the retract time was taken, one gone at it was pulled back.
+PRESENTER_POLL_S = 0.25
+PRESENTER_GRACE_S = 3.0
+# The printer's retract clock starts when it reads FS P, a little before our print call returns:
+# a slip gone within this much of the retract time counts as retracted.
+RETRACT_MARGIN_S = 1.0
+# A presenter that never retracts (retract_after_s 0) is watched this long at most.
+PRESENTER_WATCH_MAX_S = 120.0
+
+Pickup = Literal["taken", "retracted", "unknown"]
 
 
 def default_deadline(byte_count: int, baud: int) -> float:
@@ -139,6 +151,28 @@ class ReceiptPrinter:
 
     def print_test(self, *, deadline: float | None = None, terminal_id: str = "") -> PrintOutcome:
         return self._print(render_test_page(self.profile, terminal_id), deadline)
+
+    def follow_presented_slip(self, presented_at: float, stop: threading.Event | None = None) -> Pickup:
+        """After a slip went into the presenter at ``presented_at`` (time.monotonic()): wait until
+        the presenter is empty, and say whether the customer took the slip or the printer pulled
+        it back at its retract time. Blocks until then (the profile's retract time and a few
+        seconds); ``stop`` ends the watch early with "unknown" (a new slip is being printed)."""
+        if not self.profile.presenter:
+            return "unknown"
+        retract_s = self.profile.retract_after_s
+        retract_at = presented_at + retract_s if retract_s else None
+        end = (retract_at + PRESENTER_GRACE_S) if retract_at is not None else presented_at + PRESENTER_WATCH_MAX_S
+        while time.monotonic() < end:
+            if stop is not None and stop.is_set():
+                return "unknown"
+            asked = time.monotonic()
+            presenter = self.status(timeout=STATUS_TIMEOUT_S).presenter
+            if presenter == "empty":
+                # The previous look, a poll ago, still saw the slip: gone well before the retract
+                # time, it was taken; gone about then, the printer pulled it back.
+                return "taken" if retract_at is None or asked < retract_at - RETRACT_MARGIN_S else "retracted"
+            (stop or threading.Event()).wait(PRESENTER_POLL_S)
+        return "unknown"
 
     def close(self) -> None:
         if self._lock.acquire(timeout=2.0):

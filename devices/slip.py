@@ -34,8 +34,8 @@ class SlipData:
     office_address: str
     hotline: str
     taken_at: datetime  # aware, in the office's time zone
-    account: str  # full: the slip masks it
-    meter_serial: str  # full: the slip masks it
+    account: str  # masked by the core (kiosk.masking): all but the last 4 hidden
+    meter_serial: str  # masked by the core likewise
     zones: tuple[SlipZone, ...] | list[SlipZone]
     total: int | None
     period: date  # the billing period the reading counts toward (its month)
@@ -108,14 +108,6 @@ MONTHS = {
 }
 
 RUSSIAN_ALPHABET = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
-
-
-def mask(value: str, visible: int = 4) -> str:
-    """All but the last ``visible`` characters hidden: someone else may have typed it."""
-    value = value.strip()
-    if len(value) <= visible:
-        return value
-    return "*" * (len(value) - visible) + value[-visible:]
 
 
 def format_period(period: date, language: Language) -> str:
@@ -207,8 +199,8 @@ def render_slip(slip: SlipData, profile: PrinterProfile) -> EscPos:
     layout.rule()
     job.align("center").bold().size(1, 2).line(texts["title"]).size().bold(False).align("left")
     layout.pair(texts["taken_at"], format_taken_at(slip.taken_at, slip.language))
-    layout.pair(texts["account"], mask(slip.account))
-    layout.pair(texts["meter"], mask(slip.meter_serial))
+    layout.pair(texts["account"], slip.account)
+    layout.pair(texts["meter"], slip.meter_serial)
     layout.rule()
     _zone_table(layout, texts, list(slip.zones))
     layout.rule()

@@ -71,7 +71,10 @@ def _copy(database: Path, partial: Path) -> None:
             copy.execute("PRAGMA journal_mode=DELETE")
             verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
             if verdict != "ok":
-                raise BackupError(f"the copy of {database} fails its integrity check: {verdict}")
+                # SQLite lists every bad page, one per line: the first says enough on one line.
+                first = verdict.strip().splitlines()[-1 if verdict.startswith("***") else 0]
+                raise BackupError(f"the copy of {database} fails its integrity check ({first.strip()}): the "
+                                  "database is damaged; keep the earlier backups")
         finally:
             copy.close()
     finally:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
 from kiosk import config as config_module
 from kiosk import logs
 from kiosk.context import Context
-from kiosk.errors import StoreError
 from kiosk.release import DISTRIBUTION, package_version
 
-# Exit codes shared by all commands (``kiosk submit`` adds 3 and 4).
+# Exit codes shared by all commands (``kiosk submit`` adds 3 and 4, ``kiosk status`` 2). Any
+# failure is one line on stderr and EXIT_FAILURE; the traceback goes to the log at DEBUG.
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -64,20 +65,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModuleNotFoundError as exc:
         extra = EXTRA_OF_PACKAGE.get((exc.name or "").partition(".")[0])
         if extra is None:
-            raise
+            return _failed(exc, args, context)
         print(f"kiosk: this command needs the {extra}'s packages ({exc.name} is not installed): "
               f"pip install '{DISTRIBUTION}[{extra}]'", file=sys.stderr)
         return EXIT_FAILURE
     except config_module.ConfigError as exc:
         print(f"kiosk: configuration: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except StoreError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (`kiosk submissions | head`): nobody to tell. Point
+        # stdout at /dev/null so the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - a person gets one line and an exit code, never a traceback
+        return _failed(exc, args, context)
     finally:
         context.close()
+
+
+def _failed(exc: BaseException, args: argparse.Namespace, context: Context) -> int:
+    from kiosk.failures import failure_line
+
+    command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+    print(failure_line(exc, command, context.loaded_config), file=sys.stderr)
+    return EXIT_FAILURE
 
 
 if __name__ == "__main__":

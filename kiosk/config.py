@@ -73,6 +73,9 @@ class Printer(_Section):
     profile: Literal["epson", "epson-48", "custom-vkp80", "generic-58mm"] = "epson"
     baud: Literal[9600, 19200, 38400, 57600, 115200] = 9600
     flow_control: Literal["none", "rtscts", "xonxoff"] = "none"
+    # A printer with a presenter (custom-vkp80) pulls a slip nobody took back after this many
+    # seconds; 0: never. Other printers ignore it.
+    retract_after_s: int = Field(30, ge=0, le=255)
 
 
 class Scanner(_Section):

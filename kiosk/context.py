@@ -22,6 +22,11 @@ class Context:
             self._config = config_module.load(self._config_path)
         return self._config
 
+    @property
+    def loaded_config(self) -> config_module.Config | None:
+        """The configuration if it was loaded (a failure report must not load it anew)."""
+        return self._config
+
     def use_config(self, config: config_module.Config) -> None:
         """Run with this configuration instead of the file's (the demo's own data folder)."""
         self.close()

@@ -13,7 +13,6 @@ or English. Both take a few seconds at most: the office check is the only wait, 
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,13 +24,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from devices.printer import ReceiptPrinter
 from devices.status import PrinterStatus
 from kiosk import live_status
+from kiosk import storage as storage_module
 from kiosk.config import Config
 from kiosk.i18n import N_, Phrase
+from kiosk.masking import public_url
 from kiosk.network_probe import OfficeProbe, ProbeRun
 from kiosk.service_access import STORAGE_FAILED
 from kiosk.store import Store, StoreError
 from kiosk.store.database import head_revision
 from kiosk.wiring import Terminal
+from sync.client import OfficeTime
 from sync.signing import CLOCK_WINDOW_SECONDS
 
 Level = Literal["green", "yellow", "red"]
@@ -58,11 +60,18 @@ FREE_DISK_YELLOW_BYTES = 500 * 2**20
 # This software did not exist before; a clock earlier than this has lost its setting (a dead
 # RTC battery shows 1970 or 2000).
 EARLIEST_PLAUSIBLE = datetime(2026, 1, 1, tzinfo=timezone.utc)
-# The slip shows the minute; beyond a minute a reading taken at 23:59 of the window's last day
-# may count toward the wrong period.
+# Behind the office: the slip shows the minute, and beyond a minute a reading taken at 23:59 of
+# the window's last day may count toward the wrong period.
 CLOCK_SKEW_YELLOW_S = 60
 # Beyond the signing window the office refuses every request from this terminal.
 CLOCK_SKEW_RED_S = CLOCK_WINDOW_SECONDS
+# Ahead of the office: readings are dated later than they were taken. A few minutes is what an
+# unsynchronised clock drifts in weeks; beyond a day the office refuses them as taken in the
+# future (its [office] max_clock_skew).
+CLOCK_AHEAD_YELLOW_S = 5 * 60
+CLOCK_AHEAD_RED_S = 24 * 3600
+# The office's refusal when a request's timestamp is outside its signing window.
+STALE_TIMESTAMP = "stale_timestamp"
 # The office answers a one-row directory page in milliseconds on a working line.
 NETWORK_SLOW_S = 1.0
 
@@ -110,6 +119,7 @@ class Devices:
     scanner_connected: bool | None  # None: no scanner configured
     upload_error: str | None
     source: str  # "app", "app, N s ago" or "asked directly"
+    office_time: OfficeTime | None = None  # the office's clock by the uploader's last answer
 
 
 # --- the two entry points ----------------------------------------------------------------
@@ -122,6 +132,7 @@ def check_all(terminal: Terminal, probe: ProbeRun | None = None) -> list[Health]
         scanner_connected=terminal.scanner.connected if terminal.scanner else None,
         upload_error=terminal.uploader.last_error if terminal.uploader else None,
         source="app",
+        office_time=terminal.uploader.office_time if terminal.uploader else None,
     )
     return _check(terminal.config, terminal.store, devices, probe)
 
@@ -144,6 +155,10 @@ def check_from_config(config: Config) -> list[Health]:
 
 
 def _check(config: Config, store: Store | None, devices: Devices, probe: ProbeRun | None = None) -> list[Health]:
+    storage = storage_health(config, store)
+    if storage.facts.get("fault") in storage_module.UNREADABLE:
+        # Every read would wait out the lock or fail again: the other lines point at storage.
+        store = None
     # The office is asked on a thread while the local checks run: the whole takes about as
     # long as the slower of the two.
     if probe is None:
@@ -152,11 +167,10 @@ def _check(config: Config, store: Store | None, devices: Devices, probe: ProbeRu
     printer = printer_health(config, devices, store)
     scanner = scanner_health(config, devices)
     upload = _store_check("upload", store, lambda s: upload_health(config, devices, s))
-    storage = storage_health(config, store)
     office = probe.result()
     directory = _store_check("directory", store, lambda s: directory_health(s, office))
     network = network_health(config, office)
-    clock = clock_health(config, store, office)
+    clock = clock_health(config, store, office, devices.office_time)
     return [printer, scanner, upload, directory, network, storage, clock]
 
 
@@ -183,7 +197,7 @@ def _devices_from_outside(config: Config) -> Devices:
     live = live_status.read(live_status.path_for(config))
     if live is not None and live.fresh:
         return Devices(live.printer, live.scanner_connected, live.upload_error,
-                       source=f"app, {max(live.age_s(), 0):.0f} s ago")
+                       source=f"app, {max(live.age_s(), 0):.0f} s ago", office_time=live.office_time)
     printer = None
     if config.printer.port:
         with ReceiptPrinter(config.printer.port, config.printer.profile, config.printer.baud,
@@ -207,7 +221,7 @@ def printer_health(config: Config, devices: Devices, store: Store | None) -> Hea
                              "source": devices.source}
     counts = _guard(store.service.slip_counts, None) if store else None
     if counts is not None:  # without the database the printer's own state still counts
-        facts.update(slips_printed=counts.printed, slips_failed=counts.failed)
+        facts.update(slips_printed=counts.printed, slips_failed=counts.failed, slips_retracted=counts.retracted)
     status = devices.printer
     if status is None:
         return _health("printer", GREEN, Phrase(N_("no printer configured: the slip number is shown on screen")), facts)
@@ -280,7 +294,7 @@ def directory_health(store: Store, probe: OfficeProbe | None) -> Health:
 def network_health(config: Config, probe: OfficeProbe | None) -> Health:
     if probe is None:
         return _health("network", YELLOW, Phrase(N_("not checked: no office configured")))
-    facts = {"office": config.office.url, "reachable": probe.reachable,
+    facts = {"office": public_url(config.office.url), "reachable": probe.reachable,
              "latency_s": None if probe.latency_s is None else round(probe.latency_s, 3),
              "tls_verified": probe.tls_verified, "error": probe.detail}
     if probe.error:
@@ -297,44 +311,50 @@ def network_health(config: Config, probe: OfficeProbe | None) -> Health:
 
 # --- storage -------------------------------------------------------------------------------
 
-DAMAGED = Phrase(N_("database damaged: readings cannot be stored"))
-
-
 def storage_health(config: Config, store: Store | None) -> Health:
+    """The database and its disk, each fault named for what it is (``kiosk.storage``): the
+    service screen's storage page and `kiosk status` both read this."""
     path = config.database_path
     facts: dict[str, Any] = {"database": str(path), "size_bytes": _size(path) + _size(Path(f"{path}-wal"))}
-    try:
-        facts["free_bytes"] = shutil.disk_usage(_nearest_existing(config.data_dir)).free
-    except OSError as exc:
-        return _health("storage", RED, Phrase(N_("data folder not usable: {error}"), {"error": exc.strerror}), facts)
+    found = storage_module.diagnose(config.data_dir, path)
+    if found.disk is not None:
+        facts.update(free_bytes=found.disk.free_bytes, read_only=found.disk.read_only, usage=found.disk.usage)
+    if found.error is not None:
+        facts["error"] = found.error
+    if found.integrity is not None:
+        facts["integrity"] = "ok" if found.integrity == ["ok"] else found.integrity
+    if found.fault is not None:
+        facts["fault"] = found.fault
+        assert found.phrase is not None
+        return _health("storage", RED, found.phrase, facts)
     if store is None:
-        if not path.exists():
-            return _health("storage", RED, Phrase(N_("no database at {path}: readings cannot be stored"),
-                                                  {"path": str(path)}), facts)
+        facts["fault"] = "unreadable"
         return _health("storage", RED, Phrase(N_("the database cannot be opened: readings cannot be stored")), facts)
-    try:
-        with store.engine.connect() as connection:
-            problems = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check").all()]
-            revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    except SQLAlchemyError as exc:
-        facts["integrity"] = _one_line(exc)
-        return _health("storage", RED, DAMAGED, facts)
+    revision = _guard(_schema_revision(store), None)
     head = head_revision()
-    facts.update(integrity="ok" if problems == ["ok"] else problems[:5], schema=revision, schema_head=head)
-    if problems != ["ok"]:
-        return _health("storage", RED, DAMAGED, facts)
+    facts.update(schema=revision, schema_head=head)
     if revision != head:
         return _health("storage", RED, Phrase(N_("database schema {revision}, needs {head}: run `kiosk db upgrade`"),
                                               {"revision": revision, "head": head}), facts)
     out_of_service = _guard(store.service.out_of_service, None)
     if out_of_service is not None and out_of_service.by == "system":
         return _health("storage", RED, storage_failure(out_of_service.reason), facts)
-    free = facts["free_bytes"]
+    assert found.disk is not None
+    free = found.disk.free_bytes
     if free < FREE_DISK_RED_BYTES:
-        return _health("storage", RED, Phrase(N_("disk almost full: {free} free"), {"free": megabytes(free)}), facts)
+        return _health("storage", RED, storage_module.full_disk(
+            found.disk, N_("disk almost full: {free} free, most taken by {what} ({size})")), facts)
     if free < FREE_DISK_YELLOW_BYTES:
-        return _health("storage", YELLOW, Phrase(N_("disk filling up: {free} free"), {"free": megabytes(free)}), facts)
+        return _health("storage", YELLOW, storage_module.full_disk(
+            found.disk, N_("disk filling up: {free} free, most taken by {what} ({size})")), facts)
     return _health("storage", GREEN, Phrase(N_("database intact, {free} free"), {"free": megabytes(free)}), facts)
+
+
+def _schema_revision(store: Store) -> Callable[[], str | None]:
+    def read() -> str | None:
+        with store.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return read
 
 
 def storage_failure(reason: str) -> Phrase:
@@ -347,24 +367,38 @@ def storage_failure(reason: str) -> Phrase:
 
 # --- clock ---------------------------------------------------------------------------------
 
-def clock_health(config: Config, store: Store | None, probe: OfficeProbe | None) -> Health:
+def clock_health(config: Config, store: Store | None, probe: OfficeProbe | None,
+                 last_answer: OfficeTime | None = None) -> Health:
+    """Against the office's clock: by the office check when it got an answer, else by the last
+    answer the uploader had (``last_answer``), else only the lower bound."""
     now = datetime.now(timezone.utc)
     facts: dict[str, Any] = {"utc": now.isoformat(timespec="seconds"),
                              "timezone": config.terminal.timezone or "system"}
+    skew: float | None = None
     if probe is not None and probe.office_time is not None:
         skew = (now - probe.office_time).total_seconds()
-        facts["ahead_of_office_s"] = round(skew)
-    else:
-        skew = None
+        facts.update(ahead_of_office_s=round(skew), compared="now")
+    elif last_answer is not None:
+        skew = last_answer.ahead_s
+        facts.update(ahead_of_office_s=round(skew), compared=last_answer.here.isoformat(timespec="seconds"))
     if now < EARLIEST_PLAUSIBLE:
         return _health("clock", RED, Phrase(N_("clock not set: it shows {date}"), {"date": f"{now:%Y-%m-%d}"}), facts)
-    if skew is not None and abs(skew) > CLOCK_SKEW_RED_S:
+    refused = probe is not None and probe.refusal == STALE_TIMESTAMP
+    if skew is not None and (refused or -skew > CLOCK_SKEW_RED_S):
         template = (N_("clock {time} ahead of the office's: the office refuses uploads") if skew > 0
                     else N_("clock {time} behind the office's: the office refuses uploads"))
         return _health("clock", RED, Phrase(template, {"time": duration(abs(skew))}), facts)
-    if skew is not None and abs(skew) > CLOCK_SKEW_YELLOW_S:
-        template = N_("clock {time} ahead of the office's") if skew > 0 else N_("clock {time} behind the office's")
-        return _health("clock", YELLOW, Phrase(template, {"time": duration(abs(skew))}), facts)
+    if skew is not None and skew > CLOCK_AHEAD_RED_S:
+        return _health("clock", RED, Phrase(N_(
+            "clock {time} ahead of the office's: readings are dated in the future and the office refuses them; "
+            "set the clock"), {"time": duration(skew)}), facts)
+    if skew is not None and skew > CLOCK_AHEAD_YELLOW_S:
+        return _health("clock", YELLOW, Phrase(N_(
+            "clock {time} ahead of the office's: readings are dated later than taken; check the time "
+            "synchronisation"), {"time": duration(skew)}), facts)
+    if skew is not None and -skew > CLOCK_SKEW_YELLOW_S:
+        return _health("clock", YELLOW, Phrase(N_("clock {time} behind the office's"),
+                                               {"time": duration(-skew)}), facts)
     last = _guard(lambda: store.events.recent(1), []) if store else []
     if last and datetime.fromisoformat(last[0].at) > now:
         facts["last_event"] = last[0].at
@@ -386,16 +420,7 @@ def duration(seconds: float) -> Phrase:
     return Phrase(N_("{n} days"), {"n": f"{seconds / 86400:.0f}"})
 
 
-def megabytes(size: int) -> Phrase:
-    megs = size / 2**20
-    return Phrase(N_("{n} MB"), {"n": f"{megs:.1f}" if megs < 10 else f"{megs:.0f}"})
-
-
-def _nearest_existing(folder: Path) -> Path:
-    """The folder, or the ancestor the app would create it in: the disk it will be on."""
-    while not folder.exists() and folder.parent != folder:
-        folder = folder.parent
-    return folder
+megabytes = storage_module.megabytes
 
 
 def _size(path: Path) -> int:

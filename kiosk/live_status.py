@@ -26,6 +26,7 @@ from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.periodic import Periodic
 from kiosk.wiring import PRINTER_POLL_S, Terminal
+from sync.client import OfficeTime
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class LiveStatus:
     printer: PrinterStatus | None  # None: no printer configured
     scanner_connected: bool | None  # None: no scanner configured
     upload_error: str | None
+    office_time: OfficeTime | None = None  # the office's clock by the uploader's last answer
 
     def age_s(self, now: datetime | None = None) -> float:
         return ((now or datetime.now(timezone.utc)) - self.written_at).total_seconds()
@@ -64,7 +66,12 @@ def snapshot(terminal: Terminal) -> dict[str, Any]:
         "printer": {name: getattr(status, name) for name in _PRINTER_FIELDS} if terminal.printer else None,
         "scanner_connected": terminal.scanner.connected if terminal.scanner else None,
         "upload_error": terminal.uploader.last_error if terminal.uploader else None,
+        "office_time": _office_time(terminal.uploader.office_time if terminal.uploader else None),
     }
+
+
+def _office_time(time: OfficeTime | None) -> dict[str, str] | None:
+    return None if time is None else {"office": time.office.isoformat(), "here": time.here.isoformat()}
 
 
 def write(path: Path, document: dict[str, Any]) -> None:
@@ -85,9 +92,16 @@ def read(path: Path) -> LiveStatus | None:
             printer=None if printer is None else PrinterStatus(**{k: printer[k] for k in _PRINTER_FIELDS}),
             scanner_connected=document["scanner_connected"],
             upload_error=document["upload_error"],
+            office_time=_read_office_time(document.get("office_time")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _read_office_time(document: Any) -> OfficeTime | None:
+    if not document:
+        return None  # no answer from the office yet, or a file from an older release
+    return OfficeTime(office=datetime.fromisoformat(document["office"]), here=datetime.fromisoformat(document["here"]))
 
 
 class LiveStatusWriter:

@@ -20,6 +20,7 @@ import requests
 
 from kiosk.config import Config
 from kiosk.i18n import N_, Phrase
+from kiosk.masking import public_url
 from sync.client import OfficeClient, OfficeRefused, OfficeSettings, OfficeUnavailable
 
 # A working line connects in milliseconds; these only bound a dead one.
@@ -40,6 +41,7 @@ class OfficeProbe:
     detail: str | None = None  # the exception, for the log and the facts
     loopback: bool = False
     directory_version: int | None = None  # the office's newest directory change after ours
+    refusal: str | None = None  # the office's code when it refused the signed request
 
 
 def probe_office(config: Config, directory_version: int) -> OfficeProbe:
@@ -53,12 +55,13 @@ def probe_office(config: Config, directory_version: int) -> OfficeProbe:
     session.hooks["response"].append(lambda response, **_: dates.append(response.headers.get("Date", "")))
     client = OfficeClient(settings, session)
     started = time.monotonic()
-    error = detail = office_version = None
+    error = detail = office_version = refusal = None
     tls_failed = False
     try:
         office_version = client.directory(since=directory_version, limit=1).version
     except OfficeRefused as exc:
         detail = str(exc)
+        refusal = exc.code
         if exc.status in (401, 403):
             error = Phrase(N_("office refuses this terminal: check [office] secret and the clock"))
         elif exc.status == 404:
@@ -84,6 +87,7 @@ def probe_office(config: Config, directory_version: int) -> OfficeProbe:
         detail=detail,
         loopback=loopback,
         directory_version=office_version,
+        refusal=refusal,
     )
 
 
@@ -97,7 +101,7 @@ def _unavailable(cause: BaseException | None, settings: OfficeSettings, *, answe
     if isinstance(cause, requests.exceptions.ReadTimeout):
         return not_answering(settings.read_timeout)
     if isinstance(cause, requests.exceptions.ConnectionError):
-        return Phrase(N_("office unreachable: no connection to {address}"), {"address": urlsplit(settings.url).netloc})
+        return Phrase(N_("office unreachable: no connection to {address}"), {"address": _host_and_port(settings.url)})
     if answered:
         return Phrase(N_("the office answers with an error"))
     return Phrase(N_("office unreachable"))
@@ -105,6 +109,11 @@ def _unavailable(cause: BaseException | None, settings: OfficeSettings, *, answe
 
 def not_answering(seconds: float) -> Phrase:
     return Phrase(N_("office not answering within {seconds} s"), {"seconds": f"{seconds:g}"})
+
+
+def _host_and_port(url: str) -> str:
+    """Where the office is, without the user and password a URL may carry."""
+    return public_url(url).split("://", 1)[-1].split("/", 1)[0]
 
 
 def _is_loopback(url: str) -> bool:

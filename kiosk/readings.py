@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
 # ASCII digits only: str.isdigit() would let through Arabic-Indic digits and superscripts.
 # One separator, either the comma of the bill or the dot of a phone keypad. A trailing separator
 # with nothing after it ("12345,") is accepted and drops nothing, so it is no fraction_dropped.
 _READING = re.compile(r"([0-9]+)(?:[.,]([0-9]*))?")
 _SPACES = re.compile(r"\s+")
+# No register has this many digits. A longer number is kept as its digit count only, so it is
+# refused as too_many_digits and never turned into an int that every later step (arithmetic,
+# JSON, the log) would pay for, or fail on beyond Python's 4,300-digit conversion limit.
+MAX_TYPED_DIGITS = 40
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedReading:
-    value: int | None  # None when not a number
+    value: int | None  # None when not a number, or longer than any register (see typed_digits)
     typed_digits: int  # whole-part digits as typed, leading zeros included; 0 when not a number
     fraction_dropped: bool
 
@@ -35,15 +38,5 @@ def parse_reading(text: str) -> ParsedReading:
     if match is None:
         return _NOT_A_NUMBER
     whole, fraction = match.groups()
-    return ParsedReading(
-        value=_to_int(whole), typed_digits=len(whole), fraction_dropped=bool(fraction)
-    )
-
-
-def _to_int(digits: str) -> int:
-    try:
-        return int(digits)
-    except ValueError:
-        # int() refuses strings beyond sys.get_int_max_str_digits() (4300 by default); such a
-        # "reading" is only too_many_digits later, but parsing must not raise on it.
-        return int(Decimal(digits))
+    value = int(whole) if len(whole) <= MAX_TYPED_DIGITS else None
+    return ParsedReading(value=value, typed_digits=len(whole), fraction_dropped=bool(fraction))

@@ -210,12 +210,13 @@ def _check_typing(
 ) -> int | None:
     """The zone's value when it can be compared, else None with the reason in findings."""
     params = _zone_params(meter, position)
-    if reading.value is None:
-        findings.append(Finding("not_a_number", Kind.ERROR, position, params))
-        return None
+    # Digits first: a number longer than any register has no value to compare (readings.py).
     if reading.typed_digits > meter.digits:
         findings.append(Finding("too_many_digits", Kind.ERROR, position,
                                 {**params, "typed": reading.typed_digits, "digits": meter.digits}))
+        return None
+    if reading.value is None:
+        findings.append(Finding("not_a_number", Kind.ERROR, position, params))
         return None
     if reading.fraction_dropped:
         findings.append(Finding("fraction_dropped", Kind.NOTICE, position,

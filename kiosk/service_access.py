@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kiosk import pins
 from kiosk.config import Service
 from kiosk.errors import StoreError
+from kiosk.masking import scrub
 from kiosk.store import Store
 from kiosk.store.service import EntryLock, OutOfService
 
@@ -195,6 +196,7 @@ class ServiceAccess:
             return OutOfService(self._clock(), SYSTEM, f"{STORAGE_FAILED}: {_short(exc)}")
 
     def switch_out_of_service(self, *, role: str, reason: str) -> OutOfService:
+        reason = scrub(reason)  # shown on screens and in `kiosk status`, logged, sent to the office
         state = self._store.service.set_out_of_service(by=role, reason=reason, now=self._clock())
         self._event("out_of_service", role=role, reason=reason)
         return state

@@ -6,14 +6,13 @@ Every method may block for a bounded time (a printer status, an office check, an
 integrity check): call them off the UI thread. ``act`` never raises: a failure comes back as a
 ``Done`` whose message says what to do next. Each action goes to the event log with the role
 (``ServiceSession.record``), and from there to the office with the heartbeat. Customer data is
-never shown here: account numbers are masked, free text from the office or the log is scrubbed of
-long digit runs.
+never shown here: account numbers are masked, free text from the office or the log goes through
+``kiosk.masking.scrub``.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import subprocess
 import threading
@@ -28,12 +27,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from devices.billcode import ScanResult
 from devices.printer import PrintOutcome
-from devices.slip import mask
 from devices.status import PrinterStatus
-from kiosk import health
+from kiosk import health, storage
 from kiosk.errors import StoreError
 from kiosk.health import Devices, Health, Level
 from kiosk.i18n import N_, Phrase, gettext_for
+from kiosk.masking import mask, public_url, scrub
 from kiosk.network_probe import OfficeProbe, ProbeRun
 from kiosk.release import package_version
 from kiosk.service_access import ROLES, SYSTEM, NotAllowed, ServiceAccess, ServiceSession
@@ -73,13 +72,10 @@ SEND_NOW_WAIT_S = 30.0
 # The office check on the overview is reused by the network and system pages for this long.
 PROBE_FRESH_S = 15.0
 REJECTED_SHOWN = 10
+USAGE_SHOWN = 3
 LOG_LINES = 10
 JOURNAL_UNIT = "kiosk.service"
 JOURNAL_TIMEOUT_S = 2.0
-# Runs of digits as long as the shortest account number, and the housing register's numbers:
-# what may be a customer's number in free text from the office or the log. Five digits after a
-# colon or "port=" are a TCP port in a network error, left readable.
-_CUSTOMER_NUMBER = re.compile(r"\d{6,}|(?<![\d:])(?<!port=)\d{5}(?!\d)|\d{2}[А-ЯЁ]{2}\d{6}")
 # Free text in a row or a message (a driver's error, a log line) is cut to this.
 _TEXT_MAX = 160
 
@@ -140,11 +136,6 @@ class _SeenScan:
 def title(subsystem: str, language: str) -> str:
     """A page's or an overview line's name: "Printer", "Clock", ..."""
     return gettext_for(language)(_TITLES[subsystem])
-
-
-def scrub(text: str) -> str:
-    """Free text (the office's reason, a log line) with anything like a customer's number masked."""
-    return _CUSTOMER_NUMBER.sub(lambda match: mask(match.group()), text)
 
 
 class ServiceDesk:
@@ -269,6 +260,8 @@ class ServiceDesk:
             rows += [(_("Port"), terminal.config.printer.port), (_("Model"), terminal.config.printer.profile)]
         counts = terminal.store.service.slip_counts()
         rows += [(_("Slips printed"), str(counts.printed)), (_("Print failures"), str(counts.failed))]
+        if terminal.printer is not None and terminal.printer.profile.presenter:
+            rows.append((_("Slips not taken (pulled back)"), str(counts.retracted)))
         last = self._last_printed()
         rows.append((_("Last slip"), _("none yet") if last is None else
                      _("No. {seq}, {time}").format(seq=last[0], time=self._local(last[1]))))
@@ -362,9 +355,20 @@ class ServiceDesk:
                 (_("Size"), health.megabytes(facts["size_bytes"]).text(language))]
         if "free_bytes" in facts:
             rows.append((_("Free disk"), health.megabytes(facts["free_bytes"]).text(language)))
+        # What takes the space, the biggest first: what a technician would clear on a full disk.
+        usage = sorted(((size, kind) for kind, size in (facts.get("usage") or {}).items() if size), reverse=True)
+        if usage:
+            rows.append((_("Taking the space"), ", ".join(
+                f"{storage.usage_word(kind, language)} {health.megabytes(size).text(language)}"
+                for size, kind in usage[:USAGE_SHOWN])))
         if "schema" in facts:
             rows.append((_("Schema"), f"{facts['schema']} / {facts['schema_head']}"))
-        rows.append((_("Last full check"), self._last_integrity_check(language)))
+        try:
+            # The page exists to say why the database cannot be used: it does not wait on a lock.
+            last_check = _("unknown") if facts.get("fault") == "locked" else self._last_integrity_check(language)
+        except SQLAlchemyError:
+            last_check = _("unknown")
+        rows.append((_("Last full check"), last_check))
         return self._page("storage", line, rows, (self._action("check_integrity", role, language),), language)
 
     def _system_page(self, role: str, language: str) -> Page:
@@ -372,7 +376,7 @@ class ServiceDesk:
         terminal = self._terminal
         config = terminal.config
         probe = self._fresh_probe(run=False)
-        line = health.clock_health(config, terminal.store, probe)
+        line = health.clock_health(config, terminal.store, probe, self._devices().office_time)
         now = terminal.intake.now()
         rows = [
             (_("Version"), package_version()),
@@ -499,10 +503,15 @@ class ServiceDesk:
     def _check_integrity(self, session: ServiceSession, language: str) -> tuple[Done, dict[str, object]]:
         _ = gettext_for(language)
         # The thorough check, not the quick one the overview runs: the technician asked for it.
+        config = self._terminal.config
         try:
             with self._terminal.store.engine.connect() as connection:
                 problems = [row[0] for row in connection.exec_driver_sql("PRAGMA integrity_check").all()]
-        except SQLAlchemyError as exc:  # so damaged that SQLite cannot even walk it
+        except SQLAlchemyError as exc:
+            # A full, read-only or locked disk fails the check too: only real damage says "damaged".
+            fault, words = storage.explain(exc, config.data_dir, config.database_path)
+            if fault != "damaged":
+                return Done(False, words.text(language)), {"result": fault, "error": _one_line(exc)}
             problems = [_one_line(exc)]
         if problems == ["ok"]:
             return Done(True, _("The database is intact.")), {"result": "ok"}
@@ -529,8 +538,10 @@ class ServiceDesk:
     def _known_failure(self, storage: Health) -> Health:
         """The storage line, red when this terminal failed to store a reading: a database that
         refuses writes still reads as intact, and the failure may be known only in memory."""
+        if storage.level == health.RED:
+            return storage
         state = self._access.out_of_service()
-        if storage.level == health.RED or state is None or state.by != SYSTEM:
+        if state is None or state.by != SYSTEM:
             return storage
         phrase = health.storage_failure(state.reason)
         return Health(storage.subsystem, health.RED, phrase.english, storage.facts, phrase)
@@ -550,6 +561,7 @@ class ServiceDesk:
             scanner_connected=terminal.scanner.connected if terminal.scanner else None,
             upload_error=terminal.uploader.last_error if terminal.uploader else None,
             source="app",
+            office_time=terminal.uploader.office_time if terminal.uploader else None,
         )
 
     def _directory_version(self) -> int:
@@ -646,21 +658,6 @@ _ACTIONS: dict[str, Callable[[ServiceDesk, ServiceSession, str], tuple[Done, dic
 
 
 # --- words ---------------------------------------------------------------------------------
-
-def public_url(url: str) -> str:
-    """The office's address without anything secret a URL can carry (user, password, query)."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
 
 def _print_failed(outcome: PrintOutcome, template: str, language: str) -> Done:
     _ = gettext_for(language)

@@ -2,22 +2,30 @@
 
 The slip is always made from the stored row, never from what the screen holds, so what the
 customer takes home is what the terminal will send. The printer's outcome goes back onto the
-submission; a reprint is marked as a copy and logged with who asked for it.
+submission; a reprint is marked as a copy and logged with who asked for it. On a kiosk printer
+with a presenter the slip is held out to the customer; whether it was taken or pulled back
+after the retract time goes onto the submission too, and a retracted slip into the event log.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from datetime import date, datetime
 from typing import Protocol
 
-from devices.printer import PrintOutcome
+from devices.printer import Pickup, PrintOutcome
+from devices.profiles import PrinterProfile
 from devices.slip import SlipData, SlipZone
 from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.i18n import zone_label
+from kiosk.masking import mask
 from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
+
+log = logging.getLogger(__name__)
 
 NO_PRINTER = "no printer"
 
@@ -25,9 +33,13 @@ NO_PRINTER = "no printer"
 class SlipPrinter(Protocol):
     """What the core needs of a receipt printer (``devices.printer.ReceiptPrinter``)."""
 
+    profile: PrinterProfile
+
     def print_slip(self, slip: SlipData, *, deadline: float | None = None) -> PrintOutcome: ...
 
     def status(self, timeout: float = ...) -> PrinterStatus: ...
+
+    def follow_presented_slip(self, presented_at: float, stop: threading.Event | None = None) -> Pickup: ...
 
 
 class SlipDesk:
@@ -35,6 +47,10 @@ class SlipDesk:
         self._store = store
         self._config = config
         self.printer = printer
+        # The slip a presenter holds out is followed on a thread of its own until it is taken or
+        # pulled back; the next slip ends that watch (the presenter holds one slip at a time).
+        self._follow_stop = threading.Event()
+        self._follower: threading.Thread | None = None
 
     def slip_for(self, submission: Submission, language: str, *, copy: bool = False) -> SlipData:
         year, month = (int(part) for part in submission.period.split("-"))
@@ -44,8 +60,8 @@ class SlipDesk:
             office_address=self._config.terminal.address,
             hotline=self._config.supplier.hotline,
             taken_at=datetime.fromisoformat(submission.taken_at),
-            account=submission.account,
-            meter_serial=submission.meter,
+            account=mask(submission.account),
+            meter_serial=mask(submission.meter),
             zones=tuple(
                 SlipZone(label=zone_label(r.zone, ZoneMeaning(r.meaning), language),
                          previous=r.previous, new=r.value, consumption=r.consumption)
@@ -73,7 +89,43 @@ class SlipDesk:
                                        status=PrinterStatus.unreachable(str(exc)),
                                        duration_s=time.monotonic() - started)
         self._store.submissions.record_print(submission.seq, printed=outcome.printed, reason=outcome.reason)
+        if outcome.printed and self.printer is not None and self.printer.profile.presenter:
+            self._follow(submission.seq, time.monotonic())
         return outcome
+
+    def wait_for_pickup(self, timeout: float) -> bool:
+        """Until the last presented slip is taken or retracted (and recorded); False on timeout."""
+        follower = self._follower
+        if follower is None:
+            return True
+        follower.join(timeout)
+        return not follower.is_alive()
+
+    def stop(self) -> None:
+        self._follow_stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=2.0)
+
+    def _follow(self, seq: int, presented_at: float) -> None:
+        self.stop()
+        self._follow_stop = stop = threading.Event()
+        self._store.submissions.record_pickup(seq, "presented")
+        self._follower = threading.Thread(target=self._record_pickup, args=(seq, presented_at, stop),
+                                          name="slip-pickup", daemon=True)
+        self._follower.start()
+
+    def _record_pickup(self, seq: int, presented_at: float, stop: threading.Event) -> None:
+        assert self.printer is not None
+        try:
+            pickup = self.printer.follow_presented_slip(presented_at, stop)
+            if pickup == "unknown":
+                return  # still "presented": a new slip came, or the printer stopped answering
+            self._store.submissions.record_pickup(seq, pickup)
+            if pickup == "retracted":
+                log.info("slip %d not taken: the presenter pulled it back", seq)
+                self._store.events.append("slip_retracted", seq=seq)
+        except Exception:  # a watch that fails must not take the terminal with it
+            log.exception("the presented slip %d could not be followed", seq)
 
     def reprint(self, seq: int, *, role: str, language: str | None = None) -> PrintOutcome | None:
         """A technician's copy of a stored slip; None when there is no such submission."""

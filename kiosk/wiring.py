@@ -19,6 +19,7 @@ from devices.scanner import BillScanner
 from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.intake import Intake
+from kiosk.masking import scrub
 from kiosk.periodic import Periodic
 from kiosk.release import package_version
 from kiosk.service_access import ServiceAccess
@@ -92,6 +93,7 @@ class Terminal:
         if self.scanner is not None:
             self.scanner.stop()
         self.printer_watch.stop()
+        self.slips.stop()
         if self.printer is not None:
             self.printer.close()
         self.store.close()
@@ -101,8 +103,10 @@ class Terminal:
         status = self.printer_watch.status
         age = self.store.outbox.oldest_pending_age()
         events = [
+            # The log stores free text masked; masked again here so no older row or new field
+            # can carry a customer's number to the office.
             ServiceEvent(at=datetime.fromisoformat(event.at).astimezone(timezone.utc), kind=event.kind,
-                         message=f"{event.role or '-'}: {event.detail}"[:200])
+                         message=scrub(f"{event.role or '-'}: {event.detail}")[:200])
             for event in self.store.events.recent(HEARTBEAT_EVENTS)
         ]
         return Heartbeat(
@@ -110,7 +114,7 @@ class Terminal:
             queue_depth=self.store.outbox.depth(),
             oldest_pending_age=age,
             printer=_printer_state(status),
-            last_error=self.uploader.last_error if self.uploader else None,
+            last_error=scrub(self.uploader.last_error) if self.uploader and self.uploader.last_error else None,
             events=events,
         )
 
@@ -121,7 +125,7 @@ def assemble(config: Config) -> Terminal:
     printer = None
     if config.printer.port:
         printer = ReceiptPrinter(config.printer.port, config.printer.profile, config.printer.baud,
-                                 config.printer.flow_control)
+                                 config.printer.flow_control, retract_after_s=config.printer.retract_after_s)
     terminal = Terminal(
         config=config,
         store=store,

@@ -11,6 +11,7 @@ import email.utils
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import requests
@@ -29,6 +30,34 @@ from sync.wire import (
 Answer = TypeVar("Answer", bound=BaseModel)
 # A Retry-After beyond this is a misconfigured or hostile office; we wait this long at most.
 MAX_RETRY_AFTER = 3600.0
+
+
+@dataclass(frozen=True)
+class OfficeTime:
+    """The office's clock as its last answer told it (the Date header), and this terminal's
+    clock when that answer arrived."""
+
+    office: datetime
+    here: datetime
+
+    @property
+    def ahead_s(self) -> float:
+        """How far this terminal's clock runs ahead of the office's (negative: behind). The
+        header has whole seconds only."""
+        return (self.here - self.office).total_seconds()
+
+
+def office_time(date_header: str | None) -> OfficeTime | None:
+    """The office's time from an answer's Date header, or None when it has none that parses."""
+    if not date_header:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return OfficeTime(office=when, here=datetime.now(timezone.utc))
 
 
 class OfficeError(Exception):
@@ -83,6 +112,9 @@ class OfficeClient:
         # TLS is always verified: by the configured CA bundle, else by the system's trust store.
         self._session.verify = settings.ca_bundle or True
         self._session.trust_env = False  # a stray HTTPS_PROXY or REQUESTS_CA_BUNDLE must not reroute readings
+        # The office's clock by its last answer, any answer (a refusal too): the clock health
+        # compares this terminal's clock with it even when the office cannot be asked right now.
+        self.last_office_time: OfficeTime | None = None
 
     def close(self) -> None:
         self._session.close()
@@ -106,6 +138,7 @@ class OfficeClient:
             content = response.content  # read in full here, so a cut-off body fails inside the try
         except requests.RequestException as exc:
             raise OfficeUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+        self.last_office_time = office_time(response.headers.get("Date")) or self.last_office_time
         status = response.status_code
         if status == 429 or status >= 500:
             raise OfficeUnavailable(f"{method} {path}: HTTP {status}",

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from sync.backoff import Backoff
-from sync.client import OfficeClient, OfficeError, OfficeRefused, OfficeUnavailable
+from sync.client import OfficeClient, OfficeError, OfficeRefused, OfficeTime, OfficeUnavailable
 from sync.ports import ItemResult, OutboxPort
 from sync.wire import Heartbeat
 
@@ -72,6 +72,11 @@ class Uploader:
         self._begun = self._ended = 0
         self._last_summary = UploadSummary()
         self.last_error: str | None = None
+
+    @property
+    def office_time(self) -> OfficeTime | None:
+        """The office's clock by the last answer the uploader got (any answer, a refusal too)."""
+        return self._client.last_office_time
 
     # --- one pass ----------------------------------------------------------------------------
 

@@ -146,9 +146,9 @@ def test_a_damaged_database_is_storage_red(kiosk_config: config_module.Config, s
         database.seek(path.stat().st_size // 2)
         database.write(b"\xde\xad\xbe\xef" * 4096)
     storage = by_name(check_from_config(kiosk_config))["storage"]
-    assert storage.level == RED and storage.reason == "database damaged: readings cannot be stored"
-    assert storage.text("ru") == "база данных повреждена: показания не сохранить"
-    assert storage.facts["integrity"] != "ok"
+    assert storage.level == RED and storage.reason.startswith("database damaged: readings cannot be stored. ")
+    assert storage.text("ru").startswith("база данных повреждена: показания не сохранить. ")
+    assert storage.facts["fault"] == "damaged" and storage.facts.get("integrity") != "ok"
 
 
 def test_no_database_is_storage_red_and_is_not_created(tmp_path: Path) -> None:

@@ -176,6 +176,13 @@ def test_too_many_digits_counts_leading_zeros() -> None:
     assert verdict.errors[0].params == {"meaning": "single", "typed": 6, "digits": 5}
 
 
+def test_a_reading_of_thousands_of_digits_is_too_many_digits_not_a_big_number() -> None:
+    verdict = check_readings(meter(30), ["7" * 4301], today=IN_WINDOW)
+    assert codes(verdict) == {"too_many_digits"}
+    assert verdict.errors[0].params["typed"] == 4301
+    assert verdict.values == (None,)
+
+
 class TestUnusuallyHigh:
     def test_scales_with_the_months_since_the_last_reading(self) -> None:
         # Three months of a 200 kWh average: the limit is 3 x 200 x 3 = 1800.

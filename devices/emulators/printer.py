@@ -18,8 +18,10 @@ fault strikes after N more bytes arrive, i.e. in the middle of a slip):
                   busy and XON when it can take more (a port with xonxoff flow control blocks)
   unplugged       the pty is closed and the port link removed; clearing it plugs a new pty in
 
-``{"cmd": "clear"}`` (or fault name ``ok``) clears them all; ``{"cmd": "take"}`` takes the slip
-out of a presenter (otherwise it is taken after ``take_after_s``, or retracted when FS P said so).
+``{"cmd": "clear"}`` (or fault name ``ok``) clears them all. A kiosk printer's presenter holds the
+slip out (FS P) until ``{"cmd": "take"}`` takes it, or it is taken by itself after
+``take_after_s`` (None: never), or pulled back after the time FS P gave; ``state`` counts the
+slips ``taken`` and ``retracted``, and the full status shows a slip waiting.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class PrinterEmulator(PtyDevice):
         self.pages: list[dict[str, Any]] = []
         self.presenter = "empty"
         self.retracted = 0
+        self.taken = 0
         self._presenter_timer: threading.Timer | None = None
         self.bytes_received = 0
 
@@ -294,8 +297,13 @@ class PrinterEmulator(PtyDevice):
         self._presenter_timer.start()
 
     def take(self) -> None:
+        """The customer takes the slip out of the presenter."""
         with self._state_lock:
+            if self.presenter == "slip_waiting":
+                self.taken += 1
             self.presenter = "empty"
+            if self._presenter_timer is not None:
+                self._presenter_timer.cancel()  # taken: nothing left to retract
 
     def _retract(self) -> None:
         with self._state_lock:
@@ -317,6 +325,7 @@ class PrinterEmulator(PtyDevice):
                 "last_page": self.pages[-1]["text_file"] if self.pages else None,
                 "presenter": self.presenter if self.profile.presenter else None,
                 "retracted": self.retracted,
+                "taken": self.taken,
                 "bytes_received": self.bytes_received,
             }
 

@@ -22,6 +22,7 @@ from typing import Any
 from kiosk import pins
 from kiosk.commands.output import emit, say
 from kiosk.context import Context
+from kiosk.masking import scrub
 from kiosk.release import package_version
 
 EXIT_OK = 0
@@ -74,21 +75,24 @@ def _pin_hash(args: argparse.Namespace, context: Context) -> int:
 
 def _status(args: argparse.Namespace, context: Context) -> int:
     from kiosk import health  # the drivers and the HTTP client load only for this command
+    from kiosk.storage import UNREADABLE
 
     config = context.config
     healths = health.check_from_config(config)
     level = health.overall(healths)
+    storage = next(h for h in healths if h.subsystem == "storage")
+    readable = storage.facts.get("fault") not in UNREADABLE
     emit({
         "terminal": config.terminal.id,
         "version": package_version(),
         "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "overall": level,
-        "out_of_service": _out_of_service_state(context),
-        "subsystems": [h.as_dict() for h in healths],
+        "out_of_service": _out_of_service_state(context) if readable else None,
+        "subsystems": [_masked(h.as_dict()) for h in healths],
     })
     for h in healths:
         if h.level != health.GREEN:
-            say(f"{h.subsystem}: {h.level}: {h.reason}")
+            say(f"{h.subsystem}: {h.level}: {scrub(h.reason)}")
     red = {h.subsystem for h in healths if h.level == health.RED}
     if args.baseline is not None:
         known = _red_in(args.baseline)
@@ -96,6 +100,18 @@ def _status(args: argparse.Namespace, context: Context) -> int:
             say(f"red before too, so not counted: {', '.join(sorted(red))}")
         red -= known
     return EXIT_RED if red else EXIT_OK
+
+
+def _masked(document: Any) -> Any:
+    """Every piece of free text in a status document masked: a driver's error or a technician's
+    reason may carry a customer's number or name."""
+    if isinstance(document, str):
+        return scrub(document)
+    if isinstance(document, dict):
+        return {key: _masked(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [_masked(value) for value in document]
+    return document
 
 
 def _red_in(baseline: Path) -> set[str]:
@@ -156,5 +172,5 @@ def _positive(text: str) -> int:
 
 def _events(args: argparse.Namespace, context: Context) -> int:
     for event in reversed(context.store().events.recent(args.limit)):
-        emit(event.as_dict())
+        emit(_masked(event.as_dict()))  # rows logged before free text was masked, too
     return EXIT_OK

@@ -37,14 +37,14 @@ class Store:
         try:
             create_directory_durably(path.parent)
         except OSError as exc:
-            raise StoreError(f"cannot create the data directory {path.parent}: {exc.strerror}") from None
+            raise StoreError(f"cannot create the data directory {path.parent}: {exc.strerror}", exc) from None
         store = cls(path)
         if migrate:
             try:
                 store.upgrade()
             except DBAPIError as exc:
                 store.close()
-                raise StoreError(f"cannot open the database {path}: {exc.orig}") from None
+                raise StoreError(f"cannot open the database {path}: {exc.orig}", exc) from None
         return store
 
     def upgrade(self) -> tuple[str | None, str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from kiosk.masking import scrub
 from kiosk.store.database import writing
 from kiosk.store.schema import events
 
@@ -30,6 +31,9 @@ class EventLog:
         self._engine = engine
 
     def append(self, kind: str, *, role: str | None = None, **detail: Any) -> int:
+        """Log an event; free text in ``detail`` (a reason, an error) is stored masked: the log
+        is shown on the service screens and travels to the office with the heartbeat."""
+        detail = {key: scrub(value) if isinstance(value, str) else value for key, value in detail.items()}
         with writing(self._engine) as connection:
             return connection.execute(
                 events.insert().values(

@@ -82,6 +82,8 @@ submissions = Table(
     Column("print_reason", Text),
     Column("printed_at", Text),
     Column("print_count", Integer, nullable=False, server_default="0"),
+    # A printer with a presenter: "presented", then "taken" or "retracted" (not taken in time).
+    Column("slip_pickup", Text),
     Column("sync_state", Text, nullable=False),
     Column("sync_code", Text),
     Column("sync_message", Text),

@@ -31,6 +31,7 @@ class SlipCounts:
     printed: int
     failed: int
     pending: int
+    retracted: int = 0  # printed, but not taken: the presenter pulled them back
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ class ServiceState:
 
     def slip_counts(self) -> SlipCounts:
         counts = self._count_by(submissions.c.print_state)
-        return SlipCounts(counts.get("printed", 0), counts.get("failed", 0), counts.get("pending", 0))
+        pickups = self._count_by(submissions.c.slip_pickup)
+        return SlipCounts(counts.get("printed", 0), counts.get("failed", 0), counts.get("pending", 0),
+                          pickups.get("retracted", 0))
 
     def delivery_facts(self) -> DeliveryFacts:
         counts = self._count_by(submissions.c.sync_state)

@@ -14,6 +14,9 @@ from kiosk.meters import Meter
 from kiosk.store.database import writing
 from kiosk.store.schema import outbox, submissions
 
+# The print reason of a slip the presenter pulled back because nobody took it.
+SLIP_RETRACTED = "slip not taken, retracted"
+
 
 class MeterChanged(Exception):
     """The meter's last reading changed (or the meter left the directory) between the check and
@@ -63,6 +66,7 @@ class Submission:
     print_reason: str | None
     printed_at: str | None
     print_count: int
+    slip_pickup: str | None  # presenter printers: "presented", "taken" or "retracted"
     sync_state: str
     sync_code: str | None
     sync_message: str | None
@@ -81,7 +85,7 @@ class Submission:
             "taken_at": self.taken_at,
             "period": self.period,
             "print": {"state": self.print_state, "reason": self.print_reason,
-                      "printed_at": self.printed_at, "count": self.print_count},
+                      "printed_at": self.printed_at, "count": self.print_count, "pickup": self.slip_pickup},
             "sync": {"state": self.sync_state, "code": self.sync_code, "message": self.sync_message},
         }
 
@@ -181,6 +185,16 @@ class Submissions:
                     (reason, seq),
                 )
 
+    def record_pickup(self, seq: int, pickup: str) -> None:
+        """What became of a slip a presenter held out: "presented", "taken" or "retracted". A
+        retracted slip is noted as the print's reason: the customer went without it."""
+        with writing(self._engine) as connection:
+            connection.exec_driver_sql(
+                "UPDATE submissions SET slip_pickup = ?, "
+                "print_reason = CASE WHEN ? = 'retracted' THEN ? ELSE print_reason END WHERE seq = ?",
+                (pickup, pickup, SLIP_RETRACTED, seq),
+            )
+
     def get(self, *, seq: int | None = None, txn_id: str | None = None) -> Submission | None:
         query = select(submissions)
         query = query.where(submissions.c.seq == seq) if seq is not None else query.where(
@@ -230,6 +244,7 @@ def _submission(row: RowMapping) -> Submission:
         print_state=row["print_state"],
         print_reason=row["print_reason"],
         printed_at=row["printed_at"],
+        slip_pickup=row["slip_pickup"],
         print_count=row["print_count"],
         sync_state=row["sync_state"],
         sync_code=row["sync_code"],

@@ -27,8 +27,8 @@ def sample_slip(language: str = "ru", copy: bool = False, zones: int = 3) -> Sli
         office_address="г. Москва, ул. Вавилова, д. 9" if language == "ru" else "9 Vavilova St, Moscow",
         hotline="8 800 000-00-00",
         taken_at=datetime(2025, 11, 20, 14, 5, tzinfo=ZoneInfo("Europe/Moscow")),
-        account="2287008779",
-        meter_serial="011075123456",
+        account="******8779",  # masked by the core before it reaches the slip
+        meter_serial="********3456",
         zones=[SlipZone(label, *values) for label, values in zip(labels, readings)],
         total=sum(r[2] for r in readings),
         period=date(2025, 11, 1),

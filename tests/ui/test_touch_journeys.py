@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.slip import mask
+from kiosk.masking import mask
 from kiosk.store import Store, Submission
 
 ROOT = Path(__file__).resolve().parents[2]
