@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from devices.billcode import ScanResult
+from kiosk.billcode import ScanResult
 from devices.printer import PrintOutcome
 from devices.slip import mask
 from devices.status import PrinterStatus

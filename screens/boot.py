@@ -19,7 +19,7 @@ from kiosk.journey import PrintSlip, StatusProvider
 from screens.settings import UiSettings
 
 if TYPE_CHECKING:
-    from devices.billcode import ScanResult
+    from kiosk.billcode import ScanResult
     from kiosk.service_desk import ServiceDesk
 
 
