@@ -17,8 +17,6 @@ from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from kiosk.errors import StoreError
-
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
 
