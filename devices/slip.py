@@ -121,7 +121,7 @@ def _number(value: int | None) -> str:
 
 
 def _zone_table(layout: _Layout, words: SlipWords, zones: list[SlipZone]) -> None:
-    headings = (words.previous, words.new, words.consumption)
+    headings: tuple[str, ...] = (words.previous, words.new, words.consumption)
     labels = [printable(z.label) for z in zones]
     cells = [(_number(z.previous), _number(z.new), _number(z.consumption)) for z in zones]
     # Each number column as wide as its widest entry plus a space, so 8-digit registers fit too.
