@@ -36,7 +36,7 @@ def _tool(name: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent))
     if found is None:
         pytest.fail(f"{name} is not installed: `pip install -e '.[dev]'` (or `make .venv/.ready`)")
-    return sorted(found)
+    return found
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
