@@ -11,11 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kiosk import demo_data, logs
 from kiosk.commands.output import emit, say
 from kiosk.commands.ui import has_display, parse_size
 from kiosk.context import Context
+
+if TYPE_CHECKING:  # imported where used: every other command starts without them
+    from kiosk.demo import DemoTerminal
+    from kiosk.wiring import Terminal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,7 +70,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def _show(app, terminal) -> None:  # type: ignore[no-untyped-def]
+def _show(app: Any, terminal: Terminal) -> None:  # app: a screens.app.KioskApp, untyped Kivy
     """The touch screen on the main thread, until the window closes."""
     from kiosk.live_status import LiveStatusWriter
 
@@ -104,7 +109,7 @@ def _demo(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def _walk_through(demo) -> None:  # type: ignore[no-untyped-def]
+def _walk_through(demo: DemoTerminal) -> None:
     terminal = demo.terminal
     customers = (
         ("л/с 2287 008-779", ["12400", "6800"], False),
