@@ -22,6 +22,7 @@ from devices.escpos import EscPos  # noqa: E402
 from devices.profiles import PROFILES  # noqa: E402
 from devices.slip import SlipData, SlipZone, render_slip  # noqa: E402
 from devices.transport import wire_seconds  # noqa: E402
+from kiosk.slip_words import format_period, format_taken_at, slip_words  # noqa: E402
 
 BAUD = 9600
 
@@ -32,7 +33,7 @@ def typical_slip() -> SlipData:
         terminal_id="kiosk-017",
         office_address="г. Москва, ул. Вавилова, д. 9",
         hotline="8 800 000-00-00",
-        taken_at=datetime(2025, 11, 20, 14, 5, tzinfo=ZoneInfo("Europe/Moscow")),
+        taken_at=format_taken_at(datetime(2025, 11, 20, 14, 5, tzinfo=ZoneInfo("Europe/Moscow")), "ru"),
         account="******8779",  # masked by the core before it reaches the slip
         meter_serial="********3456",
         zones=[
@@ -41,10 +42,10 @@ def typical_slip() -> SlipData:
             SlipZone("T3 — полупик", 3456, 3490, 34),
         ],
         total=100,
-        period=date(2025, 11, 1),
+        period=format_period(date(2025, 11, 1), "ru"),
         txn_id="K017-20251120-000042",
         seq=42,
-        language="ru",
+        words=slip_words("ru"),
     )
 
 

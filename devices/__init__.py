@@ -5,8 +5,8 @@
 - ``status``: reads the printer's status bytes into one ``PrinterStatus``.
 - ``printer``: ``ReceiptPrinter``, the command logic: status, print a slip within a deadline.
 - ``slip``: ``SlipData`` and the confirmation slip's layout in Russian and English.
-- ``billcode``: the bill's payment QR code (GOST R 56042-2014) and plain digit barcodes.
-- ``scanner``: ``BillScanner``, a line-terminated serial scanner that reconnects.
+- ``scanner``: ``BillScanner``, a line-terminated serial scanner that reconnects; it hands over
+  each code's bytes, which the core reads (``kiosk.billcode``).
 - ``emulators``: printer and scanner emulators over pseudo-terminals, for tests and the demo.
 
 Nothing here imports ``kiosk``, ``screens`` or ``sync``: the core depends on these, not back.

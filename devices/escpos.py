@@ -8,6 +8,7 @@ send with our own deadline. python-escpos serves as a test oracle for the comman
 
 from __future__ import annotations
 
+import builtins
 import unicodedata
 from typing import Literal
 
@@ -96,7 +97,7 @@ class EscPos:
     def bytes(self) -> bytes:
         return bytes(self._out)
 
-    def raw(self, data: bytes) -> "EscPos":
+    def raw(self, data: builtins.bytes) -> "EscPos":  # builtins: bytes() is a method here
         self._out += data
         return self
 
@@ -158,7 +159,7 @@ class EscPos:
         self._qr_function(81, b"0")  # print it
         return self
 
-    def _qr_function(self, fn: int, parameters: bytes) -> None:
+    def _qr_function(self, fn: int, parameters: builtins.bytes) -> None:
         block = b"1" + bytes([fn]) + parameters  # cn = 49: QR code
         self.longest_block = max(self.longest_block, len(block))
         self.raw(GS + b"(k" + len(block).to_bytes(2, "little") + block)

@@ -3,8 +3,9 @@
 pyserial's ``ReaderThread`` feeds a line protocol; a supervisor thread keeps it connected:
 when the cable is pulled the reader ends, and the supervisor reopens the port with a growing
 pause, logging the first failure once (as Home Assistant's serial sensor does) so a scanner
-left unplugged does not fill the log. ``on_scan`` is called from the reader thread with the
-parsed ``ScanResult``; the caller hands it over to its own thread (the UI uses Clock).
+left unplugged does not fill the log. ``on_scan`` is called from the reader thread with each
+code's bytes, as read: what they mean (a bill's QR code, a barcode) is the core's business
+(``kiosk.billcode``). The caller hands them over to its own thread (the UI uses Clock).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import Callable
 
 import serial
 from serial.threaded import Protocol, ReaderThread
-
-from devices.billcode import ScanResult, parse_scan
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ class BillScanner:
         port: str,
         baud: int = 9600,
         terminator: bytes = b"\r",
-        on_scan: Callable[[ScanResult], None] | None = None,
+        on_scan: Callable[[bytes], None] | None = None,
         *,
         retry_initial_s: float = 0.5,
         retry_max_s: float = 10.0,
@@ -145,8 +144,7 @@ class BillScanner:
             pass
 
     def _deliver(self, line: bytes) -> None:
-        result = parse_scan(line)
         try:
-            self._on_scan(result)
+            self._on_scan(line)
         except Exception:  # the reader must survive a faulty callback
             log.exception("scanner: on_scan failed")

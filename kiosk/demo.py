@@ -58,7 +58,7 @@ class DemoTerminal:
             "From a second terminal:",
             f"  scan a bill:     .venv/bin/kiosk scanner emit {self.scanner.control_path} '{bill}'",
             f"  printer fault:   .venv/bin/kiosk emulate fault {self.printer.control_path} paper_out",
-            f"                   (also near_end, cover_open, offline, no_answer, garbage, slow, unplug)",
+            "                   (also near_end, cover_open, offline, no_answer, garbage, slow, unplug)",
             f"  printer fixed:   .venv/bin/kiosk emulate fault {self.printer.control_path} ok",
             f"  office's view:   .venv/bin/kiosk office stats --db sqlite:///{self.folder / 'office.sqlite3'}",
             "Service mode: hold the screen's top-left corner for 5 s on the start screen, or scan the card",

@@ -64,8 +64,12 @@ QUESTION_CODES = ("possible_rollover", "unusually_high", "looks_like_total")
 
 
 class PrintOutcome(Protocol):
-    printed: bool
-    reason: str | None
+    # Read-only: the printer's and the journey's outcomes are frozen dataclasses.
+    @property
+    def printed(self) -> bool: ...
+
+    @property
+    def reason(self) -> str | None: ...
 
 
 PrintSlip = Callable[[Submission, str], PrintOutcome]

@@ -15,11 +15,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from devices.slip import format_period
 from kiosk.i18n import N_, gettext_for, meaning_word
 from kiosk.meters import Meter
 from sync.zones import ZoneMeaning
 from kiosk.periods import billing_period, in_window
+from kiosk.slip_words import format_period
 from kiosk.readings import ParsedReading, parse_reading
 
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from devices.billcode import ScanResult
+from kiosk.billcode import ScanResult
 from devices.printer import PrintOutcome
 from devices.status import PrinterStatus
 from kiosk import health, storage

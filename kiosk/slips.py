@@ -22,6 +22,7 @@ from devices.status import PrinterStatus
 from kiosk.config import Config
 from kiosk.i18n import zone_label
 from kiosk.masking import mask
+from kiosk.slip_words import format_period, format_taken_at, slip_words
 from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
 
@@ -59,7 +60,7 @@ class SlipDesk:
             terminal_id=submission.terminal_id,
             office_address=self._config.terminal.address,
             hotline=self._config.supplier.hotline,
-            taken_at=datetime.fromisoformat(submission.taken_at),
+            taken_at=format_taken_at(datetime.fromisoformat(submission.taken_at), language),
             account=mask(submission.account),
             meter_serial=mask(submission.meter),
             zones=tuple(
@@ -68,10 +69,10 @@ class SlipDesk:
                 for r in submission.readings
             ),
             total=submission.total,
-            period=date(year, month, 1),
+            period=format_period(date(year, month, 1), language),
             txn_id=submission.txn_id,
             seq=submission.seq,
-            language="en" if language == "en" else "ru",
+            words=slip_words(language),
             copy=copy,
         )
 

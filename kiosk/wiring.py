@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from devices.billcode import NOT_A_BILL, ScanResult
 from devices.printer import ReceiptPrinter
 from devices.scanner import BillScanner
 from devices.status import PrinterStatus
+from kiosk.billcode import NOT_A_BILL, ScanResult, parse_scan
 from kiosk.config import Config
 from kiosk.intake import Intake
 from kiosk.masking import scrub
@@ -139,7 +139,7 @@ def assemble(config: Config) -> Terminal:
     )
     if config.scanner.port:
         terminal.scanner = BillScanner(config.scanner.port, config.scanner.baud,
-                                       on_scan=lambda result: _deliver_scan(terminal, result))
+                                       on_scan=lambda line: _deliver_scan(terminal, parse_scan(line)))
     if config.office.url:
         client = OfficeClient(OfficeSettings.from_config(config))
         terminal.uploader = Uploader(store.outbox, client, batch_size=config.office.batch_size,

@@ -21,7 +21,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
-from devices.billcode import ScanResult
+from kiosk.billcode import ScanResult
 from kiosk import watchdog
 from kiosk.intake import Intake
 from kiosk.journey import Job, Journey, Notice, PrintSlip, StatusProvider, Step

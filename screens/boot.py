@@ -4,6 +4,9 @@ Kivy reads its configuration once, at import: so its environment (set when the `
 package is imported, see ``screens/__init__.py``) and ``Config.set`` must come first. Nothing
 may create the window before ``prepare`` runs; ``load`` calls it and imports the app's modules,
 and the terminal does that before any of its threads starts.
+
+``terminal_app`` is the UI's composition root: it wires a started terminal (``kiosk.wiring``) into
+the App. The CLI imports this module lazily, the one import from the core up into ``screens``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from kiosk.config import Config as TerminalConfig  # not kivy.config's Config, used below
 from kiosk.intake import Intake
-from kiosk.journey import PrintSlip, StatusProvider
+from kiosk.journey import PrintSlip, StatusProvider, office_notices
+from kiosk.service_desk import ServiceDesk
+from kiosk.store import Submission
+from kiosk.wiring import Terminal
 from screens.settings import UiSettings
 
 if TYPE_CHECKING:
-    from devices.billcode import ScanResult
-    from kiosk.service_desk import ServiceDesk
+    from devices.printer import PrintOutcome
+    from kiosk.billcode import ScanResult
+    from screens.app import KioskApp
 
 
 def prepare(settings: UiSettings, size: tuple[int, int] | None = None) -> None:
@@ -75,3 +83,22 @@ def create_app(
 
     return KioskApp(intake, print_slip=print_slip, scans=scans, status=status,
                     settings=settings, language=language, service=service, clock=clock)
+
+
+def terminal_app(terminal: Terminal, config: TerminalConfig, *, windowed: bool,
+                 size: tuple[int, int] | None = None) -> KioskApp:
+    """The touch screen's App on a started terminal: the customers' journey, and service mode."""
+
+    def print_and_send(submission: Submission, language: str) -> PrintOutcome:
+        outcome = terminal.slips.print_slip(submission, language)
+        if terminal.uploader is not None:
+            terminal.uploader.wake()  # a new reading: send it now, not at the next idle tick
+        return outcome
+
+    rules = config.rules
+    status = office_notices(terminal.intake, (rules.window_start, rules.window_end),
+                            terminal.printer_watch.ready)
+    settings = UiSettings(**config.ui.model_dump(), fullscreen=not windowed)
+    return create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
+                      settings=settings, language=config.terminal.language, size=size,
+                      service=ServiceDesk(terminal))

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from devices.billcode import parse_scan
+from kiosk.billcode import parse_scan
 from kiosk.config import Config
 from kiosk.demo import DemoTerminal, demo_terminal
 from kiosk.service_access import ADMINISTRATOR, TECHNICIAN, Entry

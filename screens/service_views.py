@@ -22,7 +22,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 
-from devices.billcode import ScanResult
+from kiosk.billcode import ScanResult
 from kiosk.config import Service
 from kiosk.health import Health, storage_failure
 from kiosk.i18n import N_

@@ -38,7 +38,7 @@ _NOTICES = {
 }
 
 
-# The slip names the billing period by its month (devices.slip.format_period): so does the screen.
+# The slip names the billing period by its month (kiosk.slip_words.format_period): so does the screen.
 _MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
            N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
            N_("December"))
@@ -222,7 +222,7 @@ class ResultScreen(KioskScreen):
         submission = s.result.submission
         printed = s.outcome is not None and s.outcome.printed
         self.ids.heading.text = t("Readings accepted")
-        # The slip's words for its number and terminal (devices.slip), and the same QR code.
+        # The slip's words for its number and terminal (kiosk.slip_words), and the same QR code.
         self.ids.number_label.text = t("No.")
         self.ids.number.text = str(submission.seq)
         if printed:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import config as config_module
 from kiosk.config import Config, ConfigError, load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "kiosk.example.toml"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from devices.billcode import _RUSSIAN_WORD
+from kiosk.billcode import _RUSSIAN_WORD
 from kiosk import pins
 from kiosk.backup import _NAME
 from kiosk.config import Terminal

@@ -44,7 +44,7 @@ class FakeClock:
         self.now += seconds
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     printed: bool
     reason: str | None = None

@@ -59,7 +59,7 @@ def _kiosk(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def test_a_reason_with_a_customer_in_it_reaches_the_office_masked(tmp_path: Path, sqlite_office: Engine) -> None:
+def test_a_reason_with_a_customer_in_it_reaches_the_office_masked(tmp_path: Path, sqlite_office: Engine) -> None:  # noqa: F811 - the fixture imported above
     with OfficeServer(sqlite_office) as office:
         secret = office.terminal("kiosk-7")
         # Credentials in the configured address: never shown back.

@@ -25,11 +25,11 @@ from typing import Any
 
 from devices.emulators import FAULTS, PrinterEmulator, ScannerEmulator
 from devices.emulators import control
-from devices.billcode import ScanResult
 from devices.printer import ReceiptPrinter
 from devices.profiles import PROFILES
 from devices.scanner import BillScanner
 from devices.transport import BAUD_RATES, FLOW_CONTROLS
+from kiosk.billcode import ScanResult, parse_scan
 from kiosk.commands.output import emit, say
 
 EXIT_OK = 0
@@ -147,8 +147,9 @@ def _scanner_read(args: argparse.Namespace, context: Any) -> int:
     done = threading.Event()
     seen = 0
 
-    def on_scan(result: ScanResult) -> None:
+    def on_scan(line: bytes) -> None:
         nonlocal seen
+        result = parse_scan(line)
         with lock:
             if done.is_set():
                 return

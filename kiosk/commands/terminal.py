@@ -1,18 +1,26 @@
 """``kiosk run`` (the terminal on its configured devices), ``kiosk demo`` (everything on this
-machine) and ``kiosk demo-data`` (a synthetic directory file)."""
+machine) and ``kiosk demo-data`` (a synthetic directory file).
+
+The touch screen is wired in ``screens.boot``, the composition root of the UI. These commands
+import it lazily, inside the function that shows it: the one place the core reaches up into
+``screens`` (with ``kiosk screenshots``), so every other command starts without Kivy.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kiosk import demo_data, logs
 from kiosk.commands.output import emit, say
-from kiosk.commands.ui import parse_size
-from kiosk.config import Config
+from kiosk.commands.ui import has_display, parse_size
 from kiosk.context import Context
+
+if TYPE_CHECKING:  # imported where used: every other command starts without them
+    from kiosk.demo import DemoTerminal
+    from kiosk.wiring import Terminal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,10 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 DEMO_WINDOW = (1280, 800)
 
 
-def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def _run(args: argparse.Namespace, context: Context) -> int:
     if not has_display():
         say("kiosk: no display to show the touch screen on (DISPLAY is not set)")
@@ -56,6 +60,8 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     terminal = assemble(config)
     try:
         # Kivy is imported before the device and upload threads start: see screens.boot.prepare.
+        from screens.boot import terminal_app  # the allowed upward import: see the module's doc
+
         app = terminal_app(terminal, config, windowed=args.windowed)
         terminal.start()
         _show(app, terminal)
@@ -64,7 +70,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def _show(app, terminal) -> None:  # type: ignore[no-untyped-def]
+def _show(app: Any, terminal: Terminal) -> None:  # app: a screens.app.KioskApp, untyped Kivy
     """The touch screen on the main thread, until the window closes."""
     from kiosk.live_status import LiveStatusWriter
 
@@ -77,33 +83,11 @@ def _show(app, terminal) -> None:  # type: ignore[no-untyped-def]
         live.stop()
 
 
-def terminal_app(terminal, config: Config, *, windowed: bool, size: tuple[int, int] | None = None):  # type: ignore[no-untyped-def]
-    """The touch screen's App on a started terminal: the customers' journey, and service mode."""
-    from kiosk.journey import office_notices
-    from kiosk.service_desk import ServiceDesk
-    from screens.boot import create_app
-    from screens.settings import UiSettings
-
-    def print_and_send(submission, language):  # type: ignore[no-untyped-def]
-        outcome = terminal.slips.print_slip(submission, language)
-        if terminal.uploader is not None:
-            terminal.uploader.wake()  # a new reading: send it now, not at the next idle tick
-        return outcome
-
-    rules = config.rules
-    status = office_notices(terminal.intake, (rules.window_start, rules.window_end),
-                            terminal.printer_watch.ready)
-    settings = UiSettings(**config.ui.model_dump(), fullscreen=not windowed)
-    return create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
-                      settings=settings, language=config.terminal.language, size=size,
-                      service=ServiceDesk(terminal))
-
-
 def _demo(args: argparse.Namespace, context: Context) -> int:
     from kiosk.demo import demo_terminal
 
     if has_display():
-        from screens.boot import load
+        from screens.boot import load  # the allowed upward import: see the module's doc
         from screens.settings import UiSettings
 
         # Before the emulators' and the terminal's threads start: see screens.boot.prepare.
@@ -111,6 +95,8 @@ def _demo(args: argparse.Namespace, context: Context) -> int:
     with demo_terminal(args.data_dir, language=args.language) as demo:
         say(demo.guide(args.size if has_display() else None))
         if has_display():
+            from screens.boot import terminal_app
+
             app = terminal_app(demo.terminal, demo.terminal.config, windowed=True, size=args.size)
             _show(app, demo.terminal)
             return 0
@@ -123,7 +109,7 @@ def _demo(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def _walk_through(demo) -> None:  # type: ignore[no-untyped-def]
+def _walk_through(demo: DemoTerminal) -> None:
     terminal = demo.terminal
     customers = (
         ("л/с 2287 008-779", ["12400", "6800"], False),

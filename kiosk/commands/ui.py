@@ -1,7 +1,8 @@
 """``kiosk screenshots DIR``: every screen, the customer's and the technician's, as PNG files.
 
-Kivy is imported only inside the commands (through screens.boot), so ``kiosk --help`` and every
-other command start without it.
+Kivy is imported only inside the commands (through ``screens``), so ``kiosk --help`` and every
+other command start without it: these lazy imports are the one place the core reaches up into
+``screens`` (with ``kiosk run`` and ``kiosk demo``, see ``kiosk.commands.terminal``).
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shots.set_defaults(run=_screenshots)
 
 
-def _has_display() -> bool:
+def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _screenshots(args: argparse.Namespace, context: Context) -> int:
-    if not _has_display():
+    if not has_display():
         # A kiosk image rarely has a display; a virtual one is just as good for pictures.
         xvfb_run = shutil.which("xvfb-run")
         if xvfb_run is None:
@@ -52,7 +53,7 @@ def _screenshots(args: argparse.Namespace, context: Context) -> int:
         command = [xvfb_run, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, "-P", "-m", "kiosk",
                    *sys.argv[1:]]
         os.execv(xvfb_run, command)
-    from screens.screenshots import SIZES, shoot
+    from screens.screenshots import SIZES, shoot  # the allowed upward import: see the module's doc
 
     sizes = tuple(args.size) if args.size else SIZES
     written = shoot(args.dir, sizes, args.only)

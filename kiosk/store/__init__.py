@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from kiosk.store.database import StoreError, create_directory_durably, create_sqlite_engine, upgrade
+from kiosk.errors import StoreError
+from kiosk.store.database import create_directory_durably, create_sqlite_engine, upgrade
 from kiosk.store.directory import Directory
 from kiosk.store.events import EventLog
 from kiosk.store.outbox import Outbox

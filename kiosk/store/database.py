@@ -15,9 +15,9 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine
 
-from kiosk.errors import StoreError
+from sync.sqlite import configure_sqlite
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
@@ -29,24 +29,7 @@ def create_sqlite_engine(path: Path) -> Engine:
     # hide_parameters: an error's text names the statement but never its values (accounts,
     # readings), so no customer data reaches the log through a database error.
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False}, hide_parameters=True)
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        # We issue BEGIN ourselves (below); the driver's own implicit transactions would
-        # otherwise start late and always deferred.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get("immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
+    configure_sqlite(engine, busy_timeout_ms=BUSY_TIMEOUT_MS, foreign_keys=True)
     return engine
 
 

@@ -44,7 +44,7 @@ def export_csv(engine: Engine, out: TextIO, since: datetime | None = None) -> in
 
 def stats(engine: Engine) -> dict[str, Any]:
     with engine.connect() as connection:
-        per_terminal = dict(connection.execute(
+        per_terminal: dict[str, int] = dict(connection.execute(
             select(submissions.c.terminal_id, func.count()).group_by(submissions.c.terminal_id)).all())
         terminal_rows = connection.execute(select(terminals).order_by(terminals.c.id)).all()
         total = connection.execute(select(func.count()).select_from(submissions)).scalar_one()

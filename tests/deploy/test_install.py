@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import DEPLOY, REPO, Staged, install, run
+from tests.deploy.conftest import DEPLOY, Staged, install, run
 
 # Path: (mode, intended owner). The owners are recorded in opt/kiosk/ownership, applied on a real install.
 EXPECTED = {

@@ -13,6 +13,7 @@ import pytest
 from devices.emulators import PrinterEmulator, ScannerEmulator
 from devices.printer import ReceiptPrinter
 from devices.slip import SlipData, SlipZone
+from kiosk.slip_words import format_period, format_taken_at, slip_words
 
 
 def sample_slip(language: str = "ru", copy: bool = False, zones: int = 3) -> SlipData:
@@ -26,15 +27,15 @@ def sample_slip(language: str = "ru", copy: bool = False, zones: int = 3) -> Sli
         terminal_id="kiosk-017",
         office_address="г. Москва, ул. Вавилова, д. 9" if language == "ru" else "9 Vavilova St, Moscow",
         hotline="8 800 000-00-00",
-        taken_at=datetime(2025, 11, 20, 14, 5, tzinfo=ZoneInfo("Europe/Moscow")),
+        taken_at=format_taken_at(datetime(2025, 11, 20, 14, 5, tzinfo=ZoneInfo("Europe/Moscow")), language),
         account="******8779",  # masked by the core before it reaches the slip
         meter_serial="********3456",
         zones=[SlipZone(label, *values) for label, values in zip(labels, readings)],
         total=sum(r[2] for r in readings),
-        period=date(2025, 11, 1),
+        period=format_period(date(2025, 11, 1), language),
         txn_id="K017-20251120-000042",
         seq=42,
-        language=language,  # type: ignore[arg-type]
+        words=slip_words(language),
         copy=copy,
     )
 

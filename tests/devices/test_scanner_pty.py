@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from devices.billcode import ScanResult
 from devices.emulators import ScannerEmulator
 from devices.scanner import MAX_LINE, BillScanner
+from kiosk.billcode import ScanResult, parse_scan
 from tests.devices.conftest import wait_for
 
 
@@ -19,9 +19,9 @@ class Collector:
         self.threads: set[str] = set()
         self._lock = threading.Lock()
 
-    def __call__(self, result: ScanResult) -> None:
+    def __call__(self, line: bytes) -> None:
         with self._lock:
-            self.results.append(result)
+            self.results.append(parse_scan(line))
             self.threads.add(threading.current_thread().name)
 
 
@@ -104,8 +104,8 @@ def test_a_port_that_is_not_there_yet(tmp_path, collector: Collector) -> None:
 def test_a_faulty_callback_does_not_stop_the_reader(scanner_emulator: ScannerEmulator) -> None:
     seen: list[ScanResult] = []
 
-    def on_scan(result: ScanResult) -> None:
-        seen.append(result)
+    def on_scan(line: bytes) -> None:
+        seen.append(parse_scan(line))
         raise RuntimeError("boom")
 
     driver = BillScanner(str(scanner_emulator.link), on_scan=on_scan, retry_initial_s=0.05)

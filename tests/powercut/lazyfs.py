@@ -112,7 +112,7 @@ class LazyFS(mfusepy.Operations):
             else:
                 path = self._files / str(ino)
                 node.data = bytearray(path.read_bytes()) if path.exists() else bytearray()
-        for ino, node in self._nodes.items():
+        for node in self._nodes.values():
             for child in node.children.values():
                 self._nodes[child].links += 1
         self._nodes[ROOT].links = 1

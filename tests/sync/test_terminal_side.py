@@ -186,7 +186,7 @@ def test_tls_is_verified_against_the_configured_ca_bundle(sqlite_office: Engine,
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from sync.client import _problem  # noqa: E402
-from sync.wire import DirectoryPage, UploadResults  # noqa: E402
+from sync.wire import UploadResults  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

@@ -5,7 +5,7 @@ The terminal is the one ``kiosk demo`` runs (kiosk.demo.demo_terminal): the real
 scanner drivers talk to the emulators over pseudo-terminals, the uploader to a local office over
 loopback HTTP. Bills are scanned and paper runs out through the emulators' control sockets, the
 way a person does it from a second shell. The app is the one ``kiosk run`` shows, made by the same
-function (kiosk.commands.terminal.terminal_app), service mode included.
+function (screens.boot.terminal_app), service mode included.
 
 argv: DATA_DIR (the terminal's folder: its database, and the printed slips in ``slips/``).
 Prints one JSON document: what each journey saw and what the screens showed.
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from devices.emulators import control
-from kiosk.commands.terminal import terminal_app
+from screens.boot import terminal_app
 from kiosk.demo import DemoTerminal, demo_terminal
 from tests.ui.touch import play
 

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from devices.emulators.control import request
 from kiosk import config as config_module
 from kiosk import demo_data, pins
-from kiosk.commands.terminal import terminal_app
+from screens.boot import terminal_app
 from sync.directory_file import read_directory
 from kiosk.wiring import assemble
 from tests.ui.touch import play

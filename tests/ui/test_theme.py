@@ -13,7 +13,7 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from devices.slip import MONTHS, TEXTS
+from kiosk.slip_words import MONTHS, month_names, slip_words
 from kiosk.i18n import LANGUAGES
 from screens.settings import UiSettings
 from screens.texts import DOMAIN, LOCALE_DIR, texts_for
@@ -92,12 +92,12 @@ def test_committed_screen_catalogs_are_compiled_from_their_po(tmp_path):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_screens_name_things_as_the_slip_does(language):
-    t, slip = texts_for(language), TEXTS[language]
+    t, slip = texts_for(language), vars(slip_words(language))
     # What the customer notes down from the screen must be found on a slip under the same words.
     assert t("No.") == slip["seq"]
     assert t("Terminal {terminal}").format(terminal="T") == f"{slip['terminal']} T"
     assert [t(w) for w in ("Zone", "Previous", "New", "Used", "Total, kWh")] == [
         slip["zone"], slip["previous"], slip["new"], slip["consumption"], slip["total"]]
     assert t("Billing period: {period}").startswith(slip["period"])
-    english = MONTHS["en"]
-    assert [t(month) for month in english] == list(MONTHS[language])
+    english = MONTHS
+    assert [t(month) for month in english] == list(month_names(language))

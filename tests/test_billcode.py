@@ -7,7 +7,7 @@ from hypothesis import assume, given, strategies as st
 
 import unicodedata
 
-from devices.billcode import MAX_RAW, NO_ACCOUNT, NOT_A_BILL, parse_scan
+from kiosk.billcode import MAX_RAW, NO_ACCOUNT, NOT_A_BILL, parse_scan
 
 BILL = "ST0001{flag}{sep}Name=АО 'Энергосбыт'{sep}PersonalAcc=40702810938000012345{sep}BankName=ПАО Сбербанк" \
        "{sep}BIC=044525225{sep}CorrespAcc=30101810400000000225{sep}PersAcc=2287008779{sep}Sum=154300" \
