@@ -7,11 +7,26 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.screenmanager import NoTransition
 
 # The letters of the unified account number (2 digits, 2 letters, 6 digits); Ё is never used.
 LETTERS = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
 DIGIT_ROWS = ("123", "456", "789")
 _RELAID = "relaid"  # the last press changed which keys are where
+
+
+class Cut(NoTransition):
+    """A screen change drawn in one frame. Kivy's NoTransition still runs a zero-length animation,
+    so the first frame after a tap shows the new screen over the old one, not yet laid out, and
+    a second frame follows; here the old screen goes at once, and the new one's layout (Kivy runs
+    layouts just before each frame) is done before its first frame is drawn."""
+
+    def start(self, manager) -> None:  # type: ignore[no-untyped-def]
+        self.manager = manager
+        self.add_screen(self.screen_in)
+        self.screen_in.dispatch("on_pre_enter")
+        self.screen_out.dispatch("on_pre_leave")
+        self._on_complete()  # on_complete: the old screen out, both at the manager's place
 
 
 class KioskButton(Button):
