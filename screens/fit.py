@@ -60,6 +60,8 @@ def check(root: Any, app: Any, picture: Path | None) -> list[dict[str, Any]]:
     leaves = [(widget, _clipped(rect, clip)) for widget, rect, clip in seen if _is_leaf(widget)]
     for index, (first, a) in enumerate(leaves):
         for second, b in leaves[index + 1:]:
+            if _holds(first, second) or _holds(second, first):
+                continue  # a row that is one button, and the words on it
             area = _overlap(a, b)
             if area is not None:
                 problems.append(_problem(first, "overlap", other=_name(second),
@@ -69,6 +71,7 @@ def check(root: Any, app: Any, picture: Path | None) -> list[dict[str, Any]]:
 
 def _visible(widget: Any, clip: Rect) -> Iterator[tuple[Any, Rect, Rect]]:
     """(widget, its window rect, the part of the window it may show in) for every widget shown."""
+    from kivy.uix.screenmanager import Screen
     from kivy.uix.scrollview import ScrollView
 
     if widget.opacity <= 0 or widget.width <= 0 or widget.height <= 0:
@@ -76,6 +79,8 @@ def _visible(widget: Any, clip: Rect) -> Iterator[tuple[Any, Rect, Rect]]:
     x, y = widget.to_window(widget.x, widget.y)
     rect = (x, y, float(widget.width), float(widget.height))
     yield widget, rect, clip
+    if isinstance(widget, Screen):
+        clip = _clipped(rect, clip)  # a screen's content stays between the bars
     if isinstance(widget, ScrollView):
         # What scrolls out of its view is not hidden: a finger brings it back.
         inner = _clipped(rect, clip)
@@ -93,6 +98,15 @@ def _scrolled(widget: Any, view: Rect) -> Iterator[tuple[Any, Rect, Rect]]:
         shown = _clipped(rect, view)
         if shown[2] > 0 and shown[3] > 0:
             yield found, shown, view
+
+
+def _holds(outer: Any, inner: Any) -> bool:
+    parent = inner.parent
+    while parent is not None and parent is not parent.parent:
+        if parent is outer:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _is_text(widget: Any) -> bool:

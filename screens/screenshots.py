@@ -244,8 +244,7 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
 
     def take(path: Path, state: str, language: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # What the window shows, not an off-screen render of the widget tree.
-        Path(Window.screenshot(str(path.with_suffix(".tmp.png")))).replace(path)
+        _window_picture(path.with_suffix(".tmp.png")).replace(path)
         written.append(path)
         if check is not None:
             from screens import fit
@@ -304,3 +303,18 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
     Clock.schedule_once(advance, 0.5)
     app.run()
     return written
+
+
+def _window_picture(path: Path) -> Path:
+    """What the window shows, not an off-screen render of the widget tree. Read here with rows
+    packed tight: Kivy's own Window.screenshot shears a picture whose row is no multiple of
+    4 bytes (1366 pixels × 3)."""
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import GL_PACK_ALIGNMENT, GL_RGB, GL_UNSIGNED_BYTE, glPixelStorei, glReadPixels
+    from PIL import Image
+
+    width, height = int(Window.width), int(Window.height)
+    glPixelStorei(GL_PACK_ALIGNMENT, 1)
+    data = glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE)
+    Image.frombytes("RGB", (width, height), data).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(path)
+    return path

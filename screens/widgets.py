@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -49,6 +51,39 @@ class Txt(Label):
     """Body text that wraps within its width and is as tall as its lines."""
 
     tag = StringProperty("")
+
+
+class WrappedText(Txt):
+    """Text that may hold long words without spaces (a file path, a web address): one too wide
+    for a line is broken after a '/', '?' or '&', never mid-name. Set ``source``, not ``text``."""
+
+    source = StringProperty("")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.bind(source=self._wrap, width=self._wrap, font_size=self._wrap)
+
+    def _wrap(self, *_args: object) -> None:
+        from kivy.core.text import Label as CoreLabel
+
+        left, _top, right, _bottom = self.padding
+        line = self.width - left - right
+        width = CoreLabel(font_size=self.font_size, bold=self.bold, font_name=self.font_name).get_extents
+        words = []
+        for word in self.source.split(" "):
+            if line <= 0 or width(word)[0] <= line:
+                words.append(word)
+                continue
+            lines = [""]
+            for piece in _PATH_PIECES.findall(word):
+                if lines[-1] and width(lines[-1] + piece)[0] > line:
+                    lines.append("")
+                lines[-1] += piece
+            words.append("\n".join(lines))
+        self.text = " ".join(words)
+
+
+_PATH_PIECES = re.compile(r"[^/?&]+[/?&]?|[/?&]")
 
 
 class Figures(GridLayout):
