@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from screens.theme import contrast, body_px
+from screens.theme import body_px, contrast
 
 MIN_CONTRAST = 7.0
 SLACK_PX = 1.0  # rounding between Kivy's float layout and whole pixels

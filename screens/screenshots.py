@@ -242,6 +242,9 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
 
     written: list[Path] = []
 
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
     def take(path: Path, state: str, language: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _window_picture(path.with_suffix(".tmp.png")).replace(path)
@@ -252,9 +255,6 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
             size = f"{int(Window.width)}x{int(Window.height)}"
             for problem in fit.check(app.root_widget, app, path):
                 check({"state": state, "size": size, "language": language, **problem})
-
-    from kivy.clock import Clock
-    from kivy.core.window import Window
 
     def plan() -> Iterator[int]:
         for width, height in sizes:

@@ -55,7 +55,8 @@ class Txt(Label):
 
 class WrappedText(Txt):
     """Text that may hold long words without spaces (a file path, a web address): one too wide
-    for a line is broken after a '/', '?' or '&', never mid-name. Set ``source``, not ``text``."""
+    for a line is broken after a '/', '-', '?', '&', '(' or ',', never mid-name. Set ``source``,
+    not ``text``."""
 
     source = StringProperty("")
 
@@ -83,7 +84,7 @@ class WrappedText(Txt):
         self.text = " ".join(words)
 
 
-_PATH_PIECES = re.compile(r"[^/?&]+[/?&]?|[/?&]")
+_PATH_PIECES = re.compile(r"[^-/?&(,]+[-/?&(,]?|[-/?&(,]")
 
 
 class Figures(GridLayout):
