@@ -260,8 +260,8 @@ def main() -> None:
         "submissions": submissions,
         "screen_change": summary([s["ms"] for s in pooled]),
         "screen_change_median_ms_per_run": [round(median([s["ms"] for s in run]), 1) for run in screens],
-        # The first frame after a screen change still shows the old screen under the new one, not
-        # yet laid out: the screen manager finishes even a NoTransition on the next frame.
+        # The first frame drawn after the tap: the settled one when a screen change takes one frame
+        # (frames_median 1); with a transition still running, it shows the screen half done.
         "screen_change_first_frame": summary([s["first_frame_ms"] for s in pooled]),
         "screen_change_parts_median_ms": {part: round(median([s[f"{part}_ms"] for s in pooled]), 1)
                                           for part in ("handler", "draw", "swap", "rest")},

@@ -6,6 +6,9 @@ the screen out for a few frames, and writes what the window shows to
 pictures of a state show the same figures. The service screens follow as
 ``<size>/<language>-service-<nn>-<state>.png``, shown by a demo terminal with emulated devices
 (screens.service_screenshots).
+
+With ``check``, each picture is also checked by machine as it is taken (screens.fit): every
+problem is passed to ``check`` as a dict naming the state, the size and the language.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiosk import demo_data
 from kiosk.journey import Journey, Notice, NotPrinted, Step
 from kiosk.store import Submission
 from screens.settings import UiSettings
 
-SIZES = ((1920, 1080), (1280, 1024), (1024, 768), (1080, 1920))
+SIZES = ((1920, 1080), (1366, 768), (1280, 1024), (1024, 768), (800, 600), (1080, 1920))
 FRAMES = 4  # frames for labels to get their textures and layouts to settle
 
 
@@ -212,9 +216,14 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
     ]
 
 
-def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collection[str] = ()) -> list[Path]:
+Check = Callable[[dict[str, Any]], None]
+
+
+def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collection[str] = (),
+          check: Check | None = None) -> list[Path]:
     """Render everything into ``out``, or the screens whose names match one of the ``only``
-    patterns (``attract``, ``service-page-*``); runs a Kivy App, so call it once per process."""
+    patterns (``attract``, ``service-page-*``), passing each state's fit problems to ``check``;
+    runs a Kivy App, so call it once per process."""
     from screens import service_screenshots
     from screens.boot import create_app
     from screens.demo_store import demo_intake
@@ -226,13 +235,13 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collectio
         app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
                          settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock,
                          **service.app_options())
-        written = _run(app, stage, service, out, sizes, only)
+        written = _run(app, stage, service, out, sizes, only, check)
     store.close()
     return written
 
 
 def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
-         sizes: tuple[tuple[int, int], ...], only: Collection[str]) -> list[Path]:
+         sizes: tuple[tuple[int, int], ...], only: Collection[str], check: Check | None = None) -> list[Path]:
     from screens.service_screenshots import scenarios as service_scenarios
 
     written: list[Path] = []
@@ -242,6 +251,17 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
 
     from kivy.clock import Clock
     from kivy.core.window import Window
+
+    def take(path: Path, state: str, language: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _window_picture(path.with_suffix(".tmp.png")).replace(path)
+        written.append(path)
+        if check is not None:
+            from screens import fit
+
+            size = f"{int(Window.width)}x{int(Window.height)}"
+            for problem in fit.check(app.root_widget, app, path):
+                check({"state": state, "size": size, "language": language, **problem})
 
     def plan() -> Iterator[int]:
         for width, height in sizes:
@@ -262,11 +282,7 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
                     app.render(force=True)
                     app.root_widget.ids.account.ids.keypad.showing_letters = stage.letters
                     yield FRAMES
-                    path = out / f"{width}x{height}" / f"{language}-{number:02d}-{name}.png"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    # What the window shows, not an off-screen render of the widget tree.
-                    Path(Window.screenshot(str(path.with_suffix(".tmp.png")))).replace(path)
-                    written.append(path)
+                    take(out / f"{width}x{height}" / f"{language}-{number:02d}-{name}.png", name, language)
                 stage.now += 1
             app.journey.cancel()
             for number, (name, setup) in enumerate(service_scenarios(service), start=1):
@@ -276,9 +292,8 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
                     setup(app, language)
                     app.render(force=True)
                     yield FRAMES
-                    path = out / f"{width}x{height}" / f"{language}-service-{number:02d}-{name}.png"
-                    Path(Window.screenshot(str(path.with_suffix(".tmp.png")))).replace(path)
-                    written.append(path)
+                    take(out / f"{width}x{height}" / f"{language}-service-{number:02d}-{name}.png",
+                         f"service-{name}", language)
             service.reset()  # devices mended and customers served again,
             app.service.close()  # and back to the customers' screens for the next size
         app.stop()
@@ -299,3 +314,18 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
     Clock.schedule_once(advance, 0.5)
     app.run()
     return written
+
+
+def _window_picture(path: Path) -> Path:
+    """What the window shows, not an off-screen render of the widget tree. Read here with rows
+    packed tight: Kivy's own Window.screenshot shears a picture whose row is no multiple of
+    4 bytes (1366 pixels × 3)."""
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import GL_PACK_ALIGNMENT, GL_RGB, GL_UNSIGNED_BYTE, glPixelStorei, glReadPixels
+    from PIL import Image
+
+    width, height = int(Window.width), int(Window.height)
+    glPixelStorei(GL_PACK_ALIGNMENT, 1)
+    data = glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE)
+    Image.frombytes("RGB", (width, height), data).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(path)
+    return path

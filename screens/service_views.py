@@ -510,7 +510,7 @@ class ServicePageScreen(ServiceScreen):
         self.ids.reason.text = page.reason
         for label, value in page.rows:
             row = PageRow()
-            row.ids.label.text, row.ids.value.text = label, value
+            row.ids.label.text, row.ids.value.source = label, value
             rows.add_widget(row)
         self._actions(app, mode, page, t)
         result = self.ids.result

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import re
+
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.screenmanager import NoTransition
 
 # The letters of the unified account number (2 digits, 2 letters, 6 digits); Ё is never used.
 LETTERS = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
 DIGIT_ROWS = ("123", "456", "789")
 _RELAID = "relaid"  # the last press changed which keys are where
+
+
+class Cut(NoTransition):
+    """A screen change drawn in one frame. Kivy's NoTransition still runs a zero-length animation,
+    so the first frame after a tap shows the new screen over the old one, not yet laid out, and
+    a second frame follows; here the old screen goes at once, and the new one's layout (Kivy runs
+    layouts just before each frame) is done before its first frame is drawn."""
+
+    def start(self, manager) -> None:  # type: ignore[no-untyped-def]
+        self.manager = manager
+        self.add_screen(self.screen_in)
+        self.screen_in.dispatch("on_pre_enter")
+        self.screen_out.dispatch("on_pre_leave")
+        self._on_complete()  # on_complete: the old screen out, both at the manager's place
 
 
 class KioskButton(Button):
@@ -34,6 +51,40 @@ class Txt(Label):
     """Body text that wraps within its width and is as tall as its lines."""
 
     tag = StringProperty("")
+
+
+class WrappedText(Txt):
+    """Text that may hold long words without spaces (a file path, a web address): one too wide
+    for a line is broken after a '/', '-', '?', '&', '(' or ',', never mid-name. Set ``source``,
+    not ``text``."""
+
+    source = StringProperty("")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.bind(source=self._wrap, width=self._wrap, font_size=self._wrap)
+
+    def _wrap(self, *_args: object) -> None:
+        from kivy.core.text import Label as CoreLabel
+
+        left, _top, right, _bottom = self.padding
+        line = self.width - left - right
+        width = CoreLabel(font_size=self.font_size, bold=self.bold, font_name=self.font_name).get_extents
+        words = []
+        for word in self.source.split(" "):
+            if line <= 0 or width(word)[0] <= line:
+                words.append(word)
+                continue
+            lines = [""]
+            for piece in _PATH_PIECES.findall(word):
+                if lines[-1] and width(lines[-1] + piece)[0] > line:
+                    lines.append("")
+                lines[-1] += piece
+            words.append("\n".join(lines))
+        self.text = " ".join(words)
+
+
+_PATH_PIECES = re.compile(r"[^-/?&(,]+[-/?&(,]?|[-/?&(,]")
 
 
 class Figures(GridLayout):

@@ -31,10 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shots = subparsers.add_parser("screenshots", help="render every screen and state to PNG files")
     shots.add_argument("dir", type=Path, metavar="DIR")
     shots.add_argument("--size", type=parse_size, action="append", metavar="WxH",
-                       help="repeatable; default: 1920x1080 1280x1024 1024x768 1080x1920")
+                       help="repeatable; default: 1920x1080 1366x768 1280x1024 1024x768 800x600 1080x1920")
     shots.add_argument("--only", action="append", default=[], metavar="NAME",
                        help="repeatable; only the screens so named, patterns allowed: attract, "
                             "'review-*', 'service-page-*' (default: every screen)")
+    shots.add_argument("--check-fit", action="store_true",
+                       help="check every state by machine: text inside its widget, no overlaps, touch "
+                            "targets, text size, contrast; one JSON line per problem, exit 1 if any")
     shots.set_defaults(run=_screenshots)
 
 
@@ -56,6 +59,13 @@ def _screenshots(args: argparse.Namespace, context: Context) -> int:
     from screens.screenshots import SIZES, shoot  # the allowed upward import: see the module's doc
 
     sizes = tuple(args.size) if args.size else SIZES
-    written = shoot(args.dir, sizes, args.only)
-    emit({"dir": str(args.dir), "files": len(written)})
-    return 0 if written else 1
+    problems = 0
+
+    def problem(found: dict) -> None:
+        nonlocal problems
+        problems += 1
+        emit(found)
+
+    written = shoot(args.dir, sizes, args.only, problem if args.check_fit else None)
+    emit({"dir": str(args.dir), "files": len(written), **({"problems": problems} if args.check_fit else {})})
+    return 0 if written and not problems else 1
