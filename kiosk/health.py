@@ -315,7 +315,8 @@ def storage_health(config: Config, store: Store | None) -> Health:
     """The database and its disk, each fault named for what it is (``kiosk.storage``): the
     service screen's storage page and `kiosk status` both read this."""
     path = config.database_path
-    facts: dict[str, Any] = {"database": str(path), "size_bytes": _size(path) + _size(Path(f"{path}-wal"))}
+    size = storage_module.file_size(path) + storage_module.file_size(Path(f"{path}-wal"))
+    facts: dict[str, Any] = {"database": str(path), "size_bytes": size}
     found = storage_module.diagnose(config.data_dir, path)
     if found.disk is not None:
         facts.update(free_bytes=found.disk.free_bytes, read_only=found.disk.read_only, usage=found.disk.usage)
@@ -421,13 +422,6 @@ def duration(seconds: float) -> Phrase:
 
 
 megabytes = storage_module.megabytes
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _one_line(exc: BaseException) -> str:

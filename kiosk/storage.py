@@ -224,8 +224,8 @@ def _writable(database: Path) -> bool:
 
 def _usage(data_dir: Path, database: Path, stats: os.statvfs_result) -> dict[str, int]:
     usage = {
-        "database": _size(database),
-        "wal": _size(Path(f"{database}-wal")) + _size(Path(f"{database}-shm")),
+        "database": file_size(database),
+        "wal": file_size(Path(f"{database}-wal")) + file_size(Path(f"{database}-shm")),
         "backups": _tree_size(data_dir / "backups"),
         "slips": _tree_size(data_dir / "slips"),
         "logs": _tree_size(JOURNAL) if _same_disk(JOURNAL, data_dir) else 0,
@@ -253,7 +253,8 @@ def _tree_size(folder: Path) -> int:
     return total
 
 
-def _size(path: Path) -> int:
+def file_size(path: Path) -> int:
+    """The file's size, or 0 when it is missing or cannot be read."""
     try:
         return path.stat().st_size
     except OSError:
