@@ -161,6 +161,49 @@ class ServiceEvent(_Message):
     message: ShortText = ""
 
 
+Level = Literal["green", "yellow", "red"]
+LogLine = Annotated[StrictStr, Field(max_length=500), AfterValidator(_printable)]
+MAX_COMMAND_LINES = 1000
+
+
+class Subsystem(_Message):
+    """One line of the terminal's health: printer, scanner, upload, network, storage, clock…"""
+
+    name: Code
+    level: Level
+    reason: ShortText | None = None  # masked on the terminal, as events are
+
+
+class OutOfService(_Message):
+    since: AwareDatetime
+    reason: ShortText | None = None
+
+
+class PaperRoll(_Message):
+    """The roll in the printer as the terminal counts it: printed length since it was loaded."""
+
+    length_m: Annotated[float, Field(gt=0, le=10_000)]
+    used_m: Annotated[float, Field(ge=0, le=10_000)]
+    slips: Annotated[StrictInt, Field(ge=0, le=10**9)]
+    loaded_at: AwareDatetime | None = None
+
+
+class StaffCall(_Message):
+    """A customer pressed «Позвать сотрудника»; sent until a heartbeat carrying it is answered."""
+
+    id: Annotated[UUID, AfterValidator(_uuid4)]
+    at: AwareDatetime
+    reference: ShortText  # what the screen showed the customer, for the staff to match
+
+
+class CommandResult(_Message):
+    id: Annotated[StrictInt, Field(ge=1)]
+    state: Literal["done", "failed"]
+    at: AwareDatetime
+    detail: ShortText | None = None
+    output: Annotated[list[LogLine], Field(max_length=MAX_COMMAND_LINES)] = []  # upload_logs' masked lines
+
+
 class Heartbeat(_Message):
     app_version: Annotated[StrictStr, Field(min_length=1, max_length=40), AfterValidator(_printable)]
     queue_depth: Annotated[StrictInt, Field(ge=0, le=10**9)]
@@ -168,10 +211,37 @@ class Heartbeat(_Message):
     printer: PrinterState
     last_error: Annotated[StrictStr, Field(max_length=500)] | None = None
     events: Annotated[list[ServiceEvent], Field(max_length=50)] = []
+    # Since 0.2: every field below is optional, so an older terminal's heartbeat is still taken.
+    interval_s: Annotated[StrictInt, Field(ge=1, le=86_400)] | None = None
+    subsystems: Annotated[list[Subsystem], Field(max_length=20)] = []
+    out_of_service: OutOfService | None = None
+    paper_roll: PaperRoll | None = None
+    last_upload_at: AwareDatetime | None = None
+    staff_calls: Annotated[list[StaffCall], Field(max_length=20)] = []
+    command_results: Annotated[list[CommandResult], Field(max_length=50)] = []
+    # "commands": this terminal carries out commands, so the answer may hold them. An older
+    # terminal refuses an answer with fields it does not know, so it is never sent any.
+    capabilities: Annotated[list[Code], Field(max_length=20)] = []
+
+
+CommandAction = Literal["out_of_service", "in_service", "send_now", "update_directory", "restart", "upload_logs"]
+
+
+class Command(_Message):
+    """An operator's order, carried out by the terminal once and reported in a later heartbeat."""
+
+    id: Annotated[StrictInt, Field(ge=1)]
+    action: CommandAction
+    operator: ShortText
+    issued_at: AwareDatetime
+    expires_at: AwareDatetime  # past it the terminal drops the command and reports it failed
+    reason: ShortText | None = None  # out_of_service
+    lines: Annotated[StrictInt, Field(ge=1, le=MAX_COMMAND_LINES)] | None = None  # upload_logs
 
 
 class HeartbeatAck(_Message):
     received_at: AwareDatetime  # the office's clock: a terminal can see its own drift
+    commands: Annotated[list[Command], Field(max_length=20)] = []
 
 
 class Problem(BaseModel):
