@@ -95,6 +95,9 @@ class ServiceMode:
         self._asked_at: dict[str, float] = {}
         self._asking: set[str] = set()
         self._stale: set[str] = set()  # asked before something changed: ask again on arrival
+        # Bumped by close(): an answer to a question asked before it describes a service mode that
+        # is gone (a page of the last session, an overview of devices since mended) and is dropped.
+        self._epoch = 0
 
     # -- what the app asks ---------------------------------------------------------------------
 
@@ -210,6 +213,9 @@ class ServiceMode:
         self.session, self.healths, self.page, self.page_name, self.done = None, None, None, None, None
         self.working, self.checked = None, False
         self._asked_at.clear()
+        self._asking.clear()
+        self._stale.clear()
+        self._epoch += 1
         self.app.journey.reset()  # the office's language for the next customer
         self.app.render()
 
@@ -366,19 +372,22 @@ class ServiceMode:
         exception goes to ``failed`` (without one, what is shown stays as it was and a periodic
         question is asked again at its next turn)."""
         self._asking.add(name)
+        epoch = self._epoch
 
         def run() -> None:
             try:
                 value = work()
             except Exception as exc:  # a database that cannot be written, or a bug: never the UI's end
                 log.exception("service %s failed", name)
-                Clock.schedule_once(lambda _dt, error=exc: self._answered(name, failed, error))
+                Clock.schedule_once(lambda _dt, error=exc: self._answered(name, epoch, failed, error))
                 return
-            Clock.schedule_once(lambda _dt: self._answered(name, deliver, value))
+            Clock.schedule_once(lambda _dt: self._answered(name, epoch, deliver, value))
 
         threading.Thread(target=run, name=f"service-{name}", daemon=True).start()
 
-    def _answered(self, name: str, deliver: Callable[[Any], None] | None, value: Any) -> None:
+    def _answered(self, name: str, epoch: int, deliver: Callable[[Any], None] | None, value: Any) -> None:
+        if epoch != self._epoch:
+            return
         self._asking.discard(name)
         if name in self._stale:
             self._stale.discard(name)
