@@ -130,7 +130,14 @@ def _decode(body: bytes, declared: str) -> tuple[str, str] | None:
             text = body.decode(encoding)
         except UnicodeDecodeError:
             continue
-        candidates.append((_russian_score(text), -rank, text, encoding))
+        score = _russian_score(text)
+        if encoding == "utf-8":
+            # Russian text in a one-byte code page is almost never valid UTF-8 (a capital letter
+            # would have to be followed by a byte from 0x80-0xBF, punctuation there), so a strict
+            # UTF-8 reading is evidence of its own: it decides short names like «За» whose
+            # one-byte readings («Р°») are as well shaped as the real one.
+            score += sum(1 for ch in text if not ch.isascii())
+        candidates.append((score, -rank, text, encoding))
     if not candidates:
         return None
     declared_candidate = next((c for c in candidates if c[3] == declared), None)

@@ -132,6 +132,13 @@ def test_wrong_flag_on_real_words(declared: str, actual: str, words: list[str], 
     assert result.kind == "bill" and result.fields["Name"] == name
 
 
+@pytest.mark.parametrize("declared", ["1", "3"])
+def test_a_two_letter_name_in_utf8_under_a_one_byte_flag_is_read_as_utf8(declared: str) -> None:
+    # Read as windows-1251 «за За» is «Р·Р° Р—Р°»: single capitals, as well shaped as the real words.
+    result = parse_scan(f"ST0001{declared}|Name=за За|PersAcc=2287008779".encode())
+    assert (result.fields["Name"], result.encoding) == ("за За", "utf-8")
+
+
 def test_a_name_of_rare_letters_keeps_its_declared_encoding() -> None:
     # Read as KOI8-R it scores a hair more Russian ("юн а╦АЗ а╦ИЗ"): the declared flag must win.
     result = parse_scan("ST00011|Name=АО Бёбъ Бёйъ|persacc=00000".encode("cp1251"))
