@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kiosk.store.database import create_directory_durably
+
 # kiosk-20261127T031500.123456Z.sqlite3: sorts by time; microseconds keep two runs in one second apart.
 _NAME = re.compile(r"kiosk-\d{8}T\d{6}\.\d{6}Z\.sqlite3")  # with fullmatch
 _PARTIAL_SUFFIX = ".partial"
@@ -43,7 +45,12 @@ def backup(database: Path, directory: Path, keep: int, now: datetime | None = No
     if not database.is_file():
         raise BackupError(f"no database to back up at {database}")
     now = now or datetime.now(timezone.utc)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        # A folder created now is named durably in its parent: else a power cut could take the
+        # folder, and the backup in it, away after the backup said it was done.
+        create_directory_durably(directory)
+    except OSError as exc:
+        raise BackupError(f"cannot create the backup folder {directory}: {exc}") from None
     target = directory / f"kiosk-{now.strftime('%Y%m%dT%H%M%S.%fZ')}.sqlite3"
     partial = directory / f".{target.name}{_PARTIAL_SUFFIX}"
     try:
