@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Mapping, TextIO
+from typing import Any, Mapping, TextIO
 
 OWN_LOGGERS = ("kiosk", "screens", "devices", "sync")
 OTHERS_LEVEL = logging.WARNING
@@ -24,6 +24,10 @@ _PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), 
 _DEBUG_PRIORITY = 7
 
 _HANDLER_NAME = "kiosk"
+_JOURNAL_FORMAT = "%(name)s: %(message)s"  # the journal adds the time itself
+_PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# The office's web server: its start-up and request lines are the office's own news.
+_SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 def priority(level: int) -> int:
@@ -62,9 +66,9 @@ def configure(level: str = "info", *, stream: TextIO | None = None,
     handler = logging.StreamHandler(stream)
     handler.set_name(_HANDLER_NAME)
     if to_journal(stream, environ):
-        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+        handler.setFormatter(JournalFormatter(_JOURNAL_FORMAT))
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(_PLAIN_FORMAT))
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
@@ -73,3 +77,29 @@ def configure(level: str = "info", *, stream: TextIO | None = None,
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(level.upper())
     logging.getLogger("kivy").setLevel(OTHERS_LEVEL)
+
+
+def server_config(level: str = "info", *, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What ``configure`` sets up, as a ``logging.config`` dictionary for the office's web server.
+
+    uvicorn applies it in every worker process it starts: a worker is a new process that keeps
+    nothing of the parent's set-up, so without it the workers' lines would come out in uvicorn's
+    own format and our packages' info lines not at all. The workers share standard error with the
+    parent, so the parent decides whether it is the journal.
+    """
+    environ = os.environ if environ is None else environ
+    journal = to_journal(sys.stderr, environ)
+    formatter = ({"()": f"{__name__}.JournalFormatter", "fmt": _JOURNAL_FORMAT} if journal
+                 else {"format": _PLAIN_FORMAT})
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {_HANDLER_NAME: formatter},
+        "handlers": {_HANDLER_NAME: {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                                     "formatter": _HANDLER_NAME}},
+        "root": {"level": logging.getLevelName(OTHERS_LEVEL), "handlers": [_HANDLER_NAME]},
+        "loggers": {
+            **{name: {"level": level.upper()} for name in OWN_LOGGERS},
+            **{name: {"level": "INFO", "handlers": [], "propagate": True} for name in _SERVER_LOGGERS},
+        },
+    }

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from kiosk import logs
 from kiosk.commands.output import emit, say
 from sync.directory_file import read_directory
 from sync.semicolon_file import RowError
@@ -151,14 +152,14 @@ def _serve(args: argparse.Namespace, _context: object) -> int:
         f"worker(s) (OpenAPI at /openapi.json)")
     if args.workers == 1:
         uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew), host=args.host, port=args.port,
-                    log_level="info", date_header=True)
+                    log_config=logs.server_config(), date_header=True)
         return 0
     engine.dispose()
     # Workers import the app by name, so they learn their settings from the environment.
     os.environ.update({DATABASE_VARIABLE: args.db, POOL_SIZE_VARIABLE: str(args.pool_size),
                        CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s"})
     uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
-                host=args.host, port=args.port, log_level="info", date_header=True)
+                host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
     return 0
 
 
