@@ -16,7 +16,7 @@ from typing import Any, Literal, Mapping
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kiosk import pins
+from kiosk.service import pins
 
 ENV_PREFIX = "KIOSK_"
 CONFIG_ENV = "KIOSK_CONFIG"

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from kiosk.billcode import parse_scan
 from kiosk.config import Config
 from kiosk.demo import DemoTerminal, demo_terminal
-from kiosk.service_access import ADMINISTRATOR, TECHNICIAN, Entry
-from kiosk.service_desk import ServiceDesk
+from kiosk.service.access import ADMINISTRATOR, TECHNICIAN, Entry
+from kiosk.service.desk import ServiceDesk
 from screens.service_views import OVERVIEW, PAGE, PIN
 
 if TYPE_CHECKING:

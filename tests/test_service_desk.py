@@ -20,9 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from devices.emulators import PrinterEmulator, ScannerEmulator
 from kiosk import config as config_module
 from sync.directory_file import DirectoryRow, read_directory
-from kiosk.health import GREEN, RED, SUBSYSTEMS, YELLOW, Health
-from kiosk.service_access import ADMINISTRATOR, TECHNICIAN
-from kiosk.service_desk import ACTIONS, PAGES, Done, ServiceDesk, public_url, scrub
+from kiosk.service.health import GREEN, RED, SUBSYSTEMS, YELLOW, Health
+from kiosk.service.access import ADMINISTRATOR, TECHNICIAN
+from kiosk.masking import public_url, scrub
+from kiosk.service.desk import ServiceDesk
+from kiosk.service.view import ACTIONS, PAGES, Done
 from kiosk.wiring import Terminal, assemble
 from sync.client import OfficeClient, OfficeSettings
 from sync.directory_pull import DirectoryPuller

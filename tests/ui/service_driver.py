@@ -20,7 +20,8 @@ from sqlalchemy import event
 
 from devices.emulators.control import request
 from kiosk import config as config_module
-from kiosk import demo_data, pins
+from kiosk import demo_data
+from kiosk.service import pins
 from screens.boot import terminal_app
 from sync.directory_file import read_directory
 from kiosk.wiring import assemble

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.service_desk import PAGES
+from kiosk.service.view import PAGES
 from screens.screenshots import SIZES, Stage, scenarios
 
 ROOT = Path(__file__).resolve().parents[2]

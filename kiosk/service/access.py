@@ -26,7 +26,7 @@ from typing import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk import pins
+from kiosk.service import pins
 from kiosk.config import Service
 from kiosk.errors import StoreError
 from kiosk.masking import scrub
