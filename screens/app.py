@@ -149,6 +149,7 @@ class KioskApp(App):
         for screen in (service_views.ServicePinScreen(name=service_views.PIN),
                        service_views.ServiceOverviewScreen(name=service_views.OVERVIEW),
                        service_views.ServicePageScreen(name=service_views.PAGE),
+                       service_views.ServiceReprintScreen(name=service_views.REPRINT),
                        service_views.ServiceCoverScreen(name=service_views.COVER)):
             manager.add_widget(screen)
         self._resized(Window, Window.size)

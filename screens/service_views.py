@@ -12,21 +12,22 @@ from typing import TYPE_CHECKING
 from kivy.properties import OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import N_
 from kiosk.service.access import SYSTEM
 from kiosk.service.health import storage_failure
-from kiosk.service.presenter import COVER, OVERVIEW, PAGE, PIN, ServiceMode
+from kiosk.service.presenter import COVER, OVERVIEW, PAGE, PIN, REPRINT, ServiceMode
 from kiosk.service.view import title
 from screens import theme
-from screens.widgets import KioskButton
+from screens.widgets import Keypad, KioskButton
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
 
-__all__ = ["COVER", "OVERVIEW", "PAGE", "PIN"]
+__all__ = ["COVER", "OVERVIEW", "PAGE", "PIN", "REPRINT"]
 
 # Every level is a word on a coloured mark, never the colour alone; each pair is 7:1 or more.
 LEVEL_COLOURS: dict[str, tuple[theme.RGBA, theme.RGBA]] = {
@@ -75,6 +76,26 @@ class ActionColumn(BoxLayout):
     tag = StringProperty("")
 
 
+class HexPad(Keypad):
+    """Digits and the letters A to F, as a slip's number and its reference are printed; with
+    Delete and Clear all. The keypad's bounce rule holds."""
+
+    ROWS = ("123A", "456B", "789C", "D0EF")
+
+    def _build(self, *_args: object) -> None:
+        self.clear_widgets()
+        erase, clear = self.captions[:2]
+        grid = GridLayout(cols=4, spacing=self.spacing)
+        for row in self.ROWS:
+            for key in row:
+                grid.add_widget(self._key(key, key, "key"))
+        self.add_widget(grid)
+        edit = BoxLayout(spacing=self.spacing, size_hint_y=0.25)
+        for caption, key in ((erase, "erase"), (clear, "clear")):
+            edit.add_widget(self._key(caption, key, "secondary"))
+        self.add_widget(edit)
+
+
 # -- screens --------------------------------------------------------------------------------------
 
 class ServiceScreen(Screen):
@@ -94,6 +115,21 @@ class ServicePinScreen(ServiceScreen):
         self.ids.cancel.text = t("Cancel")
         self.ids.ok.text = t("Checking\u2026") if mode.checking else t("Enter")
         self.ids.ok.disabled = mode.checking
+
+
+class ServiceReprintScreen(ServiceScreen):
+    def show(self, app, mode):
+        t = mode.catalog().gettext
+        self.ids.heading.text = t("Reprint a slip")
+        self.ids.prompt.text = t("The slip\u2019s number (after \u201cNo.\u201d) or its reference, such as "
+                                 "3F2A9-1C0B7. Empty: the last slip.")
+        self.ids.typed.text = mode.slip
+        self.ids.message.text = mode.slip_message
+        self.ids.keypad.captions = [t("Delete"), t("Clear all"), "", ""]
+        self.ids.cancel.text = t("Back")
+        self.ids.cancel.disabled = mode.working is not None
+        self.ids.ok.text = t("Working\u2026") if mode.working else t("Print")
+        self.ids.ok.disabled = mode.working is not None
 
 
 class ServiceOverviewScreen(ServiceScreen):
@@ -163,6 +199,8 @@ class ServicePageScreen(ServiceScreen):
         self.ids.reason.text = page.reason
         for label, value in page.rows:
             row = PageRow()
+            if label in page.attention:  # a word, not a colour alone, as on every level mark
+                value = t("{level}: {value}").format(level=t(LEVEL_WORDS["yellow"]), value=value)
             row.ids.label.text, row.ids.value.source = label, value
             rows.add_widget(row)
         self._actions(app, mode, page, t)

@@ -14,12 +14,12 @@ from kiosk.journey import Journey, Step
 from kiosk.service import pins
 from kiosk.service.desk import ServiceDesk
 from kiosk.service.health import SUBSYSTEMS
-from kiosk.service.presenter import COVER, OVERVIEW, PAGE, PIN, ServiceMode
+from kiosk.service.presenter import COVER, OVERVIEW, PAGE, PIN, REPRINT, ServiceMode
 from kiosk.wiring import Terminal, assemble
 from screens.texts import service_catalog
 from tests.test_service_desk import directory_rows
 
-TECHNICIAN_PIN = "2468"
+TECHNICIAN_PIN, ADMINISTRATOR_PIN = "2468", "97531086"
 
 
 class Worker:
@@ -45,14 +45,15 @@ class Worker:
 
 
 @pytest.fixture(scope="module")
-def pin_hash() -> str:
-    return pins.hash_pin(TECHNICIAN_PIN)  # scrypt is slow: once for the module
+def pin_hashes() -> dict[str, str]:
+    # scrypt is slow: once for the module.
+    return {"KIOSK_SERVICE_TECHNICIAN_PIN_HASH": pins.hash_pin(TECHNICIAN_PIN),
+            "KIOSK_SERVICE_ADMINISTRATOR_PIN_HASH": pins.hash_pin(ADMINISTRATOR_PIN)}
 
 
 @pytest.fixture
-def terminal(tmp_path: Path, pin_hash: str) -> Iterator[Terminal]:
-    config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(tmp_path),
-                                       "KIOSK_SERVICE_TECHNICIAN_PIN_HASH": pin_hash})
+def terminal(tmp_path: Path, pin_hashes: dict[str, str]) -> Iterator[Terminal]:
+    config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(tmp_path), **pin_hashes})
     terminal = assemble(config)
     terminal.store.directory.import_rows(directory_rows(5))
     try:
@@ -127,3 +128,21 @@ def test_out_of_service_shows_the_cover_once_the_customer_is_back_at_the_start(
     mode.leave()
     worker.answer()
     assert mode.journey.step is Step.ATTRACT and mode.screen_name() == COVER
+
+
+def test_reprint_asks_which_slip_and_keeps_a_wrong_number_to_correct(mode: ServiceMode, worker: Worker) -> None:
+    enter(mode, worker, ADMINISTRATOR_PIN)
+    mode.open_page("printer")
+    worker.answer()
+    assert [a.name for a in mode.page.actions if a.allowed] == ["test_slip", "reprint"]
+    mode.act("reprint")
+    assert mode.screen == REPRINT and not worker.waiting  # nothing printed before the slip is named
+    for key in ("4", "2", "x", "erase", "7"):
+        mode.slip_key(key)
+    assert mode.slip == "47"
+    mode.reprint()
+    worker.answer()
+    assert mode.screen == REPRINT and mode.slip == "47"
+    assert mode.slip_message == "No slip has the number or reference 47: check it against the slip."
+    mode.back_to_page()
+    assert mode.screen == PAGE and mode.page_name == "printer"

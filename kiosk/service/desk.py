@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -101,9 +102,12 @@ class ServiceDesk:
             return Page(name, _(TITLES[name]), health.RED,
                         _("cannot be shown: {error}").format(error=error_line(exc)), (), ())
 
-    def act(self, action: str, session: ServiceSession, language: str) -> Done:
+    def act(self, action: str, session: ServiceSession, language: str, *, slip: str | None = None) -> Done:
+        """``slip``: for "reprint", the number or reference of the slip to copy (else the last)."""
         _ = gettext_for(language)
         run = _ACTIONS.get(action)
+        if action == "reprint" and slip is not None:
+            run = partial(printing.reprint, slip=slip)
         if run is None:
             return Done(False, _("Unknown action: {action}").format(action=short(action)))
         if not ServiceAccess.allowed(session.role, action):
@@ -113,7 +117,8 @@ class ServiceDesk:
                 pass
             except Exception:
                 log.exception("service refusal not logged")
-            return Done(False, _("Only an administrator may do this: {action}.").format(action=_(CAPTIONS[action])))
+            # Its button is greyed for this role: this comes from a remote shell or a stale screen.
+            return Done(False, _("This needs an administrator: ask one to enter service mode with their own PIN."))
         if not self._acting.acquire(blocking=False):
             return Done(False, _("Another service action is still running: wait for it to finish."))
         try:
@@ -146,8 +151,8 @@ class ServiceDesk:
     # --- what the pages share -----------------------------------------------------------------
 
     def page_of(self, name: str, line: Health, rows: list[tuple[str, str]], actions: tuple[Action, ...],
-                language: str) -> Page:
-        return Page(name, title(name, language), line.level, line.text(language), tuple(rows), actions)
+                language: str, attention: frozenset[str] = frozenset()) -> Page:
+        return Page(name, title(name, language), line.level, line.text(language), tuple(rows), actions, attention)
 
     def action(self, name: str, role: str, language: str) -> Action:
         return Action(name, gettext_for(language)(CAPTIONS[name]), ServiceAccess.allowed(role, name))

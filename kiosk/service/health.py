@@ -270,6 +270,13 @@ def upload_health(config: Config, devices: Devices, store: Store) -> Health:
                                                 {"depth": depth, "age": duration(age)}), facts)
     if depth:
         return _health("upload", GREEN, Phrase(N_("sending {depth} readings"), {"depth": depth}), facts)
+    # Nothing waits: say so in words that agree with the upload page's counts beside it.
+    refused = delivery.rejected + delivery.conflict
+    if refused:
+        return _health("upload", GREEN, Phrase(N_("nothing waiting; {refused} refused by the office"),
+                                               {"refused": refused}), facts)
+    if delivery.last_delivery is None:
+        return _health("upload", GREEN, Phrase(N_("nothing to send yet")), facts)
     return _health("upload", GREEN, Phrase(N_("every reading delivered")), facts)
 
 

@@ -69,6 +69,7 @@ def network_page(desk: ServiceDesk, role: str, language: str) -> Page:
     probe = desk.fresh_probe(run=True)
     line = health.network_health(config, probe)
     rows = [(_("Office"), public_url(config.office.url) or _("not configured"))]
+    attention: set[str] = set()
     if probe is not None:
         rows += [
             (_("Reachable"), _("yes") if probe.reachable else _("no")),
@@ -76,11 +77,14 @@ def network_page(desk: ServiceDesk, role: str, language: str) -> Page:
              _("{ms} ms").format(ms=f"{probe.latency_s * 1000:.0f}")),
             (_("Encryption (TLS)"), _tls(probe, config.office.url, _)),
         ]
+        if probe.tls_verified is False or urlsplit(config.office.url).scheme != "https":
+            attention.add(_("Encryption (TLS)"))  # readings would travel unencrypted, or to an impostor
         if probe.office_time is not None:
             rows.append((_("Office time"), desk.local(probe.office_time.isoformat())))
         if probe.detail:
             rows.append((_("Details"), short(probe.detail)))
-    return desk.page_of("network", line, rows, (desk.action("check_network", role, language),), language)
+    return desk.page_of("network", line, rows, (desk.action("check_network", role, language),), language,
+                        frozenset(attention))
 
 
 def send_now(desk: ServiceDesk, session: ServiceSession, language: str) -> Outcome:

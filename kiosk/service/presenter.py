@@ -35,7 +35,10 @@ COVER_S = 2.0  # how often the out-of-service switch is read, for the customers'
 
 # The screen names in the app's ScreenManager.
 PIN, OVERVIEW, PAGE, COVER = "service_pin", "service_overview", "service_page", "service_cover"
+REPRINT = "service_reprint"  # the number or reference of a slip to copy, over the printer page
 PIN_MAX_DIGITS = 12  # the longest PIN `kiosk pin hash` makes
+SLIP_KEYS = "0123456789ABCDEF"  # a slip's number, or its reference as printed (3F2A9-1C0B7)
+SLIP_MAX_CHARS = 10  # a reference's ten digits; a number is shorter
 
 Run = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[Exception], None]], None]
 """``run(work, deliver, failed)``: call ``work`` off the UI thread, then ``deliver`` its value or
@@ -72,6 +75,8 @@ class ServiceMode:
         self.done: Done | None = None  # the last action's outcome, shown where it was taken
         self.working: str | None = None  # the action running now
         self.out_of_service: OutOfService | None = None
+        self.slip = ""  # typed on the reprint screen
+        self.slip_message = ""
         self._touched_at = self._clock()
         self._asked_at: dict[str, float] = {}
         self._asking: set[str] = set()
@@ -193,6 +198,7 @@ class ServiceMode:
         self.pin, self.pin_message, self.checking = "", "", False
         self.session, self.healths, self.page, self.page_name, self.done = None, None, None, None, None
         self.working, self.checked = None, False
+        self.slip, self.slip_message = "", ""
         self._asked_at.clear()
         self._asking.clear()
         self._stale.clear()
@@ -284,15 +290,59 @@ class ServiceMode:
         self._render()
 
     def act(self, action: str) -> None:
-        """An action button: "working..." until the desk answers, then what happened."""
+        """An action button: "working..." until the desk answers, then what happened. Reprint
+        asks which slip first."""
         session = self.session
         if session is None or self.working is not None:
+            return
+        if action == "reprint":
+            self.screen, self.slip, self.slip_message, self.done = REPRINT, "", "", None
+            self._render()
             return
         self.working, self.done = action, None
         language, screen = self.language, self.screen
         self._ask("act", lambda: self.desk.act(action, session, language),
                   lambda done: self._acted(screen, done),
                   lambda error: self._acted(screen, Done(False, error_line(error))))
+        self._render()
+
+    def slip_key(self, key: str) -> None:
+        if self.screen != REPRINT or self.working is not None:
+            return
+        if key == "erase":
+            self.slip = self.slip[:-1]
+        elif key == "clear":
+            self.slip = ""
+        elif key in SLIP_KEYS and len(key) == 1 and len(self.slip) < SLIP_MAX_CHARS:
+            self.slip += key
+        self._render()
+
+    def reprint(self) -> None:
+        """Print a copy of the slip typed, or of the last one when nothing is typed."""
+        session = self.session
+        if self.screen != REPRINT or session is None or self.working is not None:
+            return
+        slip, language = self.slip or None, self.language
+        self.working, self.slip_message = "reprint", ""
+        self._ask("act", lambda: self.desk.act("reprint", session, language, slip=slip), self._reprinted,
+                  lambda error: self._reprinted(Done(False, error_line(error))))
+        self._render()
+
+    def back_to_page(self) -> None:
+        if self.screen == REPRINT and self.working is None:
+            self.screen = PAGE
+            self._render()
+
+    def _reprinted(self, done: Done) -> None:
+        self.working = None
+        if self.session is None or self.screen != REPRINT:
+            return
+        if done.ok:  # back on the printer page, with what was printed
+            self.screen, self.done = PAGE, done
+            self._refresh("page")
+            self.tick()
+        else:  # the number stays, to be corrected
+            self.slip_message = done.message
         self._render()
 
     def switch_service(self) -> None:

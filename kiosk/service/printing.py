@@ -1,4 +1,5 @@
-"""The printer's service page and its actions: a test slip, and a copy of a customer's slip."""
+"""The printer's service page and its actions: a test slip, and a copy of a customer's slip (the
+last one, or any one by its number or its reference; administrators only)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from devices.status import PrinterStatus
 from kiosk.i18n import N_, gettext_for
 from kiosk.service import health
 from kiosk.service.access import ServiceSession
-from kiosk.service.view import Done, Page, Translate
+from kiosk.service.view import Done, Page, Translate, short
+from kiosk.store import Store, Submission
+from sync.reference import reference, txn_prefix
 
 if TYPE_CHECKING:
     from kiosk.service.desk import Outcome, ServiceDesk
@@ -32,6 +35,8 @@ _PRINTER_ADVICE = {
     "printer not taking data": N_("Check the printer's cable and its flow control against [printer] flow_control."),
     "printer busy": N_("The printer is busy: try again in a minute."),
 }
+# A slip's number is the terminal's running count: a billion slips is beyond any terminal's life.
+SLIP_NUMBER_DIGITS = 9
 _PRINTER_ADVICE_DEFAULT = N_("Switch the printer off and on; if the fault stays, call the service.")
 
 
@@ -76,13 +81,21 @@ def test_slip(desk: ServiceDesk, session: ServiceSession, language: str) -> Outc
         {"printed": False, "reason": outcome.reason}
 
 
-def reprint(desk: ServiceDesk, session: ServiceSession, language: str) -> Outcome:
+def reprint(desk: ServiceDesk, session: ServiceSession, language: str, slip: str | None = None) -> Outcome:
+    """A copy of the slip a technician names by its number or its reference (``slip``), or of the
+    last slip printed when none is named."""
     _ = gettext_for(language)
     terminal = desk.terminal
-    last = terminal.store.service.last_printed()
-    submission = None if last is None else terminal.store.submissions.get(seq=last.seq)
-    if submission is None:
-        return Done(False, _("No slip has been printed yet: there is nothing to reprint.")), {}
+    if slip is None or not slip.strip():
+        last = terminal.store.service.last_printed()
+        submission = None if last is None else terminal.store.submissions.get(seq=last.seq)
+        if submission is None:
+            return Done(False, _("No slip has been printed yet: there is nothing to reprint.")), {}
+    else:
+        found = _find_slip(terminal.store, slip, language)
+        if isinstance(found, Done):
+            return found, {"found": False}
+        submission = found
     if terminal.printer is None:
         return Done(False, _("No printer is configured: set [printer] port.")), {"seq": submission.seq}
     outcome = terminal.slips.print_slip(submission, terminal.config.terminal.language, copy=True)
@@ -92,6 +105,30 @@ def reprint(desk: ServiceDesk, session: ServiceSession, language: str) -> Outcom
         return Done(True, _("A copy of slip No. {seq} was printed.").format(seq=submission.seq)), detail
     detail["reason"] = outcome.reason
     return _print_failed(outcome, N_("The copy was not printed: {reason}. {advice}"), language), detail
+
+
+def _find_slip(store: Store, typed: str, language: str) -> Submission | Done:
+    """The one submission a typed slip number or reference names, or what to type instead."""
+    _ = gettext_for(language)
+    prefix = txn_prefix(typed)
+    number = typed.strip().lstrip("№N").strip()
+    if prefix is not None:
+        found = store.submissions.with_txn_prefix(prefix)
+    elif number.isascii() and number.isdigit() and len(number) <= SLIP_NUMBER_DIGITS:
+        submission = store.submissions.get(seq=int(number))
+        found = [] if submission is None else [submission]
+    else:
+        return Done(False, _("{typed} is neither a slip number nor a reference. Type the number after "
+                             "\u201cNo.\u201d on the slip, or its reference: ten digits and letters A to F, "
+                             "such as 3F2A9-1C0B7.").format(typed=short(typed)))
+    if not found:
+        return Done(False, _("No slip has the number or reference {typed}: check it against the slip.")
+                    .format(typed=short(typed)))
+    if len(found) > 1:
+        return Done(False, _("Slips No. {numbers} share the reference {reference}: type the number of the one "
+                             "to reprint.").format(numbers=", ".join(str(s.seq) for s in found),
+                                                   reference=reference(found[0].txn_id)))
+    return found[0]
 
 
 def _print_failed(outcome: PrintOutcome, template: str, language: str) -> Done:
@@ -108,10 +145,15 @@ def _cover(status: PrinterStatus, _: Translate) -> str:
 
 
 def _faults(status: PrinterStatus, _: Translate) -> str:
+    """Everything the printer reports wrong, the reason its line is red first: a red line never
+    sits above "Faults: none"."""
     if status.state not in ("online", "offline"):
         return _(status.problem or "printer not answering")
-    words = [word for flag, word in ((status.paper_jam, N_("paper jam")), (status.cutter_error, N_("cutter error")),
+    words = [word for flag, word in ((status.cover_open, N_("cover open")), (status.paper == "out", N_("paper out")),
+                                     (status.paper_jam, N_("paper jam")), (status.cutter_error, N_("cutter error")),
                                      (status.mechanical_error, N_("printer mechanical error")),
                                      (status.unrecoverable, N_("printer fault, needs a technician")),
                                      (status.recoverable_error, N_("printer error, recovering"))) if flag]
+    if not words and status.state == "offline":  # else offline is the fault's effect, shown above
+        words = [N_("printer offline")]
     return ", ".join(_(word) for word in words) or _("none")

@@ -23,7 +23,7 @@ TITLES = {
 }
 CAPTIONS = {
     "test_slip": N_("Print a test slip"),
-    "reprint": N_("Reprint the last slip"),
+    "reprint": N_("Reprint a slip"),
     "send_now": N_("Send now"),
     "update_directory": N_("Update now"),
     "check_network": N_("Check the connection"),
@@ -53,6 +53,9 @@ class Page:
     reason: str  # one line
     rows: tuple[tuple[str, str], ...]  # (label, value); never unmasked customer data
     actions: tuple[Action, ...]
+    # Labels of rows that need a look whatever the page's level (plain http to an office on this
+    # machine is no fault, yet never "normal"): the screen marks them as warnings.
+    attention: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
