@@ -163,6 +163,8 @@ class Config(_Section):
         return self.data_dir / "kiosk.sqlite3"
 
 
+# Every section's default_factory is its class; pydantic types the attribute as any factory, of
+# no argument or of the validated data, or None.
 SECTIONS: dict[str, type[_Section]] = {
     name: field.default_factory for name, field in Config.model_fields.items()  # type: ignore[misc]
 }

@@ -45,7 +45,7 @@ class ServiceStage:
     offline: Config  # the same with an office address nobody answers at
 
     @property
-    def terminal(self):  # type: ignore[no-untyped-def]
+    def terminal(self):
         return self.demo.terminal
 
     def app_options(self) -> dict[str, Any]:
@@ -179,7 +179,7 @@ def scenarios(stage: ServiceStage) -> list[tuple[str, Setup]]:
     ]
 
 
-def _fresh(app: "KioskApp", language: str):  # type: ignore[no-untyped-def]
+def _fresh(app: "KioskApp", language: str):
     mode = app.service
     assert mode is not None, "create the app with the stage's app_options()"
     mode.close()
@@ -188,7 +188,7 @@ def _fresh(app: "KioskApp", language: str):  # type: ignore[no-untyped-def]
     return mode
 
 
-def _enter(app: "KioskApp", language: str, role: str):  # type: ignore[no-untyped-def]
+def _enter(app: "KioskApp", language: str, role: str):
     mode = _fresh(app, language)
     mode.session = mode.access.session(role)
     mode.out_of_service = mode.desk.out_of_service()

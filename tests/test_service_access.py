@@ -42,7 +42,7 @@ def kinds(store: Store) -> list[str]:
 def read_only(store: Store) -> Callable[..., None]:
     """SQLite itself refuses every write from now on, as on a read-only disk; reads still work.
     Returns the hook that does it, for ``works_again``."""
-    def refuse_writes(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def refuse_writes(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA query_only = ON")
 
     event.listen(store.engine, "connect", refuse_writes)

@@ -24,7 +24,8 @@ from kiosk.service.health import GREEN, RED, SUBSYSTEMS, YELLOW, Health
 from kiosk.service.access import ADMINISTRATOR, TECHNICIAN
 from kiosk.masking import public_url, scrub
 from kiosk.service.desk import ServiceDesk
-from kiosk.service.view import ACTIONS, PAGES, Done
+from kiosk.service.view import ACTIONS, PAGES, Done, Page
+from kiosk.store import Submission
 from kiosk.wiring import Terminal, assemble
 from sync.client import OfficeClient, OfficeSettings
 from sync.directory_pull import DirectoryPuller
@@ -116,9 +117,9 @@ def running(tmp_path: Path) -> Iterator[Site]:
         yield the_site
 
 
-def submit(terminal: Terminal, values: tuple[str, str] = ("12400", "6800")):  # type: ignore[no-untyped-def]
+def submit(terminal: Terminal, values: tuple[str, str] = ("12400", "6800")) -> Submission:
     result = terminal.intake.submit(ACCOUNT, None, list(values))
-    assert result.ok, result.as_dict()
+    assert result.ok and result.submission is not None, result.as_dict()
     return result.submission
 
 
@@ -126,7 +127,7 @@ def events(terminal: Terminal, limit: int = 50) -> list[tuple[str, str | None, d
     return [(e.kind, e.role, e.detail) for e in reversed(terminal.store.events.recent(limit))]
 
 
-def page_text(page) -> str:  # type: ignore[no-untyped-def]
+def page_text(page: Page) -> str:
     return "\n".join([page.title, page.reason, *(f"{label}: {value}" for label, value in page.rows),
                       *(action.caption for action in page.actions)])
 

@@ -141,7 +141,7 @@ def _out_of_service_state(context: Context) -> dict[str, Any] | None:
     return None if state is None else {"since": state.since.isoformat(), "by": state.by, "reason": state.reason}
 
 
-def _access(context: Context):  # type: ignore[no-untyped-def]
+def _access(context: Context):
     from kiosk.service.access import ServiceAccess
 
     return ServiceAccess(context.store(), context.config.service)

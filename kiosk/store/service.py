@@ -149,13 +149,13 @@ class ServiceState:
         with self._engine.connect() as connection:
             return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
-    def _count_by(self, column) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    def _count_by(self, column) -> dict[str, int]:
         query = select(column, func.count()).group_by(column)
         with self._engine.connect() as connection:
             return {state: count for state, count in connection.execute(query).all()}
 
 
-def _lock(row) -> EntryLock:  # type: ignore[no-untyped-def]
+def _lock(row) -> EntryLock:
     if row is None:
         return EntryLock(0, None)
     until = datetime.fromisoformat(row.locked_until) if row.locked_until else None
