@@ -5,18 +5,17 @@ holds and call its methods on taps; ``tick`` is called a few times a second.
 
 What it asks of the desk or the PIN check may take a while (scrypt takes ~0.1 s per role, the
 overview asks the office), so every question goes to ``run``, which does the work off the UI
-thread and hands the answer back on it. An answer for a screen no longer shown is dropped, and so
-is every answer to a question asked before service mode closed.
+thread and hands the answer back on it (``kiosk.service.questions`` keeps the order). An answer
+for a screen no longer shown is dropped, and so is every answer to a question asked before
+service mode closed.
 """
 
 from __future__ import annotations
 
 import gettext
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from kiosk.billcode import ScanResult
 from kiosk.config import Service
@@ -24,10 +23,9 @@ from kiosk.journey import Journey, Step
 from kiosk.service.access import Entry, ServiceSession
 from kiosk.service.desk import ServiceDesk
 from kiosk.service.health import Health
+from kiosk.service.questions import Questions, Run
 from kiosk.service.view import Done, Page, error_line, role_name
 from kiosk.store.service import OutOfService
-
-log = logging.getLogger(__name__)
 
 OVERVIEW_S = 5.0  # the overview is checked again this often while it is shown
 PAGE_S = 2.0  # a detail page likewise: the printer's status follows a fix within seconds
@@ -40,9 +38,6 @@ PIN_MAX_DIGITS = 12  # the longest PIN `kiosk pin hash` makes
 SLIP_KEYS = "0123456789ABCDEF"  # a slip's number, or its reference as printed (3F2A9-1C0B7)
 SLIP_MAX_CHARS = 10  # a reference's ten digits; a number is shorter
 
-Run = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[Exception], None]], None]
-"""``run(work, deliver, failed)``: call ``work`` off the UI thread, then ``deliver`` its value or
-``failed`` its exception on the UI thread."""
 
 
 class ServiceMode:
@@ -58,7 +53,6 @@ class ServiceMode:
         self.access = desk.terminal.service
         self._now = now
         self._render = render
-        self._run = run
         self._catalog = catalog
         self._clock = clock
         self.screen: str | None = None  # PIN, OVERVIEW or PAGE while service mode is shown
@@ -78,12 +72,7 @@ class ServiceMode:
         self.slip = ""  # typed on the reprint screen
         self.slip_message = ""
         self._touched_at = self._clock()
-        self._asked_at: dict[str, float] = {}
-        self._asking: set[str] = set()
-        self._stale: set[str] = set()  # asked before something changed: ask again on arrival
-        # Bumped by close(): an answer to a question asked before it describes a service mode that
-        # is gone (a page of the last session, an overview of devices since mended) and is dropped.
-        self._epoch = 0
+        self._questions = Questions(run, clock)
 
     # -- what the app asks ---------------------------------------------------------------------
 
@@ -131,7 +120,7 @@ class ServiceMode:
                 self.open_pin("card")
             return True
         if self.screen == PAGE and self.page_name == "scanner":
-            self._ask("scan", lambda: self.desk.scan_seen(result), lambda _none: self._refresh("page"))
+            self._questions.ask("scan", lambda: self.desk.scan_seen(result), lambda _none: self._questions.refresh("page"))
             return True
         return self.screen_name() is not None
 
@@ -139,7 +128,7 @@ class ServiceMode:
         """A few times a second: leave when idle, refresh what is shown. True when the screen
         must be drawn again now."""
         now = self._clock()
-        self._ask_every("cover", COVER_S, self.desk.out_of_service, self._cover_read)
+        self._questions.ask_every("cover", COVER_S, self.desk.out_of_service, self._cover_read)
         if self.session is not None and self.session.expired:
             self.leave(idle=True)
             return True
@@ -147,14 +136,14 @@ class ServiceMode:
             self.close()
             return True
         if self.screen == OVERVIEW:
-            self._ask_every("overview", OVERVIEW_S, self._read_overview, self._overview_read)
+            self._questions.ask_every("overview", OVERVIEW_S, self._read_overview, self._overview_read)
         elif self.screen == PAGE and self.working is None:
-            self._ask_every("page", PAGE_S, self._read_page, self._page_read)
+            self._questions.ask_every("page", PAGE_S, self._read_page, self._page_read)
         return False
 
     def storage_failed(self, error: Exception) -> None:
         """A reading could not be stored: out of service now, for every customer after this one."""
-        self._ask("storage_failed", lambda: self.access.storage_failed(error), self._cover_read)
+        self._questions.ask("storage_failed", lambda: self.access.storage_failed(error), self._cover_read)
 
     # -- entry ---------------------------------------------------------------------------------
 
@@ -166,7 +155,7 @@ class ServiceMode:
         self.pin, self.pin_message, self.checking = "", "", False
         self.language = self.journey.language
         self.touched()
-        self._ask("lock", self.access.locked_until, self._lock_read)
+        self._questions.ask("lock", self.access.locked_until, self._lock_read)
         self._render()
 
     def pin_key(self, key: str) -> None:
@@ -189,7 +178,7 @@ class ServiceMode:
             return
         pin, via = self.pin, self.via
         self.checking = True
-        self._ask("entry", lambda: self.access.enter(pin, via=via), self.entry_answered, self._entry_failed)
+        self._questions.ask("entry", lambda: self.access.enter(pin, via=via), self.entry_answered, self._entry_failed)
         self._render()
 
     def close(self) -> None:
@@ -199,17 +188,14 @@ class ServiceMode:
         self.session, self.healths, self.page, self.page_name, self.done = None, None, None, None, None
         self.working, self.checked = None, False
         self.slip, self.slip_message = "", ""
-        self._asked_at.clear()
-        self._asking.clear()
-        self._stale.clear()
-        self._epoch += 1
+        self._questions.forget()
         self.journey.reset()  # the office's language for the next customer
         self._render()
 
     def leave(self, *, idle: bool = False) -> None:
         session = self.session
         if session is not None:
-            self._ask("leave", lambda: session.leave(idle=idle), lambda _none: None)
+            self._questions.ask("leave", lambda: session.leave(idle=idle), lambda _none: None)
         self.close()
 
     def _lock_read(self, until: datetime | None) -> None:
@@ -229,7 +215,7 @@ class ServiceMode:
             self.session = self.access.session(entry.role)
             self.screen = OVERVIEW
             self.healths, self.done, self.checked = None, None, False
-            self._asked_at.clear()
+            self._questions.due()
             self.tick()
         elif entry.locked_until is not None:
             self.pin_message = self._locked_text(entry.locked_until)
@@ -269,14 +255,14 @@ class ServiceMode:
     def set_language(self, language: str) -> None:
         self.language = language
         for name in ("overview", "page"):  # the desk words them: ask again in this language
-            self._refresh(name)
+            self._questions.refresh(name)
         self.tick()
 
     def open_page(self, name: str) -> None:
         if self.session is None:
             return
         self.screen, self.page_name, self.page, self.done = PAGE, name, None, None
-        self._asked_at.pop("page", None)
+        self._questions.due("page")
         self.tick()
         self._render()
 
@@ -285,7 +271,7 @@ class ServiceMode:
             return
         self.screen, self.page_name, self.page, self.done = OVERVIEW, None, None, None
         self.checked = False
-        self._asked_at.pop("overview", None)
+        self._questions.due("overview")
         self.tick()
         self._render()
 
@@ -301,7 +287,7 @@ class ServiceMode:
             return
         self.working, self.done = action, None
         language, screen = self.language, self.screen
-        self._ask("act", lambda: self.desk.act(action, session, language),
+        self._questions.ask("act", lambda: self.desk.act(action, session, language),
                   lambda done: self._acted(screen, done),
                   lambda error: self._acted(screen, Done(False, error_line(error))))
         self._render()
@@ -324,7 +310,7 @@ class ServiceMode:
             return
         slip, language = self.slip or None, self.language
         self.working, self.slip_message = "reprint", ""
-        self._ask("act", lambda: self.desk.act("reprint", session, language, slip=slip), self._reprinted,
+        self._questions.ask("act", lambda: self.desk.act("reprint", session, language, slip=slip), self._reprinted,
                   lambda error: self._reprinted(Done(False, error_line(error))))
         self._render()
 
@@ -339,7 +325,7 @@ class ServiceMode:
             return
         if done.ok:  # back on the printer page, with what was printed
             self.screen, self.done = PAGE, done
-            self._refresh("page")
+            self._questions.refresh("page")
             self.tick()
         else:  # the number stays, to be corrected
             self.slip_message = done.message
@@ -355,7 +341,7 @@ class ServiceMode:
         if self.screen == screen:
             self.done = done
         for name in ("overview", "page", "cover"):  # what the action changed shows at once
-            self._refresh(name)
+            self._questions.refresh(name)
         self.tick()
         self._render()
 
@@ -381,43 +367,3 @@ class ServiceMode:
         if state != self.out_of_service:
             self.out_of_service = state
             self._render()
-
-    # -- workers -------------------------------------------------------------------------------
-
-    def _refresh(self, name: str) -> None:
-        """Ask again at the next tick, or as soon as the answer under way arrives."""
-        self._asked_at.pop(name, None)
-        if name in self._asking:
-            self._stale.add(name)
-
-    def _ask_every(self, name: str, period: float, work: Callable[[], Any],
-                   deliver: Callable[[Any], None]) -> None:
-        if name in self._asking or self._clock() - self._asked_at.get(name, -1e9) < period:
-            return
-        self._asked_at[name] = self._clock()
-        self._ask(name, work, deliver)
-
-    def _ask(self, name: str, work: Callable[[], Any], deliver: Callable[[Any], None],
-             failed: Callable[[Exception], None] | None = None) -> None:
-        """Run ``work`` off the UI thread and hand its answer to ``deliver`` on the UI thread; an
-        exception goes to ``failed`` (without one, what is shown stays as it was and a periodic
-        question is asked again at its next turn)."""
-        self._asking.add(name)
-        epoch = self._epoch
-
-        def broke(error: Exception) -> None:
-            # A database that cannot be written, or a bug: told in the log, never the UI's end.
-            log.error("service %s failed", name, exc_info=error)
-            self._answered(name, epoch, failed, error)
-
-        self._run(work, lambda value: self._answered(name, epoch, deliver, value), broke)
-
-    def _answered(self, name: str, epoch: int, deliver: Callable[[Any], None] | None, value: Any) -> None:
-        if epoch != self._epoch:
-            return
-        self._asking.discard(name)
-        if name in self._stale:
-            self._stale.discard(name)
-            self._asked_at.pop(name, None)
-        if deliver is not None:
-            deliver(value)
