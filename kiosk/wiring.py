@@ -22,7 +22,7 @@ from kiosk.intake import Intake
 from kiosk.masking import scrub
 from kiosk.periodic import Periodic
 from kiosk.release import package_version
-from kiosk.service_access import ServiceAccess
+from kiosk.service.access import ServiceAccess
 from kiosk.slips import SlipDesk
 from kiosk.store import Store
 from sync.client import OfficeClient, OfficeSettings

@@ -7,7 +7,6 @@ Import this only through screens.boot.create_app: Kivy must be configured before
 from __future__ import annotations
 
 import queue
-import threading
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -25,17 +24,18 @@ from kiosk.billcode import ScanResult
 from kiosk import watchdog
 from kiosk.intake import Intake
 from kiosk.journey import Job, Journey, Notice, PrintSlip, StatusProvider, Step
+from kiosk.service.presenter import ServiceMode
 from screens import service_views
 from screens import views  # noqa: F401  (registers the screen classes the kv file names)
 from screens import widgets  # noqa: F401
+from screens.background import Background
 from screens.qr import qr_texture
-from screens.service_views import ServiceMode
 from screens.settings import UiSettings
-from screens.texts import texts_for
+from screens.texts import service_catalog, texts_for
 from screens.theme import body_px
 
 if TYPE_CHECKING:
-    from kiosk.service_desk import ServiceDesk
+    from kiosk.service.desk import ServiceDesk
 
 Builder.load_file(str(Path(__file__).with_name("layout.kv")))
 Builder.load_file(str(Path(__file__).with_name("service.kv")))
@@ -125,9 +125,11 @@ class KioskApp(App):
                                clock=clock,
                                on_storage_failure=self._storage_failed if service is not None else None)
         self.language = self.journey.language
+        self.background = Background()
         self.service: ServiceMode | None = None
         if service is not None:
-            self.service = ServiceMode(self, service, intake.now)
+            self.service = ServiceMode(self.journey, service, now=intake.now, render=self.render,
+                                       run=self.background.run, catalog=service_catalog)
         self.changed_at = 0.0
         self._shown: tuple[Any, ...] = ()
         self._notices: tuple[Notice, ...] = ()
@@ -147,6 +149,7 @@ class KioskApp(App):
         for screen in (service_views.ServicePinScreen(name=service_views.PIN),
                        service_views.ServiceOverviewScreen(name=service_views.OVERVIEW),
                        service_views.ServicePageScreen(name=service_views.PAGE),
+                       service_views.ServiceReprintScreen(name=service_views.REPRINT),
                        service_views.ServiceCoverScreen(name=service_views.COVER)):
             manager.add_widget(screen)
         self._resized(Window, Window.size)
@@ -244,11 +247,7 @@ class KioskApp(App):
         self.service.storage_failed(error)
 
     def _start_job(self, job: Job) -> None:
-        def work() -> None:
-            value = job.run()
-            Clock.schedule_once(lambda _dt: self._deliver(job, value))
-
-        threading.Thread(target=work, name=f"kiosk-{job.name}", daemon=True).start()
+        self.background.run(job.run, lambda value: self._deliver(job, value))
 
     def _deliver(self, job: Job, value: Any) -> None:
         job.deliver(value)

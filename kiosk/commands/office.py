@@ -123,7 +123,7 @@ def _guarded(run: Callable[[argparse.Namespace, object], int]) -> Callable[[argp
     return guarded
 
 
-def _engine(args: argparse.Namespace, **options: object):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace, **options: object):
     """The database, at this release's schema or SchemaNotCurrent: never migrated here."""
     from sync.office.database import check_schema, open_engine
 
@@ -261,7 +261,7 @@ def _add_terminal(args: argparse.Namespace, _context: object) -> int:
     return 0
 
 
-def _secret_holder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _secret_holder(args: argparse.Namespace):
     """The database a secret is about to be written to, readable by its owner only."""
     from sync.office.database import make_private
 

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     directory.set_defaults(run=_directory)
 
 
-def _client(context) -> OfficeClient | None:  # type: ignore[no-untyped-def]
+def _client(context) -> OfficeClient | None:
     try:
         return OfficeClient(OfficeSettings.from_config(context.config))
     except OfficeError as exc:
@@ -33,7 +33,7 @@ def _client(context) -> OfficeClient | None:  # type: ignore[no-untyped-def]
         return None
 
 
-def _once(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-def]
+def _once(args: argparse.Namespace, context) -> int:
     client = _client(context)
     if client is None:
         return 1
@@ -59,7 +59,7 @@ def _once(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-
     return 1 if errors else 0
 
 
-def _directory(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-def]
+def _directory(args: argparse.Namespace, context) -> int:
     client = _client(context)
     if client is None:
         return 1

@@ -22,7 +22,7 @@ from pathlib import Path
 from devices.emulators import control
 from screens.boot import terminal_app
 from kiosk.demo import DemoTerminal, demo_terminal
-from tests.ui.touch import play
+from tests.ui.touch import play, tagged
 
 KEY_PAUSE = 0.25  # between keypad taps: a customer's pace, well apart from the bounce guard
 SCREEN_PAUSE = 0.5  # after a tap that changes the screen: longer than the double-tap guard
@@ -50,19 +50,8 @@ def drive(demo: DemoTerminal) -> dict:
     from screens.qr import qr_texture
 
     def visible(tag: str):  # type: ignore[no-untyped-def]
-        found = []
-
-        def walk(widget) -> None:  # type: ignore[no-untyped-def]
-            if widget.opacity == 0 or widget.disabled:
-                return
-            if getattr(widget, "tag", "") == tag:
-                found.append(widget)
-            for child in widget.children:
-                walk(child)
-
-        walk(app.root_widget.ids.screens.current_screen)
-        walk(app.root_widget.ids.top)
-        walk(app.root_widget.ids.bottom)
+        ids = app.root_widget.ids
+        found = tagged(tag, ids.screens.current_screen, ids.top, ids.bottom)
         if not found:
             raise LookupError(f"no visible widget tagged {tag!r} on {app.journey.step}")
         return found[0]

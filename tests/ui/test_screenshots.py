@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.service_desk import PAGES
+from kiosk.service.view import PAGES
 from screens.screenshots import SIZES, Stage, scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ DOES_NOT_FIT: dict[str, set[str]] = {
         "result-no-printer", "result-another-meter",
         "service-pin-entry", "service-pin-card", "service-pin-wrong", "service-pin-locked",
         "service-page-printer", "service-page-printer-paper-out", "service-page-printer-working",
-        "service-page-printer-test-slip-printed", "service-page-printer-reprint-refused-technician",
+        "service-page-printer-test-slip-printed", "service-page-printer-technician",
         "service-page-scanner-live-scan", "service-page-upload", "service-page-directory",
         "service-page-network", "service-page-network-down-checked", "service-page-storage",
         "service-page-system", "service-cover-storage-failed",
