@@ -100,6 +100,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action.add_argument("id")
         action.set_defaults(run=_guarded(run))
 
+    _register_operators(actions, with_db)
+
     export = with_db(actions.add_parser("export", help="accepted readings as CSV on stdout"))
     export.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
     export.set_defaults(run=_guarded(_export))
@@ -338,4 +340,94 @@ def _stats(args: argparse.Namespace, _context: object) -> int:
     from sync.office.reports import stats
 
     emit(stats(_engine(args)))
+    return 0
+
+
+def _register_operators(actions: argparse._SubParsersAction,
+                        with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
+    operator = actions.add_parser("operator", help="people who sign in to the office's pages")
+    operator_actions = operator.add_subparsers(dest="operator_action", metavar="ACTION", required=True)
+    add = with_db(operator_actions.add_parser(
+        "add", help="create an operator; prints the password once (JSON)",
+        description="Roles: viewer sees every page; operator also acts on terminals; admin also "
+                    "manages operators and terminals."))
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("viewer", "operator", "admin"))
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of generating one")
+    add.set_defaults(run=_guarded(_add_operator))
+    listing = with_db(operator_actions.add_parser("list", help="one JSON line per operator"))
+    listing.set_defaults(run=_guarded(_list_operators))
+    disable = with_db(operator_actions.add_parser("disable", help="refuse the operator's sign-in and end "
+                                                                  "their sessions"))
+    disable.add_argument("name")
+    disable.set_defaults(run=_guarded(_disable_operator))
+    passwd = with_db(operator_actions.add_parser("passwd", help="a new password (printed once, JSON); ends "
+                                                                "their sessions and lifts a lock"))
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.set_defaults(run=_guarded(_operator_password))
+
+
+def _command_line_actor() -> str:
+    """Who the audit log names for the command line: the system user who ran it."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _password_from_stdin(args: argparse.Namespace) -> str | None:
+    if not args.password_stdin:
+        return None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _add_operator(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import OperatorExists, Role, add_operator
+
+    try:
+        password = add_operator(_engine(args), args.name, Role.parse(args.role), _password_from_stdin(args),
+                                actor=_command_line_actor())
+    except (OperatorExists, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    if not args.password_stdin:
+        say("Give this password to the operator; it is not shown again.")
+    emit({"operator": args.name, "password": None if args.password_stdin else password})
+    return 0
+
+
+def _list_operators(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import list_operators
+
+    for operator in list_operators(_engine(args)):
+        emit({"operator": operator.name, "role": operator.role.word, "enabled": operator.enabled,
+              "added": _iso(operator.created_at), "locked_until": _iso(operator.locked_until)})
+    return 0
+
+
+def _disable_operator(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import UnknownOperator, set_enabled
+
+    try:
+        set_enabled(_engine(args), args.name, False, actor=_command_line_actor())
+    except UnknownOperator as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "enabled": False})
+    return 0
+
+
+def _operator_password(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import UnknownOperator, set_password
+
+    try:
+        password = set_password(_engine(args), args.name, _password_from_stdin(args), actor=_command_line_actor())
+    except (UnknownOperator, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "password": None if args.password_stdin else password})
     return 0

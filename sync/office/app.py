@@ -23,6 +23,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync.office import directory, ingest, terminals
+from sync.office.web import pages
+from sync.office.web.pages import FORM_BODY_BYTES
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
     DATABASE_VARIABLE,
@@ -133,6 +135,8 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
         received = terminals.record_heartbeat(engine, terminal_id, beat)
         return HeartbeatAck(received_at=received.replace(tzinfo=timezone.utc))
 
+    pages.mount(app, engine)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, dict) else {"code": _code(exc.status_code), "message": str(exc.detail)}
@@ -188,11 +192,13 @@ class Gate:
             await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
             return
         if not scope["path"].startswith(API_PREFIX + "/"):
-            # the public endpoints take no body: it is read and dropped, never held
-            if await _drain(receive, self.limit) == _TOO_LARGE:
+            # the pages take a form's few fields at most; the rest take no body, and theirs is dropped
+            kept = FORM_BODY_BYTES if scope["method"] == "POST" else 0
+            form = await _collect(receive, self.limit, kept)
+            if form == _TOO_LARGE:
                 await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
-            else:
-                await self.app(scope, _replay(b"", receive), send)
+            elif isinstance(form, bytes):
+                await self.app(scope, _replay(form, receive), send)
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
@@ -245,6 +251,24 @@ async def _drain(receive: Receive, limit: int) -> str | None:
             return _TOO_LARGE
         if not message.get("more_body", False):
             return None
+
+
+async def _collect(receive: Receive, limit: int, kept: int) -> bytes | str:
+    """A body of at most ``kept`` bytes; a longer one (up to ``limit``) is read and dropped,
+    and reaches the application empty. _TOO_LARGE past ``limit``, _GONE if the client left."""
+    size, parts = 0, []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return _GONE
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return _TOO_LARGE
+        if size <= kept:
+            parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts) if size <= kept else b""
 
 
 # A signed body is held in memory up to this size and in a temporary file beyond it,

@@ -49,6 +49,7 @@ terminals = Table(
     Column("enabled", Boolean, nullable=False, server_default=true()),
     Column("heartbeat_at", DateTime),
     Column("heartbeat", Text),  # the last heartbeat as JSON
+    Column("place", String(200)),  # where it stands, as operators name it ("Branch 3, hall")
 )
 
 # Nonces seen inside the clock window; a second request with the same one is a replay.
@@ -119,4 +120,29 @@ meters = Table(
     Column("change_seq", BigInteger, nullable=False),
     UniqueConstraint("account", "serial", name="uq_office_meters_account_serial"),
     Index("ix_office_meters_change_seq", "change_seq", unique=True),
+)
+
+# The people who use the office's pages. ``name`` is what the audit log and the terminals' logs
+# show; ``session_version`` goes into every session cookie, so a new password or a disabled
+# account ends the sessions already handed out.
+operators = Table(
+    "office_operators",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # viewer, operator, admin
+    Column("password_hash", String(200), nullable=False),  # Argon2id, in its own encoded form
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime),
+    Column("session_version", Integer, nullable=False, server_default="1"),
+)
+
+# One row: the key that signs session cookies and CSRF tokens, made by the migration, so every
+# worker and every instance on the database signs alike and nobody has to configure one.
+web_key = Table(
+    "office_web_key",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(100), nullable=False),
 )
