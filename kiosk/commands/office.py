@@ -21,6 +21,7 @@ from sync.directory_file import read_directory
 from sync.semicolon_file import RowError
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
+    CONFIG_VARIABLE,
     DATABASE_VARIABLE,
     DEFAULT_POOL_SIZE,
     POOL_SIZE_VARIABLE,
@@ -63,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        default=os.environ.get(CLOCK_SKEW_VARIABLE, "1d"),
                        help="refuse readings dated further ahead of the office's clock, as "
                             f"taken_at_in_future: 90s, 15m, 6h, 1d (${CLOCK_SKEW_VARIABLE}; default %(default)s)")
+    serve.add_argument("--config", metavar="FILE", default=os.environ.get(CONFIG_VARIABLE),
+                       help="a TOML file whose [office] table sets heartbeat_days, paper_days_alert, "
+                            f"billing_token (${CONFIG_VARIABLE}; default: none, the defaults)")
     serve.set_defaults(run=_guarded(_serve))
 
     directory = actions.add_parser("directory", help="the directory the terminals pull")
@@ -148,18 +152,26 @@ def _serve(args: argparse.Namespace, _context: object) -> int:
     import uvicorn
 
     from sync.office.app import create_app
+    from sync.office.settings import load_config
 
+    try:
+        config = load_config(args.config)
+    except ValueError as exc:
+        say(f"kiosk office: {exc}")
+        return 2
     engine = _engine(args, pool_size=args.pool_size)  # checked once, here, before any worker starts
     say(f"kiosk office: serving {args.db} on http://{args.host}:{args.port} with {args.workers} "
         f"worker(s) (OpenAPI at /openapi.json)")
     if args.workers == 1:
-        uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew), host=args.host, port=args.port,
+        uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew, config=config), host=args.host, port=args.port,
                     log_config=logs.server_config(), date_header=True)
         return 0
     engine.dispose()
     # Workers import the app by name, so they learn their settings from the environment.
     os.environ.update({DATABASE_VARIABLE: args.db, POOL_SIZE_VARIABLE: str(args.pool_size),
                        CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s"})
+    if args.config:
+        os.environ[CONFIG_VARIABLE] = str(Path(args.config).resolve())
     uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
                 host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
     return 0

@@ -6,6 +6,7 @@ its timeout is a 503 with Retry-After, which terminals treat as "later", never a
 
 
 import hashlib
+import hmac
 import logging
 import os
 from datetime import timedelta, timezone
@@ -22,15 +23,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync.office import directory, ingest, terminals
+from sync.office import directory, export, fleet, ingest
 from sync.office.web import pages
 from sync.office.web.pages import FORM_BODY_BYTES
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
+    CONFIG_VARIABLE,
     DATABASE_VARIABLE,
     DEFAULT_MAX_CLOCK_SKEW,
     DEFAULT_POOL_SIZE,
     POOL_SIZE_VARIABLE,
+    OfficeConfig,
+    load_config,
     parse_duration,
 )
 from sync.office.terminals import AuthError, Authenticator, SignedHeaders
@@ -61,6 +65,8 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
+BILLING_PREFIX = "/billing/v1"
+
 # Where the Gate leaves the authenticated terminal's id for the endpoints.
 TERMINAL_SCOPE_KEY = "kiosk.terminal"
 
@@ -76,11 +82,13 @@ def app_from_environment() -> ASGIApp:
     engine = open_engine(os.environ[DATABASE_VARIABLE],
                          pool_size=int(os.environ.get(POOL_SIZE_VARIABLE, DEFAULT_POOL_SIZE)))
     skew = os.environ.get(CLOCK_SKEW_VARIABLE)
-    return create_app(engine, max_clock_skew=parse_duration(skew) if skew else DEFAULT_MAX_CLOCK_SKEW)
+    return create_app(engine, max_clock_skew=parse_duration(skew) if skew else DEFAULT_MAX_CLOCK_SKEW,
+                      config=load_config(os.environ.get(CONFIG_VARIABLE)))
 
 
 def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenticator: Authenticator | None = None,
-               max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW) -> ASGIApp:
+               max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW, config: OfficeConfig | None = None) -> ASGIApp:
+    config = config or OfficeConfig()
     app = FastAPI(title="Meter-reading kiosk: central office", version="1",
                   description="See sync/PROTOCOL.md for signing and semantics.")
     # Directory pages are JSON of masked names and addresses, several times smaller gzipped: a new
@@ -130,12 +138,38 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
         return Response(directory.changes_page(engine, since, limit),
                         media_type="application/json")
 
-    @app.post(f"{API_PREFIX}/heartbeat", response_model=HeartbeatAck, responses=_REFUSALS)
-    def heartbeat(beat: Heartbeat, terminal_id: Terminal) -> HeartbeatAck:
-        received = terminals.record_heartbeat(engine, terminal_id, beat)
-        return HeartbeatAck(received_at=received.replace(tzinfo=timezone.utc))
+    # Fields left at their defaults stay out of the answer: a terminal without the "commands"
+    # capability predates ``commands`` and would refuse an answer that names it.
+    @app.post(f"{API_PREFIX}/heartbeat", response_model=HeartbeatAck, response_model_exclude_defaults=True,
+              responses=_REFUSALS)
+    def heartbeat(beat: Heartbeat, request: Request, terminal_id: Terminal) -> HeartbeatAck:
+        # the signed timestamp, checked by the Gate: the terminal's clock, for the clock-skew alert
+        stamp = request.headers.get(HEADER_TIMESTAMP, "")
+        answer = fleet.record_heartbeat(engine, terminal_id, beat, terminal_clock=int(stamp) if stamp.isdigit() else None,
+                                        keep_days=config.heartbeat_days)
+        return HeartbeatAck(received_at=answer.received_at.replace(tzinfo=timezone.utc), commands=answer.commands)
 
-    pages.mount(app, engine)
+    @app.get(f"{BILLING_PREFIX}/readings", responses={
+        401: {"model": Problem, "description": "no or wrong bearer token"},
+        404: {"model": Problem, "description": "the office has no [office] billing_token: the endpoint is off"},
+        422: {"model": Problem, "description": "a parameter out of range"}})
+    def billing_readings(
+        authorization: Annotated[str | None, Header()] = None,
+        after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=export.MAX_PAGE)] = export.DEFAULT_PAGE,
+    ) -> JSONResponse:
+        """The submissions after cursor ``after`` and the ``cursor`` to ask from next, in one
+        consistent snapshot (sync/PROTOCOL.md, "Billing"). Asking from a cursor tells the office
+        that billing holds everything up to it."""
+        if not config.billing_token:
+            return JSONResponse({"detail": {"code": "not_found", "message": "Not Found"}}, status_code=404)
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), config.billing_token.encode()):
+            return JSONResponse({"detail": {"code": "unauthenticated", "message": "a bearer token is needed"}},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(export.export_after(engine, after, limit, acknowledge=True).as_dict())
+
+    pages.mount(app, engine, config)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -9,7 +9,6 @@ and the operator learns of it from the page rather than from a lost account.
 from __future__ import annotations
 
 import enum
-import logging
 import re
 import secrets
 from dataclasses import dataclass, replace
@@ -20,11 +19,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from sync.office import audit as audit_log
 from sync.office.database import writing
 from sync.office.schema import operators
 from sync.office.terminals import utc_now
-
-log = logging.getLogger(__name__)
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD = 10
@@ -103,7 +101,7 @@ def audit(engine: Engine, actor: str, action: str, target: str, detail: str = ""
 
 
 def audit_in(connection: Connection, actor: str, action: str, target: str, detail: str = "") -> None:
-    log.info("audit: %s %s %s %s", actor, action, target, detail)
+    audit_log.record(connection, utc_now(), actor, action, target, detail)
 
 
 def add_operator(engine: Engine, name: str, role: Role, password: str | None = None, *, actor: str) -> str:

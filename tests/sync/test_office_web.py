@@ -157,6 +157,45 @@ def test_fleet_shows_each_terminal_state_worst_first(office: OfficeServer) -> No
     assert "No submission" not in viewer.get("/terminals/kiosk-yellow").text
 
 
+def test_a_command_from_the_terminal_page_is_done_after_the_next_heartbeat(office: OfficeServer) -> None:
+    terminal = office.signed_session("kiosk-1", office.terminal("kiosk-1"))
+    heartbeat = office.url + API + "/heartbeat"
+    viewer, operator = _signed_in(office, Role.VIEWER), _signed_in(office, Role.OPERATOR)
+    viewer.get("/terminals/kiosk-1")
+    assert 'id="command-' not in viewer.get("/terminals/kiosk-1").text
+    assert viewer.post("/terminals/kiosk-1/commands", {"action": "restart"}).status_code == 403
+    operator.get("/terminals/kiosk-1")
+    refused = operator.post("/terminals/kiosk-1/commands", {"action": "out_of_service", "reason": ""})
+    assert refused.status_code == 303 and "error=reason" in refused.headers["location"]
+    sent = operator.post("/terminals/kiosk-1/commands", {"action": "out_of_service", "reason": "cleaning"})
+    assert sent.status_code == 303
+    assert re.search(r'data-command="1" data-state="pending"', operator.get("/terminals/kiosk-1").text)
+    answer = terminal.post(heartbeat, json=_beat(capabilities=["commands"]), timeout=10).json()
+    assert [(c["action"], c["reason"], c["operator"]) for c in answer["commands"]] == [
+        ("out_of_service", "cleaning", "operator")]
+    done = {"id": answer["commands"][0]["id"], "state": "done", "at": "2026-12-07T10:00:00+00:00"}
+    terminal.post(heartbeat, json=_beat(capabilities=["commands"], command_results=[done],
+                                        out_of_service={"since": "2026-12-07T10:00:00+00:00", "reason": "cleaning"}),
+                  timeout=10)
+    page = operator.get("/terminals/kiosk-1?lang=en").text
+    assert re.search(r'data-command="1" data-state="done"', page)
+    assert "out of service</dd>" not in page and "out of service: cleaning" in page
+    assert "command.issue" in page  # the audit log, with who
+    assert "<svg" in page and ("<polyline" in page or "<circle" in page)  # the history chart
+
+
+def test_a_staff_call_shows_until_an_operator_acknowledges_it(office: OfficeServer) -> None:
+    terminal = office.signed_session("kiosk-1", office.terminal("kiosk-1"))
+    call = {"id": str(uuid.uuid4()), "at": "2026-12-07T10:00:00+00:00", "reference": "3F2A9-1C0B7"}
+    terminal.post(office.url + API + "/heartbeat", json=_beat(staff_calls=[call]), timeout=10)
+    operator = _signed_in(office, Role.OPERATOR)
+    fleet_page = operator.get("/fleet?lang=en").text
+    assert "a customer called for staff (reference 3F2A9-1C0B7)" in fleet_page
+    assert operator.post(f"/terminals/kiosk-1/staff-calls/{call['id']}/acknowledge", {}).status_code == 303
+    assert "called for staff" not in operator.get("/fleet?lang=en").text
+    assert "acknowledged by operator" in operator.get("/terminals/kiosk-1?lang=en").text
+
+
 def test_the_slip_check_is_public_and_masked(office: OfficeServer) -> None:
     session = office.signed_session("kiosk-1", office.terminal("kiosk-1"))
     sent = item(3)

@@ -25,12 +25,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, select
 
 from sync import reference as slip_reference
+from sync.office import audit, export, fleet
 from sync.office import operators as accounts
+from sync.office.alerts import AlertRules
 from sync.office.operators import LoginRefused, Operator, Role
 from sync.office.database import writing
 from sync.office.schema import submissions, terminals
-from sync.office.terminals import utc_now
-from sync.office.web import fleet, words
+from sync.office.settings import OfficeConfig
+from sync.office.terminals import UnknownTerminal, utc_now
+from sync.office.web import board, chart, words
 from sync.office.web.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, SESSION_SECONDS, Signer
 
 log = logging.getLogger(__name__)
@@ -90,8 +93,9 @@ class RateLimit:
             return True
 
 
-def mount(app: FastAPI, engine: Engine) -> None:
+def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
     signer = Signer.from_database(engine)
+    rules = AlertRules(paper_days=config.paper_days_alert)
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                             trim_blocks=True, lstrip_blocks=True)
     verify_limit = RateLimit(VERIFY_PER_MINUTE)
@@ -131,7 +135,7 @@ def mount(app: FastAPI, engine: Engine) -> None:
             since=lambda moment: words.since(moment, now, context.language),
             age=lambda seconds: words.age(seconds, context.language),
             duration=lambda seconds: words.duration(seconds, context.language),
-            Role=Role, state_words=fleet.STATE_WORDS, paper_words=fleet.PAPER_WORDS, **values)
+            Role=Role, command_words=COMMAND_WORDS, state_words=board.STATE_WORDS, paper_words=board.PAPER_WORDS, **values)
         response = HTMLResponse(body, status_code=status)
         # Pages show readings and terminals' states: not for shared caches, nor for the back button
         # of a browser someone else uses after sign-out.
@@ -217,9 +221,8 @@ def mount(app: FastAPI, engine: Engine) -> None:
     def fleet_page(request: Request, state: str | None = None, sort: str = "state") -> Response:
         context = require(request)
         now = utc_now()
-        with engine.connect() as connection:
-            everyone = fleet.rows(connection, now)
-        counts = {name: sum(1 for row in everyone if row.state == name) for name in fleet.STATES}
+        everyone = board.rows(fleet.fleet(engine, now=now), _places(), now, rules)
+        counts = {name: sum(1 for row in everyone if row.state == name) for name in board.STATES}
         shown = [row for row in everyone if state in (None, "", row.state)]
         if sort == "id":
             shown.sort(key=lambda row: row.id)
@@ -227,28 +230,76 @@ def mount(app: FastAPI, engine: Engine) -> None:
             shown.sort(key=lambda row: (row.heartbeat_at is not None, row.heartbeat_at or now))
         elif sort == "queue":
             shown.sort(key=lambda row: -(row.queue_depth or 0))
-        alerts = [alert for row in everyone for alert in fleet.alerts(row)]
+        alerts = [notice for row in everyone for notice in row.notices]
         return render(context, "fleet.html", rows=shown, counts=counts, state=state or "", sort=sort,
                       alerts=alerts, total=len(everyone))
 
+    def _places(terminal_id: str | None = None) -> dict[str, str]:
+        query = select(terminals.c.id, terminals.c.place).where(terminals.c.place.is_not(None))
+        if terminal_id is not None:
+            query = query.where(terminals.c.id == terminal_id)
+        with engine.connect() as connection:
+            return {row.id: row.place for row in connection.execute(query)}
+
     @app.get("/terminals/{terminal_id}", include_in_schema=False)
-    def terminal_page(request: Request, terminal_id: str) -> Response:
+    def terminal_page(request: Request, terminal_id: str, days: float = 1.0) -> Response:
         context = require(request)
         now = utc_now()
+        state = fleet.terminal_state(engine, terminal_id, now=now)
+        if state is None:
+            return render(context, "message.html", status=404, title=N_("Not found"),
+                          message=N_("There is no such terminal."))
+        row = board.row_of(state, _places(terminal_id).get(terminal_id, ""), now, rules)
+        days = days if days in CHART_DAYS else 1.0
+        since, until = chart.window(days, now)
+        _ = context._
+        svg = chart.history_svg(fleet.history(engine, terminal_id, since), since, until, {
+            "queue": _("Queue"), "paper": _("Paper"), "start": since.strftime("%Y-%m-%d %H:%M"),
+            "end": until.strftime("%Y-%m-%d %H:%M UTC")})
         with engine.connect() as connection:
-            record = connection.execute(select(terminals).where(terminals.c.id == terminal_id)).first()
-            if record is None:
-                return render(context, "message.html", status=404, title=N_("Not found"),
-                              message=N_("There is no such terminal."))
             recent = connection.execute(
                 select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at)
                 .where(submissions.c.terminal_id == terminal_id)
                 .order_by(submissions.c.seq.desc()).limit(20)).all()
-        row = fleet.row_of(record.id, record.place or "", bool(record.enabled), record.heartbeat_at,
-                           record.heartbeat, now)
-        beat = json.loads(record.heartbeat) if record.heartbeat else {}
-        return render(context, "terminal.html", row=row, events=beat.get("events", []),
-                      submissions=[_masked(item.txn_id, item.payload, item.received_at) for item in recent])
+        return render(context, "terminal.html", row=row, chart=svg, days=days, chart_days=CHART_DAYS,
+                      events=list(reversed(state.heartbeat.events)) if state.heartbeat else [],
+                      commands=fleet.commands_of(engine, terminal_id, limit=20, now=now),
+                      calls=fleet.staff_calls_of(engine, terminal_id, limit=20),
+                      actions=fleet.ACTIONS, action_words=ACTION_WORDS,
+                      history=audit.entries(engine, target=f"terminal:{terminal_id}", limit=20),
+                      submissions=[_masked(item.txn_id, item.payload, item.received_at) for item in recent],
+                      error=_error_words(request.query_params.get("error")))
+
+    @app.post("/terminals/{terminal_id}/commands", include_in_schema=False)
+    async def send_command(request: Request, terminal_id: str) -> Response:
+        context = require(request, Role.OPERATOR)
+        fields = await form(request)
+        assert context.operator is not None
+        action = fields.get("action", "")
+        reason = fields.get("reason", "").strip() or None
+        lines = fields.get("lines", "").strip()
+        try:
+            fleet.issue_command(engine, terminal_id, action, context.operator.name,
+                                reason=reason if action == "out_of_service" else None,
+                                lines=int(lines) if action == "upload_logs" and lines.isdigit() else None)
+        except UnknownTerminal:
+            return render(context, "message.html", status=404, title=N_("Not found"),
+                          message=N_("There is no such terminal."))
+        except ValueError as problem:
+            log.info("command refused for %s: %s", terminal_id, problem)
+            error = "reason" if action == "out_of_service" and not reason else "command"
+            return RedirectResponse(f"/terminals/{quote(terminal_id)}?error={error}", status_code=303)
+        return RedirectResponse(f"/terminals/{quote(terminal_id)}#commands", status_code=303)
+
+    @app.post("/terminals/{terminal_id}/staff-calls/{call_id}/acknowledge", include_in_schema=False)
+    async def acknowledge(request: Request, terminal_id: str, call_id: str) -> Response:
+        context = require(request, Role.OPERATOR)
+        await form(request)
+        assert context.operator is not None
+        fleet.acknowledge_staff_call(engine, call_id, context.operator.name)
+        back = _local(request.headers.get("referer", "").partition(request.url.netloc)[2] or None)
+        return RedirectResponse(back if back.startswith("/fleet") else f"/terminals/{quote(terminal_id)}",
+                                status_code=303)
 
     @app.post("/terminals/{terminal_id}/place", include_in_schema=False)
     async def set_place(request: Request, terminal_id: str) -> Response:
@@ -290,7 +341,8 @@ def mount(app: FastAPI, engine: Engine) -> None:
                     .where(submissions.c.txn_id == canonical)).first()
         if found is None:
             return render(context, "verify.html", status=404, slip=None)
-        return render(context, "verify.html", slip=_masked(found.txn_id, found.payload, found.received_at))
+        return render(context, "verify.html", slip=_masked(found.txn_id, found.payload, found.received_at),
+                      exported=export.is_exported(engine, found.txn_id))
 
     @app.get("/operators", include_in_schema=False)
     def operators_page(request: Request) -> Response:
@@ -312,6 +364,21 @@ def mount(app: FastAPI, engine: Engine) -> None:
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""
     return message
+
+
+CHART_DAYS = (1.0, 7.0, 30.0)
+ACTION_WORDS = {"out_of_service": N_("Take out of service"), "in_service": N_("Return to service"),
+                "send_now": N_("Send readings now"), "update_directory": N_("Update the directory"),
+                "restart": N_("Restart the app"), "upload_logs": N_("Upload recent logs")}
+COMMAND_WORDS = {"pending": N_("waiting for a heartbeat"), "sent": N_("sent"), "done": N_("done"),
+                 "failed": N_("failed"), "expired": N_("expired")}
+_ERRORS = {"reason": N_("Taking a terminal out of service needs a reason: the terminal shows it to the "
+                        "technician."),
+           "command": N_("The command was not sent: check its fields and try again.")}
+
+
+def _error_words(code: str | None) -> str | None:
+    return _ERRORS.get(code or "")
 
 
 # Words the templates translate from values: roles, and what a zone counts.

@@ -2,7 +2,7 @@
 terminal's place.
 
 Revision ID: office_0004
-Revises: office_0002
+Revises: office_0003
 """
 
 import secrets
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "office_0004"
-down_revision = "office_0002"
+down_revision = "office_0003"
 branch_labels = None
 depends_on = None
 
