@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -172,9 +173,25 @@ def _serve(args: argparse.Namespace, _context: object) -> int:
                        CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s"})
     if args.config:
         os.environ[CONFIG_VARIABLE] = str(Path(args.config).resolve())
-    uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
-                host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
+    counts = _metrics_directory()
+    try:
+        uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
+    finally:
+        shutil.rmtree(counts, ignore_errors=True)
     return 0
+
+
+def _metrics_directory() -> str:
+    """A fresh, private directory where each worker writes its metrics and any worker reads them
+    all for /metrics (sync/office/metrics.py); counts start at zero with the server."""
+    import tempfile
+
+    from sync.office.metrics import MULTIPROCESS_VARIABLE
+
+    directory = tempfile.mkdtemp(prefix="kiosk-office-metrics-")
+    os.environ[MULTIPROCESS_VARIABLE] = directory
+    return directory
 
 
 def _pool_size(text: str) -> int:

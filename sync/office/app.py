@@ -24,6 +24,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync.office import directory, export, fleet, ingest
+from sync.office import metrics
+from sync.office.alerts import AlertRules
 from sync.office.web import pages
 from sync.office.web.pages import FORM_BODY_BYTES
 from sync.office.settings import (
@@ -97,6 +99,7 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
     # work, and the terminal waits while the office compresses each page. Signatures are over
     # requests, so a compressed answer changes nothing there.
     app.add_middleware(GZipMiddleware, minimum_size=COMPRESS_FROM_BYTES, compresslevel=3)
+    app.add_middleware(metrics.Timed)
 
     async def terminal(
         request: Request,
@@ -124,8 +127,9 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
     @app.post(f"{API_PREFIX}/submissions", response_model=UploadResults, responses=_REFUSALS)
     def upload(batch: UploadBatch, terminal_id: Terminal) -> UploadResults:
         """Store a batch; one result per item, in the order sent."""
-        return UploadResults(results=ingest.store_batch(engine, terminal_id, batch.items,
-                                                        max_clock_skew=max_clock_skew))
+        results = ingest.store_batch(engine, terminal_id, batch.items, max_clock_skew=max_clock_skew)
+        metrics.count_ingest(outcome.status for outcome in results)
+        return UploadResults(results=results)
 
     @app.get(f"{API_PREFIX}/directory", response_model=DirectoryPage, responses=_REFUSALS)
     def directory_changes(
@@ -169,6 +173,15 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return JSONResponse(export.export_after(engine, after, limit, acknowledge=True).as_dict())
 
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus(authorization: Annotated[str | None, Header()] = None) -> Response:
+        """Prometheus's text format; with ``[office] metrics_token``, only for that bearer token."""
+        if config.metrics_token and not _bearer_matches(authorization, config.metrics_token):
+            return JSONResponse({"detail": {"code": "unauthenticated", "message": "a bearer token is needed"}},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(metrics.exposition(engine, AlertRules(paper_days=config.paper_days_alert)),
+                        media_type=metrics.CONTENT_TYPE)
+
     pages.mount(app, engine, config)
 
     @app.exception_handler(StarletteHTTPException)
@@ -191,6 +204,11 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
                             status_code=503, headers={"Retry-After": "5"})
 
     return Gate(app, authenticator or Authenticator(engine), max_body_bytes)
+
+
+def _bearer_matches(authorization: str | None, token: str) -> bool:
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _code(status: int) -> str:
