@@ -79,12 +79,3 @@ def exported_through(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(state.c.billing_cursor).where(state.c.id == 1)).scalar_one())
 
-
-def is_exported(engine: Engine, txn_id: str) -> bool | None:
-    """Whether billing has taken this submission; None when the office does not hold it."""
-    with engine.connect() as connection:
-        row = connection.execute(
-            select(submissions.c.export_seq, state.c.billing_cursor)
-            .where(submissions.c.txn_id == txn_id, state.c.id == 1)
-        ).first()
-    return None if row is None else row.export_seq <= row.billing_cursor

@@ -337,12 +337,13 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         if canonical is not None:
             with engine.connect() as connection:
                 found = connection.execute(
-                    select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at)
+                    select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at,
+                           submissions.c.export_seq)
                     .where(submissions.c.txn_id == canonical)).first()
         if found is None:
             return render(context, "verify.html", status=404, slip=None)
         return render(context, "verify.html", slip=_masked(found.txn_id, found.payload, found.received_at),
-                      exported=export.is_exported(engine, found.txn_id))
+                      exported=found.export_seq <= export.exported_through(engine))
 
     @app.get("/operators", include_in_schema=False)
     def operators_page(request: Request) -> Response:
