@@ -7,6 +7,7 @@
   kiosk service out-of-service --reason TEXT    customers see the cover screen
   kiosk service in-service             customers are served again
   kiosk service events [--limit N]     the event log, oldest first, one JSON line per event
+  kiosk service new-roll [--length M]  a new paper roll loaded (default: the printer profile's roll)
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     events = actions.add_parser("events", help="the event log, newest last")
     events.add_argument("--limit", type=_positive, default=50, metavar="N", help="the last N events (default 50)")
     events.set_defaults(run=_events)
+    roll = actions.add_parser("new-roll", help="a new paper roll is in the printer: count its paper from zero")
+    roll.add_argument("--length", type=_metres, metavar="M",
+                      help="the roll's length in metres (default: the printer profile's usual roll)")
+    roll.set_defaults(run=_new_roll)
 
 
 def _pin_hash(args: argparse.Namespace, context: Context) -> int:
@@ -173,4 +178,26 @@ def _positive(text: str) -> int:
 def _events(args: argparse.Namespace, context: Context) -> int:
     for event in reversed(context.store().events.recent(args.limit)):
         emit(_masked(event.as_dict()))  # rows logged before free text was masked, too
+    return EXIT_OK
+
+
+def _metres(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a length in metres, such as 80") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("a roll is 1 to 10000 metres long")
+    return value
+
+
+def _new_roll(args: argparse.Namespace, context: Context) -> int:
+    from devices.profiles import get_profile
+    from kiosk import paper
+    from kiosk.service_access import SHELL
+
+    store = context.store()
+    roll = paper.new_roll(store, get_profile(context.config.printer.profile), args.length)
+    store.events.append("paper_loaded", role=SHELL, length_m=roll.length_mm / 1000)
+    emit({"length_m": roll.length_mm / 1000, "used_m": 0.0, "loaded_at": roll.loaded_at})
     return EXIT_OK
