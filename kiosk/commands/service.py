@@ -4,6 +4,7 @@
   kiosk pin hash [--role R]            a PIN hash line to paste into [service]
   kiosk status                         every subsystem as JSON; exit 0 green/yellow, 2 any red
   kiosk status --baseline FILE         exit 2 only for a subsystem red now but not in FILE
+  kiosk status --prometheus FILE       also the facts for node_exporter's textfile collector
   kiosk service out-of-service --reason TEXT    customers see the cover screen
   kiosk service in-service             customers are served again
   kiosk service events [--limit N]     the event log, oldest first, one JSON line per event
@@ -44,6 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--baseline", type=Path, metavar="FILE",
         help="an earlier `kiosk status` output: exit 2 only when a subsystem is red now that was "
              "not red then (an upgrade judges the release, not the paper roll)")
+    status.add_argument(
+        "--prometheus", type=Path, metavar="FILE",
+        help="also write the facts in Prometheus text format to FILE (replaced atomically), for "
+             "node_exporter's textfile collector: name it *.prom in the collector's folder")
     status.set_defaults(run=_status)
 
     service = subparsers.add_parser("service", help="the out-of-service switch and the event log")
@@ -98,6 +103,8 @@ def _status(args: argparse.Namespace, context: Context) -> int:
     for h in healths:
         if h.level != health.GREEN:
             say(f"{h.subsystem}: {h.level}: {scrub(h.reason)}")
+    if args.prometheus is not None and not _write_metrics(args.prometheus, context, healths, readable):
+        return EXIT_FAILURE
     red = {h.subsystem for h in healths if h.level == health.RED}
     if args.baseline is not None:
         known = _red_in(args.baseline)
@@ -105,6 +112,28 @@ def _status(args: argparse.Namespace, context: Context) -> int:
             say(f"red before too, so not counted: {', '.join(sorted(red))}")
         red -= known
     return EXIT_RED if red else EXIT_OK
+
+
+def _write_metrics(path: Path, context: Context, healths: list[Any], readable: bool) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kiosk import status_metrics
+    from kiosk.store import StoreError
+
+    store = None
+    if readable and context.config.database_path.exists():
+        try:
+            store = context.store(migrate=False)
+        except StoreError:
+            store = None
+    try:
+        status_metrics.write(path, context.config, healths, store)
+    except (SQLAlchemyError, StoreError):
+        status_metrics.write(path, context.config, healths, None)  # the levels still say what is wrong
+    except OSError as exc:
+        say(f"kiosk: cannot write {path}: {exc.strerror or exc}")
+        return False
+    return True
 
 
 def _masked(document: Any) -> Any:
