@@ -111,4 +111,6 @@ def terminal_app(terminal: Terminal, config: TerminalConfig, *, windowed: bool,
         Clock.schedule_once(lambda _dt: app.stop())
 
     terminal.restart = restart
+    if terminal.uploader is not None:  # without an office nobody would hear the call
+        app.call_staff, app.staff_button = terminal.call_staff, True
     return app
