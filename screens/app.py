@@ -6,6 +6,7 @@ Import this only through screens.boot.create_app: Kivy must be configured before
 
 from __future__ import annotations
 
+import logging
 import queue
 import time
 from collections.abc import Callable, Collection
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 Builder.load_file(str(Path(__file__).with_name("layout.kv")))
 Builder.load_file(str(Path(__file__).with_name("service.kv")))
+
+log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # scans, the countdown and timeouts are checked this often
 NOTICES_S = 5.0  # how often the attract screen asks the status provider again
@@ -103,6 +106,7 @@ class KioskApp(App):
     key_font = NumericProperty(56)
     digit_box = NumericProperty(120)
     digit_font = NumericProperty(90)
+    staff_button = BooleanProperty(False)  # «Позвать сотрудника» shown: see call_staff
 
     def __init__(
         self,
@@ -136,6 +140,9 @@ class KioskApp(App):
         self._notices_at = -NOTICES_S
         self._qr: tuple[str, Texture] | None = None
         self.root_widget: KioskRoot | None = None
+        # A customer's call for staff: stores it, tells the office, returns the reference to show
+        # (screens.boot sets it on a terminal with an office). Blocks briefly: off the UI thread.
+        self.call_staff: Callable[[], str] | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -191,6 +198,17 @@ class KioskApp(App):
         else:
             getattr(self.journey, method)(*args)
         self.render()
+
+    def staff_pressed(self) -> None:
+        call = self.call_staff
+        if call is None:
+            return
+
+        def failed(_exc: Exception) -> None:  # the call was not stored: the customer is told to ask at the desk
+            self.root_widget.ids.staff.show(None, texts_for(self.language))
+
+        self.background.run(call, lambda reference: self.root_widget.ids.staff.show(reference, texts_for(self.language)),
+                            failed)
 
     def account_key(self, key: str) -> None:
         {"erase": self.journey.erase_account, "clear": self.journey.clear_account}.get(
@@ -347,6 +365,7 @@ class KioskApp(App):
             "back": step in (Step.METER, Step.READING, Step.QUESTION, Step.REVIEW),
             "next": bool(next_text),
         }
+        ids.call_staff.text = t("Call staff")
         ids.cancel.text = t("Cancel")
         ids.back.text = t("Change") if step is Step.REVIEW else t("Back")
         ids.next.text = next_text

@@ -270,3 +270,52 @@ class Countdown(FloatLayout):
 
     def on_touch_move(self, touch):
         return not self.disabled
+
+
+class StaffCalled(FloatLayout):
+    """«Сотрудник уже идёт»: shown over any screen once a customer's call for staff is stored,
+    with its reference, until the customer closes it or ``SHOWN_S`` pass."""
+
+    SHOWN_S = 60.0
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hide()
+
+    def show(self, reference: str | None, t: Translate) -> None:
+        """``reference``: the call's, or None when it could not be stored."""
+        from kivy.clock import Clock
+
+        self.opacity, self.disabled = 1, False
+        if reference is None:
+            self.ids.heading.text = t("The call did not go through")
+            self.ids.reference.text = ""
+            self.ids.explain.text = t("Please ask at the service desk.")
+        else:
+            self.ids.heading.text = t("Staff are on their way")
+            self.ids.reference.text = t("Call {reference}").format(reference=reference)
+            self.ids.explain.text = t("Please wait here: a member of staff will come to this terminal.")
+        self.ids.close.text = t("OK")
+        Clock.unschedule(self._time_up)
+        Clock.schedule_once(self._time_up, self.SHOWN_S)
+
+    def hide(self) -> None:
+        self.opacity, self.disabled = 0, True
+
+    def _time_up(self, _dt: float) -> None:
+        self.hide()
+
+    def on_touch_down(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_down(touch)
+        return True  # nothing under it takes the touch
+
+    def on_touch_up(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_up(touch)
+        return True
+
+    def on_touch_move(self, touch):
+        return not self.disabled
