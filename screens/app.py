@@ -28,7 +28,7 @@ from kiosk.journey import Job, Journey, Notice, PrintSlip, StatusProvider, Step
 from kiosk.service.presenter import ServiceMode
 from screens import service_views
 from screens import views  # noqa: F401  (registers the screen classes the kv file names)
-from screens import widgets  # noqa: F401
+from screens import meter_face, widgets  # noqa: F401
 from screens.background import Background
 from screens.qr import qr_texture
 from screens.settings import UiSettings
@@ -99,6 +99,9 @@ class KioskRoot(FloatLayout):
 class KioskApp(App):
     language = StringProperty("ru")
     portrait = BooleanProperty(False)
+    # The customer's "Large text": every text size times theme.LARGE_TEXT, the touch targets as
+    # they are; for this customer only, off again when the journey is back at its start.
+    large_text = BooleanProperty(False)
     target = NumericProperty(80)  # the smallest touch target, px
     body = NumericProperty(32)
     big = NumericProperty(40)
@@ -143,6 +146,7 @@ class KioskApp(App):
         # A customer's call for staff: stores it, tells the office, returns the reference to show
         # (screens.boot sets it on a terminal with an office). Blocks briefly: off the UI thread.
         self.call_staff: Callable[[], str] | None = None
+        self.bind(large_text=lambda *_args: self._resized(Window, Window.size))
 
     # -- building ------------------------------------------------------------------------------
 
@@ -182,9 +186,10 @@ class KioskApp(App):
         width, height = int(size[0]), int(size[1])
         self.portrait = height > width
         self.target = self.settings.target_px(width, height)
-        self.body = body_px(width, height)
+        self.body = body_px(width, height, self.settings.px_per_mm(width, height), self.large_text)
         self.big = round(self.body * 1.25)
-        self.heading = round(self.body * 1.5)
+        # Large text makes body text the most of it: headings, already large, grow less.
+        self.heading = round(self.body * (1.25 if self.large_text else 1.5))
         self.key_font = max(self.body * 1.5, self.target * 0.5)
         self.digit_box = max(self.target * 1.3, self.body * 3.2)
         self.digit_font = self.digit_box * 0.7
@@ -209,6 +214,12 @@ class KioskApp(App):
 
         self.background.run(call, lambda reference: self.root_widget.ids.staff.show(reference, texts_for(self.language)),
                             failed)
+    def toggle_large_text(self) -> None:
+        """On the start screen the toggle also starts the journey: the size is the customer's."""
+        if self.journey.step is Step.ATTRACT:
+            self.journey.start()
+        self.large_text = not self.large_text
+        self.render()
 
     def account_key(self, key: str) -> None:
         {"erase": self.journey.erase_account, "clear": self.journey.clear_account}.get(
@@ -312,6 +323,8 @@ class KioskApp(App):
         t = texts_for(journey.language)
         self.language = journey.language
         name = _SCREEN_OF[journey.step]
+        if journey.step is Step.ATTRACT:
+            self.large_text = False
         manager = root.ids.screens
         if manager.current != name or self._shown[:1] != (journey.step,):
             self.changed_at = time.monotonic()
@@ -338,6 +351,7 @@ class KioskApp(App):
             self._bars(t)  # the journey is at its start: only the title and the language switch
             if service.active:
                 root.ids.title.text = service.title()
+            root.ids.large.opacity, root.ids.large.disabled = 0, True  # the customer's option
         manager.current = name
         self._shown = (name, language)
         root.ids.countdown.show(None, texts_for(language))
@@ -366,6 +380,8 @@ class KioskApp(App):
             "next": bool(next_text),
         }
         ids.call_staff.text = t("Call staff")
+        ids.large.text = t("Large text")
+        ids.large.opacity, ids.large.disabled = 1, False
         ids.cancel.text = t("Cancel")
         ids.back.text = t("Change") if step is Step.REVIEW else t("Back")
         ids.next.text = next_text
