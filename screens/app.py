@@ -240,6 +240,8 @@ class KioskApp(App):
             journey.choose_meter(journey.other_meters()[0].serial)
         elif step is Step.READING:
             journey.next_zone()
+        elif step is Step.QUESTION:
+            journey.answer(True)
         elif step is Step.REVIEW:
             journey.confirm_review()
         elif step is Step.RESULT:
@@ -326,14 +328,17 @@ class KioskApp(App):
         if journey.step is Step.ATTRACT:
             self.large_text = False
         manager = root.ids.screens
-        if manager.current != name or self._shown[:1] != (journey.step,):
+        # A question popping up over the screen is a change too: a double tap must not answer it.
+        if manager.current != name or self._shown[:1] != (journey.step,) or (
+                self._shown[2:] != (journey.prompt,)):
             self.changed_at = time.monotonic()
-        if force or self._shown != (journey.step, journey.language):
+        if force or self._shown != (journey.step, journey.language, journey.prompt):
             manager.get_screen(name).show(self, journey, t)
             self._bars(t)
         manager.current = name
-        self._shown = (journey.step, journey.language)
-        root.ids.countdown.show(journey.countdown, t)
+        self._shown = (journey.step, journey.language, journey.prompt)
+        root.ids.countdown.show(journey, t)
+        root.ids.ask.show(journey, t)
 
     def _render_service(self, name: str, force: bool) -> None:
         """Service mode, or the cover: the journey's top bar with the language switch, no
@@ -355,6 +360,7 @@ class KioskApp(App):
         manager.current = name
         self._shown = (name, language)
         root.ids.countdown.show(None, texts_for(language))
+        root.ids.ask.show(None, texts_for(language))
 
     def _bars(self, t: Any) -> None:
         ids = self.root_widget.ids
@@ -371,6 +377,7 @@ class KioskApp(App):
         next_text = {
             Step.ACCOUNT: t("Next"),
             Step.READING: self._reading_next(t),
+            Step.QUESTION: t("Yes, that is right"),
             Step.REVIEW: t("Send readings"),
             Step.RESULT: t("Done"),
         }.get(step, t("Yes, continue") if single else "")
@@ -383,7 +390,7 @@ class KioskApp(App):
         ids.large.text = t("Large text")
         ids.large.opacity, ids.large.disabled = 1, False
         ids.cancel.text = t("Cancel")
-        ids.back.text = t("Change") if step is Step.REVIEW else t("Back")
+        ids.back.text = {Step.REVIEW: t("Change"), Step.QUESTION: t("Check again")}.get(step, t("Back"))
         ids.next.text = next_text
         for key, visible in shown.items():
             ids[key].opacity = 1 if visible else 0

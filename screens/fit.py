@@ -35,9 +35,10 @@ def check(root: Any, app: Any, picture: Path | None) -> list[dict[str, Any]]:
 
     width, height = int(Window.width), int(Window.height)
     window = (0.0, 0.0, float(width), float(height))
-    countdown = root.ids.countdown
-    # The countdown's shade covers the screen: then only the card on it can be seen or touched.
-    layer = countdown if countdown.opacity > 0 else root.children[-1]
+    # The countdown's or a question's shade covers the screen: then only the card on it can be
+    # seen or touched.
+    covers = [layer for layer in (root.ids.countdown, root.ids.ask) if layer.opacity > 0]
+    layer = covers[0] if covers else root.children[-1]
     seen = list(_visible(layer, window))
     problems: list[dict[str, Any]] = []
     target = app.settings.target_px(width, height)

@@ -118,7 +118,8 @@ def running(tmp_path: Path) -> Iterator[Site]:
 
 
 def submit(terminal: Terminal, values: tuple[str, str] = ("12400", "6800")) -> Submission:
-    result = terminal.intake.submit(ACCOUNT, None, list(values))
+    # A second slip the same day is meant here: the customer's question is answered yes.
+    result = terminal.intake.submit(ACCOUNT, None, list(values), confirmed=("already_submitted_today",))
     assert result.ok and result.submission is not None, result.as_dict()
     return result.submission
 
