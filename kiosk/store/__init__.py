@@ -18,6 +18,7 @@ from kiosk.store.events import EventLog
 from kiosk.store.outbox import Outbox
 from kiosk.store.service import ServiceState
 from kiosk.store.submissions import MeterChanged, NewSubmission, Submission, Submissions
+from kiosk.store.tariffs import Tariffs
 
 __all__ = ["Store", "StoreError", "MeterChanged", "NewSubmission", "Submission"]
 
@@ -31,6 +32,7 @@ class Store:
         self.outbox = Outbox(self.engine)
         self.events = EventLog(self.engine)
         self.service = ServiceState(self.engine)
+        self.tariffs = Tariffs(self.engine)
 
     @classmethod
     def open(cls, path: Path | str, *, migrate: bool = True) -> "Store":

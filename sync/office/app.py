@@ -10,7 +10,7 @@ import logging
 import os
 from datetime import timedelta, timezone
 from tempfile import SpooledTemporaryFile
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync.office import directory, ingest, terminals
+from sync.office import directory, ingest, money, terminals
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
     DATABASE_VARIABLE,
@@ -42,6 +42,7 @@ from sync.wire import (
     Heartbeat,
     HeartbeatAck,
     Problem,
+    TariffList,
     UploadBatch,
     UploadResults,
 )
@@ -122,11 +123,18 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
         terminal_id: Terminal,
         since: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_DIRECTORY_PAGE)] = DEFAULT_DIRECTORY_PAGE,
+        include: Annotated[Literal["money"] | None, Query()] = None,
     ) -> Response:
         """Changes after version ``since``, oldest first; apply each page in one transaction and
-        store its ``version``; ask again while ``more`` is true."""
-        return Response(directory.changes_page(engine, since, limit),
+        store its ``version``; ask again while ``more`` is true. ``include=money`` adds each
+        meter's tariff and billed history."""
+        return Response(directory.changes_page(engine, since, limit, money=include == "money"),
                         media_type="application/json")
+
+    @app.get(f"{API_PREFIX}/tariffs", response_model=TariffList, responses=_REFUSALS)
+    def tariffs(terminal_id: Terminal) -> Response:
+        """Every price of every tariff, with a version that changes when they do."""
+        return Response(money.tariff_list(engine), media_type="application/json")
 
     @app.post(f"{API_PREFIX}/heartbeat", response_model=HeartbeatAck, responses=_REFUSALS)
     def heartbeat(beat: Heartbeat, terminal_id: Terminal) -> HeartbeatAck:
