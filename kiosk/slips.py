@@ -80,10 +80,11 @@ class SlipDesk:
         )
 
     def _estimate_words(self, submission: Submission, language: str) -> str | None:
+        number = submission.seq  # the log names the slip, never what the customer typed
         try:
             found = submission_estimate(self._store, submission)
         except Exception:  # the slip matters more than its estimate
-            log.exception("no estimate for slip %d", submission.seq)
+            log.exception("no estimate for slip %d", number)
             return None
         return found.words(language) if found else None
 

@@ -19,6 +19,7 @@ from devices.slip import render_slip
 from devices.profiles import PROFILES
 from kiosk.config import Config
 from kiosk.estimate import estimate, format_money
+from kiosk.journey import Journey
 from kiosk.intake import Intake
 from kiosk.slips import SlipDesk
 from kiosk.store import Store
@@ -181,9 +182,14 @@ def _run_jobs(journey) -> None:  # type: ignore[no-untyped-def]
         job.deliver(job.run())
 
 
+def _digits(journey: Journey) -> int:
+    assert journey.session is not None and journey.session.meter is not None
+    return journey.session.meter.digits
+
+
 def test_the_journey_shows_the_estimate_on_the_review_and_the_result(priced_store: Store,
                                                                      kiosk_config: Config) -> None:
-    from kiosk.journey import Journey, NotPrinted, Step
+    from kiosk.journey import NotPrinted, Step
 
     journey = Journey(Intake(priced_store, kiosk_config), lambda submission, language: NotPrinted("no paper"))
     journey.start()
@@ -192,7 +198,7 @@ def test_the_journey_shows_the_estimate_on_the_review_and_the_result(priced_stor
     journey.choose_meter("CE-00012345")
     assert journey.estimate is None
     for value in ("12400", "6800"):
-        journey.type_digit(value)
+        journey.type_digit(value.zfill(_digits(journey)))  # every digit the meter shows
         journey.next_zone()
     assert journey.step is Step.REVIEW and journey.estimate is not None
     on_review = journey.estimate
@@ -208,6 +214,6 @@ def test_the_journey_shows_the_estimate_on_the_review_and_the_result(priced_stor
     journey.type_account("1000000011")
     journey.submit_account()
     journey.choose_meter("ME-00000011")
-    journey.type_digit("5010")
+    journey.type_digit("5010".zfill(_digits(journey)))
     journey.next_zone()
     assert journey.step is Step.REVIEW and journey.estimate is None

@@ -410,7 +410,7 @@ def test_office_words_are_scrubbed_of_customer_numbers() -> None:
 def test_a_damaged_database_is_reported_with_what_to_do(tmp_path: Path) -> None:
     config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(tmp_path / "data")})
     terminal = assemble(config)
-    terminal.store.directory.import_rows(directory_rows(300))
+    terminal.store.directory.import_rows(directory_rows(2000))  # meters fill most of the file: its middle is theirs
     terminal.close()  # checkpointed: every page is in the main file now
     path = config.database_path
     with path.open("r+b") as database:
