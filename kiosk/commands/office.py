@@ -147,6 +147,12 @@ def _register_operations(actions: argparse._SubParsersAction,
     listing.add_argument("--limit", type=int, default=100, metavar="N")
     listing.set_defaults(run=_guarded(_commands))
 
+    states = with_db(actions.add_parser(
+        "fleet", help="every terminal's latest state and alerts, the worst first (one JSON line each)"))
+    states.add_argument("--config", metavar="FILE", default=os.environ.get(CONFIG_VARIABLE),
+                        help=f"the office's settings file, for paper_days_alert (${CONFIG_VARIABLE})")
+    states.set_defaults(run=_guarded(_fleet))
+
     find = with_db(actions.add_parser(
         "find", help="the submission a slip's reference stands for (one JSON line per match)"))
     find.add_argument("reference", help="as printed on the slip, e.g. 3F2A9-1C0B7 (case, spaces and hyphens "
@@ -455,6 +461,37 @@ def _commands(args: argparse.Namespace, _context: object) -> int:
 
     for record in commands_of(_engine(args), args.terminal, states=args.state, limit=max(args.limit, 1)):
         emit(record.as_dict())
+    return 0
+
+
+def _fleet(args: argparse.Namespace, _context: object) -> int:
+    from sync.office import alerts, fleet
+    from sync.office.settings import load_config
+    from sync.office.terminals import utc_now
+
+    try:
+        rules = alerts.rules_for(load_config(args.config))
+    except ValueError as exc:
+        say(f"kiosk office: {exc}")
+        return 2
+    now = utc_now()
+    rows = []
+    for state in fleet.fleet(_engine(args), now=now):
+        found = alerts.alerts_of(state, now, rules)
+        beat = state.heartbeat
+        rows.append((alerts.severity_rank(found), state.id, {
+            "id": state.id, "enabled": state.enabled, "last_heartbeat": _iso(state.heartbeat_at),
+            "app_version": beat.app_version if beat else None,
+            "out_of_service": beat.out_of_service.model_dump(mode="json") if beat and beat.out_of_service else None,
+            "subsystems": [line.model_dump(mode="json") for line in beat.subsystems] if beat else [],
+            "paper": beat.printer.paper if beat else None, "paper_left_m": alerts.paper_left_m(state),
+            "slips_left": alerts.slips_left(state), "paper_days_left": alerts.paper_days_left(state),
+            "queue_depth": beat.queue_depth if beat else None,
+            "oldest_pending_age": beat.oldest_pending_age if beat else None,
+            "last_upload_at": beat.last_upload_at.isoformat() if beat and beat.last_upload_at else None,
+            "clock_skew_s": state.clock_skew_s, "alerts": [alert.as_dict() for alert in found]}))
+    for _, _, row in sorted(rows, key=lambda item: item[:2]):
+        emit(row)
     return 0
 
 
