@@ -226,3 +226,15 @@ def test_the_migration_numbers_stored_submissions_for_billing(office_url: str) -
     migrated.dispose()
     assert [tuple(row) for row in numbered] == [("a", 7, 1), ("b", 2, 2), ("a", 3, 3)]
     assert counter == 3
+
+
+def test_the_migrations_make_the_schema_the_code_describes(office_engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from sync.office.database import VERSION_TABLE
+    from sync.office.schema import metadata
+
+    with office_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        assert compare_metadata(context, metadata) == []
