@@ -91,6 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     terminal_actions = terminal.add_subparsers(dest="terminal_action", metavar="ACTION", required=True)
     add = with_db(terminal_actions.add_parser("add", help="provision a terminal; prints its secret once"))
     add.add_argument("id")
+    _operator_option(add)
     add.set_defaults(run=_guarded(_add_terminal))
     listing = with_db(terminal_actions.add_parser(
         "list", help="one JSON line per terminal: id, added, last seen, enabled"))
@@ -102,6 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         action = with_db(terminal_actions.add_parser(name, help=help_text))
         action.add_argument("id")
+        _operator_option(action)
         action.set_defaults(run=_guarded(run))
 
     export = with_db(actions.add_parser(
@@ -335,7 +337,7 @@ def _add_terminal(args: argparse.Namespace, _context: object) -> int:
 
     engine = _secret_holder(args)
     try:
-        secret = add_terminal(engine, args.id)
+        secret = add_terminal(engine, args.id, actor=args.operator)
     except (TerminalExists, ValueError) as exc:
         say(f"kiosk: {exc}")
         return 1
@@ -375,7 +377,7 @@ def _switch(args: argparse.Namespace, enabled: bool) -> int:
     from sync.office.terminals import UnknownTerminal, set_enabled
 
     try:
-        set_enabled(_engine(args), args.id, enabled)
+        set_enabled(_engine(args), args.id, enabled, actor=args.operator)
     except UnknownTerminal as exc:
         say(f"kiosk: {exc}")
         return 1
@@ -387,7 +389,7 @@ def _rotate(args: argparse.Namespace, _context: object) -> int:
     from sync.office.terminals import UnknownTerminal, rotate_secret
 
     try:
-        secret = rotate_secret(_secret_holder(args), args.id)
+        secret = rotate_secret(_secret_holder(args), args.id, actor=args.operator)
     except UnknownTerminal as exc:
         say(f"kiosk: {exc}")
         return 1

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, false, func, insert, or_, select, update
 
 from sync.office import audit
 from sync.office.database import writing
@@ -363,23 +363,27 @@ def commands_of(engine: Engine, terminal_id: str | None = None, *, states: Itera
     """Newest first; a pending or sent command past its expiry reads ``expired`` (the next
     heartbeat records it so). ``states`` filters on the state as read."""
     now = now or utc_now()
-    query = select(commands).order_by(commands.c.id.desc())
+    c = commands.c
+    query = select(commands).order_by(c.id.desc()).limit(limit)
     if terminal_id is not None:
-        query = query.where(commands.c.terminal_id == terminal_id)
-    wanted = set(states) if states is not None else None
+        query = query.where(c.terminal_id == terminal_id)
+    if states is not None:
+        wanted = set(states)
+        live = [state for state in OPEN_STATES if state in wanted]
+        finished = [state for state in ("done", "failed", "expired") if state in wanted]
+        either = [and_(c.state.in_(live), c.expires_at > now)] if live else []
+        if finished:
+            either.append(c.state.in_(finished))
+        if "expired" in wanted:
+            either.append(and_(c.state.in_(OPEN_STATES), c.expires_at <= now))
+        query = query.where(or_(*either) if either else false())
     with engine.connect() as connection:
-        rows = connection.execute(query).all() if wanted else connection.execute(query.limit(limit)).all()
-    found = []
-    for row in rows:
-        state = "expired" if row.state in OPEN_STATES and row.expires_at <= now else row.state
-        if wanted is not None and state not in wanted:
-            continue
-        found.append(CommandRecord(row.id, row.terminal_id, row.action, row.operator, row.issued_at, row.expires_at,
-                                   row.reason, row.lines, state, row.sent_at, row.finished_at, row.detail,
-                                   json.loads(row.output) if row.output else []))
-        if len(found) == limit:
-            break
-    return found
+        rows = connection.execute(query).all()
+    return [CommandRecord(row.id, row.terminal_id, row.action, row.operator, row.issued_at, row.expires_at,
+                          row.reason, row.lines,
+                          "expired" if row.state in OPEN_STATES and row.expires_at <= now else row.state,
+                          row.sent_at, row.finished_at, row.detail, json.loads(row.output) if row.output else [])
+            for row in rows]
 
 
 # --- small helpers ------------------------------------------------------------------------------

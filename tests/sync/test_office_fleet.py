@@ -130,6 +130,10 @@ def test_an_expired_command_is_dropped_and_another_terminals_result_ignored(offi
     states = {c.id: c.state for c in fleet.commands_of(server.engine)}
     assert states == {stale.id: "expired", fresh.id: "sent"}
     assert [c.id for c in fleet.commands_of(server.engine, states=["expired"])] == [stale.id]
+    assert [c.id for c in fleet.commands_of(server.engine, states=["pending", "sent"])] == [fresh.id]
+    assert [c.id for c in fleet.commands_of(server.engine, states=["sent", "expired"])] == [fresh.id, stale.id]
+    assert fleet.commands_of(server.engine, states=["done", "failed"]) == []
+    assert fleet.commands_of(server.engine, states=[]) == []
 
 
 def test_a_command_is_checked_before_it_is_stored(office_engine: Engine) -> None:

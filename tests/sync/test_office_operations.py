@@ -280,3 +280,17 @@ def test_the_fleet_with_its_alerts_the_worst_first(office_db) -> None:
         ("staff_call", call["id"]), ("subsystem_red", "printer"), ("paper_out", "")]
     assert listed[1]["alerts"] == [] and listed[1]["paper_left_m"] == 60.0 and listed[1]["slips_left"] == 300
     assert listed[0]["subsystems"] == [{"name": "printer", "level": "red", "reason": "paper out"}]
+
+
+def test_managing_terminals_is_in_the_audit_log(office_db) -> None:
+    url, engine = office_db
+    done = kiosk(url, "terminal", "disable", "kiosk-1", "--operator", "admin")
+    assert done.returncode == 0, done.stderr
+    from sync.office.terminals import add_terminal as provision, rotate_secret, set_enabled
+
+    provision(engine, "kiosk-5", actor="ivanova")
+    rotate_secret(engine, "kiosk-5", actor="ivanova")
+    set_enabled(engine, "kiosk-1", True)  # no actor: a tool's own doing, not logged
+    assert [(e.actor, e.action, e.target) for e in audit.entries(engine)][::-1] == [
+        ("admin", "terminal.disable", "terminal:kiosk-1"), ("ivanova", "terminal.add", "terminal:kiosk-5"),
+        ("ivanova", "terminal.rotate_secret", "terminal:kiosk-5")]
