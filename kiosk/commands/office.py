@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -106,6 +107,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         _operator_option(action)
         action.set_defaults(run=_guarded(run))
 
+    _register_operators(actions, with_db)
+
     export = with_db(actions.add_parser(
         "export", help="accepted readings as CSV on stdout; with --after, billing's page by cursor (JSON)"))
     cut = export.add_mutually_exclusive_group()
@@ -200,7 +203,7 @@ def _guarded(run: Callable[[argparse.Namespace, object], int]) -> Callable[[argp
     return guarded
 
 
-def _engine(args: argparse.Namespace, **options: object):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace, **options: object):
     """The database, at this release's schema or SchemaNotCurrent: never migrated here."""
     from sync.office.database import check_schema, open_engine
 
@@ -243,9 +246,25 @@ def _serve(args: argparse.Namespace, _context: object) -> int:
                        CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s"})
     if args.config:
         os.environ[CONFIG_VARIABLE] = str(Path(args.config).resolve())
-    uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
-                host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
+    counts = _metrics_directory()
+    try:
+        uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
+    finally:
+        shutil.rmtree(counts, ignore_errors=True)
     return 0
+
+
+def _metrics_directory() -> str:
+    """A fresh, private directory where each worker writes its metrics and any worker reads them
+    all for /metrics (sync/office/metrics.py); counts start at zero with the server."""
+    import tempfile
+
+    from sync.office.metrics import MULTIPROCESS_VARIABLE
+
+    directory = tempfile.mkdtemp(prefix="kiosk-office-metrics-")
+    os.environ[MULTIPROCESS_VARIABLE] = directory
+    return directory
 
 
 def _pool_size(text: str) -> int:
@@ -346,7 +365,7 @@ def _add_terminal(args: argparse.Namespace, _context: object) -> int:
     return 0
 
 
-def _secret_holder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _secret_holder(args: argparse.Namespace):
     """The database a secret is about to be written to, readable by its owner only."""
     from sync.office.database import make_private
 
@@ -425,6 +444,96 @@ def _stats(args: argparse.Namespace, _context: object) -> int:
     from sync.office.reports import stats
 
     emit(stats(_engine(args)))
+    return 0
+
+
+def _register_operators(actions: argparse._SubParsersAction,
+                        with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
+    operator = actions.add_parser("operator", help="people who sign in to the office's pages")
+    operator_actions = operator.add_subparsers(dest="operator_action", metavar="ACTION", required=True)
+    add = with_db(operator_actions.add_parser(
+        "add", help="create an operator; prints the password once (JSON)",
+        description="Roles: viewer sees every page; operator also acts on terminals; admin also "
+                    "manages operators and terminals."))
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("viewer", "operator", "admin"))
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of generating one")
+    add.set_defaults(run=_guarded(_add_operator))
+    listing = with_db(operator_actions.add_parser("list", help="one JSON line per operator"))
+    listing.set_defaults(run=_guarded(_list_operators))
+    disable = with_db(operator_actions.add_parser("disable", help="refuse the operator's sign-in and end "
+                                                                  "their sessions"))
+    disable.add_argument("name")
+    disable.set_defaults(run=_guarded(_disable_operator))
+    passwd = with_db(operator_actions.add_parser("passwd", help="a new password (printed once, JSON); ends "
+                                                                "their sessions and lifts a lock"))
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.set_defaults(run=_guarded(_operator_password))
+
+
+def _command_line_actor() -> str:
+    """Who the audit log names for the command line: the system user who ran it."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _password_from_stdin(args: argparse.Namespace) -> str | None:
+    if not args.password_stdin:
+        return None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _add_operator(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import OperatorExists, Role, add_operator
+
+    try:
+        password = add_operator(_engine(args), args.name, Role.parse(args.role), _password_from_stdin(args),
+                                actor=_command_line_actor())
+    except (OperatorExists, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    if not args.password_stdin:
+        say("Give this password to the operator; it is not shown again.")
+    emit({"operator": args.name, "password": None if args.password_stdin else password})
+    return 0
+
+
+def _list_operators(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import list_operators
+
+    for operator in list_operators(_engine(args)):
+        emit({"operator": operator.name, "role": operator.role.word, "enabled": operator.enabled,
+              "added": _iso(operator.created_at), "locked_until": _iso(operator.locked_until)})
+    return 0
+
+
+def _disable_operator(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import UnknownOperator, set_enabled
+
+    try:
+        set_enabled(_engine(args), args.name, False, actor=_command_line_actor())
+    except UnknownOperator as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "enabled": False})
+    return 0
+
+
+def _operator_password(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import UnknownOperator, set_password
+
+    try:
+        password = set_password(_engine(args), args.name, _password_from_stdin(args), actor=_command_line_actor())
+    except (UnknownOperator, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "password": None if args.password_stdin else password})
     return 0
 
 

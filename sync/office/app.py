@@ -24,6 +24,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync.office import directory, export, fleet, ingest
+from sync.office import metrics
+from sync.office.alerts import AlertRules
+from sync.office.web import pages
+from sync.office.web.pages import FORM_BODY_BYTES
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
     CONFIG_VARIABLE,
@@ -95,6 +99,7 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
     # work, and the terminal waits while the office compresses each page. Signatures are over
     # requests, so a compressed answer changes nothing there.
     app.add_middleware(GZipMiddleware, minimum_size=COMPRESS_FROM_BYTES, compresslevel=3)
+    app.add_middleware(metrics.Timed)
 
     async def terminal(
         request: Request,
@@ -122,8 +127,9 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
     @app.post(f"{API_PREFIX}/submissions", response_model=UploadResults, responses=_REFUSALS)
     def upload(batch: UploadBatch, terminal_id: Terminal) -> UploadResults:
         """Store a batch; one result per item, in the order sent."""
-        return UploadResults(results=ingest.store_batch(engine, terminal_id, batch.items,
-                                                        max_clock_skew=max_clock_skew))
+        results = ingest.store_batch(engine, terminal_id, batch.items, max_clock_skew=max_clock_skew)
+        metrics.count_ingest(outcome.status for outcome in results)
+        return UploadResults(results=results)
 
     @app.get(f"{API_PREFIX}/directory", response_model=DirectoryPage, responses=_REFUSALS)
     def directory_changes(
@@ -167,6 +173,17 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return JSONResponse(export.export_after(engine, after, limit, acknowledge=True).as_dict())
 
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus(authorization: Annotated[str | None, Header()] = None) -> Response:
+        """Prometheus's text format; with ``[office] metrics_token``, only for that bearer token."""
+        if config.metrics_token and not _bearer_matches(authorization, config.metrics_token):
+            return JSONResponse({"detail": {"code": "unauthenticated", "message": "a bearer token is needed"}},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(metrics.exposition(engine, AlertRules(paper_days=config.paper_days_alert)),
+                        media_type=metrics.CONTENT_TYPE)
+
+    pages.mount(app, engine, config)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, dict) else {"code": _code(exc.status_code), "message": str(exc.detail)}
@@ -187,6 +204,11 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
                             status_code=503, headers={"Retry-After": "5"})
 
     return Gate(app, authenticator or Authenticator(engine), max_body_bytes)
+
+
+def _bearer_matches(authorization: str | None, token: str) -> bool:
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _code(status: int) -> str:
@@ -222,11 +244,13 @@ class Gate:
             await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
             return
         if not scope["path"].startswith(API_PREFIX + "/"):
-            # the public endpoints take no body: it is read and dropped, never held
-            if await _drain(receive, self.limit) == _TOO_LARGE:
+            # the pages take a form's few fields at most; the rest take no body, and theirs is dropped
+            kept = FORM_BODY_BYTES if scope["method"] == "POST" else 0
+            form = await _collect(receive, self.limit, kept)
+            if form == _TOO_LARGE:
                 await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
-            else:
-                await self.app(scope, _replay(b"", receive), send)
+            elif isinstance(form, bytes):
+                await self.app(scope, _replay(form, receive), send)
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
@@ -279,6 +303,24 @@ async def _drain(receive: Receive, limit: int) -> str | None:
             return _TOO_LARGE
         if not message.get("more_body", False):
             return None
+
+
+async def _collect(receive: Receive, limit: int, kept: int) -> bytes | str:
+    """A body of at most ``kept`` bytes; a longer one (up to ``limit``) is read and dropped,
+    and reaches the application empty. _TOO_LARGE past ``limit``, _GONE if the client left."""
+    size, parts = 0, []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return _GONE
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return _TOO_LARGE
+        if size <= kept:
+            parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts) if size <= kept else b""
 
 
 # A signed body is held in memory up to this size and in a temporary file beyond it,

@@ -59,6 +59,7 @@ terminals = Table(
     # The roll as the last heartbeat counted it: the next one's paper use is the difference.
     Column("paper_used_m", Float),
     Column("paper_loaded_at", DateTime),
+    Column("place", String(200)),  # where it stands, as operators name it ("Branch 3, hall")
 )
 
 # Nonces seen inside the clock window; a second request with the same one is a replay.
@@ -219,4 +220,29 @@ audit = Table(
     Column("detail", Text, nullable=False),
     Index("ix_office_audit_at", "at"),
     Index("ix_office_audit_target", "target", "at"),
+)
+
+# The people who use the office's pages. ``name`` is what the audit log and the terminals' logs
+# show; ``session_version`` goes into every session cookie, so a new password or a disabled
+# account ends the sessions already handed out.
+operators = Table(
+    "office_operators",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # viewer, operator, admin
+    Column("password_hash", String(200), nullable=False),  # Argon2id, in its own encoded form
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime),
+    Column("session_version", Integer, nullable=False, server_default="1"),
+)
+
+# One row: the key that signs session cookies and CSRF tokens, made by the migration, so every
+# worker and every instance on the database signs alike and nobody has to configure one.
+web_key = Table(
+    "office_web_key",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(100), nullable=False),
 )

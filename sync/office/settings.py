@@ -46,6 +46,7 @@ class OfficeConfig:
     heartbeat_days: int = 30  # heartbeat history kept, in days
     paper_days_alert: float = 2.0  # alert when a roll will run out within this many days
     billing_token: str | None = None  # bearer token of GET /billing/v1/readings; unset: endpoint off
+    metrics_token: str | None = None  # bearer token Prometheus sends to /metrics; unset: /metrics is open
 
     def __post_init__(self) -> None:
         if not (isinstance(self.heartbeat_days, int) and 1 <= self.heartbeat_days <= 3650):
@@ -55,6 +56,9 @@ class OfficeConfig:
         if self.billing_token is not None and not (isinstance(self.billing_token, str)
                                                    and len(self.billing_token) >= 16):
             raise ValueError("billing_token: at least 16 characters (e.g. `openssl rand -hex 24`)")
+        if self.metrics_token is not None and not (isinstance(self.metrics_token, str)
+                                                   and len(self.metrics_token) >= 16):
+            raise ValueError("metrics_token: at least 16 characters (e.g. `openssl rand -hex 24`)")
 
 
 def load_config(path: str | Path | None) -> OfficeConfig:
