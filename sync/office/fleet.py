@@ -133,7 +133,8 @@ def record_heartbeat(engine: Engine, terminal_id: str, beat: Heartbeat, *, termi
             select(terminals.c.paper_used_m, terminals.c.paper_loaded_at).where(terminals.c.id == terminal_id)
         ).first()
         connection.execute(update(terminals).where(terminals.c.id == terminal_id).values(
-            heartbeat_at=now, heartbeat=beat.model_dump_json(), clock_skew_s=skew,
+            # its command results live with their commands: upload_logs' lines are not kept twice
+            heartbeat_at=now, heartbeat=beat.model_dump_json(exclude={"command_results"}), clock_skew_s=skew,
             paper_used_m=roll.used_m if roll else None, paper_loaded_at=loaded))
         connection.execute(insert(heartbeats).values(
             terminal_id=terminal_id, received_at=now, queue_depth=beat.queue_depth,

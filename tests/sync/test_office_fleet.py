@@ -242,3 +242,14 @@ def test_the_migrations_make_the_schema_the_code_describes(office_engine: Engine
     with office_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, metadata) == []
+
+
+def test_command_results_are_kept_with_their_commands_not_in_the_latest_state(office) -> None:
+    server, _ = office
+    logs = fleet.issue_command(server.engine, "kiosk-1", "upload_logs", "ivanova", lines=1000)
+    output = [f"line {number} " + "x" * 480 for number in range(1000)]
+    send(office, beat(command_results=[{"id": logs.id, "state": "done", "at": "2026-11-27T18:41:00+03:00",
+                                        "output": output}]))
+    assert fleet.commands_of(server.engine)[0].output == output
+    state = fleet.terminal_state(server.engine, "kiosk-1")
+    assert state is not None and state.heartbeat is not None and state.heartbeat.command_results == []
