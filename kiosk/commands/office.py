@@ -158,6 +158,23 @@ def _register_operations(actions: argparse._SubParsersAction,
                         help=f"the office's settings file, for paper_days_alert (${CONFIG_VARIABLE})")
     states.set_defaults(run=_guarded(_fleet))
 
+    calls = with_db(actions.add_parser(
+        "calls", help="customers' calls for staff, newest first (one JSON line each)"))
+    calls.add_argument("--terminal", metavar="ID", help="this terminal's only")
+    calls.add_argument("--open", action="store_true", help="only those no one has acknowledged")
+    calls.set_defaults(run=_guarded(_calls))
+    call_actions = calls.add_subparsers(dest="call_action", metavar="ACTION")
+    acknowledge = call_actions.add_parser("ack", help="someone is on their way: the alert ends (audit log)")
+    acknowledge.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="as for `calls`")
+    acknowledge.add_argument("id", help="the call's id, as `calls` lists it")
+    _operator_option(acknowledge)
+    acknowledge.set_defaults(run=_guarded(_acknowledge))
+
+    log = with_db(actions.add_parser("audit", help="operators' actions, newest first (one JSON line each)"))
+    log.add_argument("--target", metavar="WHAT", help="only on this: terminal:ID, conflict:ID, operator:NAME")
+    log.add_argument("--limit", type=int, default=100, metavar="N")
+    log.set_defaults(run=_guarded(_audit))
+
     find = with_db(actions.add_parser(
         "find", help="the submission a slip's reference stands for (one JSON line per match)"))
     find.add_argument("reference", help="as printed on the slip, e.g. 3F2A9-1C0B7 (case, spaces and hyphens "
@@ -603,6 +620,35 @@ def _fleet(args: argparse.Namespace, _context: object) -> int:
             "clock_skew_s": state.clock_skew_s, "alerts": [alert.as_dict() for alert in found]}))
     for _, _, row in sorted(rows, key=lambda item: item[:2]):
         emit(row)
+    return 0
+
+
+def _calls(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import staff_calls_of
+
+    for call in staff_calls_of(_engine(args), args.terminal, open_only=args.open):
+        emit({"id": call.id, "terminal_id": call.terminal_id, "at": _iso(call.at), "reference": call.reference,
+              "received_at": _iso(call.received_at), "acknowledged_at": _iso(call.acknowledged_at),
+              "acknowledged_by": call.acknowledged_by})
+    return 0
+
+
+def _acknowledge(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import acknowledge_staff_call
+
+    if not acknowledge_staff_call(_engine(args), args.id, args.operator):
+        say(f"kiosk: no open call {args.id} (see `kiosk office calls --open`)")
+        return 1
+    emit({"id": args.id, "acknowledged_by": args.operator})
+    return 0
+
+
+def _audit(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.audit import entries
+
+    for entry in entries(_engine(args), target=args.target, limit=max(args.limit, 1)):
+        emit({"at": _iso(entry.at), "actor": entry.actor, "action": entry.action, "target": entry.target,
+              "detail": entry.detail})
     return 0
 
 

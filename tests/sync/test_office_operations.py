@@ -294,3 +294,20 @@ def test_managing_terminals_is_in_the_audit_log(office_db) -> None:
     assert [(e.actor, e.action, e.target) for e in audit.entries(engine)][::-1] == [
         ("admin", "terminal.disable", "terminal:kiosk-1"), ("ivanova", "terminal.add", "terminal:kiosk-5"),
         ("ivanova", "terminal.rotate_secret", "terminal:kiosk-5")]
+
+
+def test_staff_calls_acknowledged_from_the_command_line_and_the_audit_log_read(office_db) -> None:
+    url, engine = office_db
+    call = {"id": str(uuid.uuid4()), "at": "2026-11-27T18:41:00+03:00", "reference": "3F2A9-1C0B7"}
+    fleet.record_heartbeat(engine, "kiosk-1", Heartbeat.model_validate(
+        {"app_version": "0.2.0", "queue_depth": 0, "oldest_pending_age": None,
+         "printer": {"state": "ok", "paper": "ok"}, "staff_calls": [call]}))
+    [listed] = lines(kiosk(url, "calls", "--open"))
+    assert (listed["id"], listed["reference"], listed["at"]) == (call["id"], "3F2A9-1C0B7", "2026-11-27T15:41:00Z")
+    done = kiosk(url, "calls", "ack", call["id"], "--operator", "ivanova")
+    assert done.returncode == 0, done.stderr
+    again = kiosk(url, "calls", "ack", call["id"])
+    assert again.returncode == 1 and "no open call" in again.stderr
+    [entry] = lines(kiosk(url, "audit", "--target", "terminal:kiosk-1"))
+    assert (entry["actor"], entry["action"]) == ("ivanova", "staff_call.acknowledge")
+    assert fleet.staff_calls_of(engine, open_only=True) == []
