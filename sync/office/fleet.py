@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
+from weakref import WeakKeyDictionary
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, delete, false, func, insert, or_, select, update
@@ -252,7 +253,7 @@ def terminal_state(engine: Engine, terminal_id: str, *, now: datetime | None = N
 
 def _states(engine: Engine, terminal_id: str | None, now: datetime) -> list[TerminalState]:
     t = terminals.c
-    query = select(t.id, t.created_at, t.enabled, t.last_seen_at, t.heartbeat_at, t.heartbeat, t.clock_skew_s)
+    query = select(t.id, t.created_at, t.enabled, t.last_seen_at, t.heartbeat_at, t.clock_skew_s)
     calls_query = select(staff_calls).where(staff_calls.c.acknowledged_at.is_(None))
     paper_since = now.date() - timedelta(days=PAPER_RATE_DAYS - 1)
     paper_query = (select(paper_days.c.terminal_id, func.sum(paper_days.c.used_m).label("used_m"),
@@ -264,13 +265,37 @@ def _states(engine: Engine, terminal_id: str | None, now: datetime) -> list[Term
         paper_query = paper_query.where(paper_days.c.terminal_id == terminal_id)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(t.id)).all()
+        beats = _heartbeats(connection, [(row.id, row.heartbeat_at) for row in rows if row.heartbeat_at])
         calls: dict[str, list[StaffCallRecord]] = {}
         for call in connection.execute(calls_query.order_by(staff_calls.c.at, staff_calls.c.id)):
             calls.setdefault(call.terminal_id, []).append(_call(call))
         rates = {row.terminal_id: _rate(row.used_m, row.first_at, now) for row in connection.execute(paper_query)}
-    return [TerminalState(row.id, row.created_at, bool(row.enabled), row.last_seen_at, row.heartbeat_at,
-                          _heartbeat(row.heartbeat), row.clock_skew_s, rates.get(row.id),
-                          tuple(calls.get(row.id, ()))) for row in rows]
+    states = []
+    for row in rows:
+        heard, beat = beats.get(row.id, (row.heartbeat_at, None))
+        states.append(TerminalState(row.id, row.created_at, bool(row.enabled), row.last_seen_at, heard, beat,
+                                    row.clock_skew_s, rates.get(row.id), tuple(calls.get(row.id, ()))))
+    return states
+
+
+# Each terminal's last heartbeat parsed, with when it was received: a heartbeat is parsed once
+# per process, not at every look at the fleet (most terminals have sent no new one since the
+# last look). One entry per terminal, for each database.
+_parsed: WeakKeyDictionary[Engine, dict[str, tuple[datetime, Heartbeat | None]]] = WeakKeyDictionary()
+
+
+def _heartbeats(connection: Connection, heard: list[tuple[str, datetime]]) -> dict[str, tuple[datetime, Heartbeat | None]]:
+    """Each terminal's last heartbeat, as of when it was received; only those not parsed before
+    are read from the database. One that arrived since the terminal's row was read replaces
+    it whole, with its own time."""
+    parsed = _parsed.setdefault(connection.engine, {})
+    found = {terminal: parsed[terminal] for terminal, at in heard if terminal in parsed and parsed[terminal][0] == at}
+    missing = [terminal for terminal, _ in heard if terminal not in found]
+    for start in range(0, len(missing), 1000):
+        for row in connection.execute(select(terminals.c.id, terminals.c.heartbeat_at, terminals.c.heartbeat)
+                                      .where(terminals.c.id.in_(missing[start:start + 1000]))):
+            found[row.id] = parsed[row.id] = (row.heartbeat_at, _heartbeat(row.heartbeat))
+    return found
 
 
 def _rate(used_m: float, first_at: datetime, now: datetime) -> float:

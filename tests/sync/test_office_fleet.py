@@ -253,3 +253,24 @@ def test_command_results_are_kept_with_their_commands_not_in_the_latest_state(of
     assert fleet.commands_of(server.engine)[0].output == output
     state = fleet.terminal_state(server.engine, "kiosk-1")
     assert state is not None and state.heartbeat is not None and state.heartbeat.command_results == []
+
+
+def test_the_fleet_shows_each_new_heartbeat_and_each_database_its_own(office_engine: Engine, tmp_path) -> None:
+    from sync.office.database import open_engine
+    from sync.office.terminals import add_terminal
+    from sync.wire import Heartbeat
+
+    other = open_engine(str(tmp_path / "other.sqlite3"))
+    migrate(other)
+    moment = datetime(2026, 11, 27, 8, 0)
+    for engine, depth in ((office_engine, 1), (other, 2)):
+        add_terminal(engine, "kiosk-1")
+        fleet.record_heartbeat(engine, "kiosk-1", Heartbeat.model_validate(beat(queue_depth=depth)), now=moment)
+    assert fleet.fleet(office_engine)[0].heartbeat.queue_depth == 1  # type: ignore[union-attr]
+    assert fleet.fleet(other)[0].heartbeat.queue_depth == 2  # type: ignore[union-attr]
+    other.dispose()
+    fleet.record_heartbeat(office_engine, "kiosk-1", Heartbeat.model_validate(beat(queue_depth=7)),
+                           now=moment + timedelta(seconds=60))
+    [state] = fleet.fleet(office_engine)
+    assert state.heartbeat is not None and state.heartbeat.queue_depth == 7
+    assert state.heartbeat_at == moment + timedelta(seconds=60)
