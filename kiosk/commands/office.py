@@ -129,14 +129,18 @@ def _register_operations(actions: argparse._SubParsersAction,
                          with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
     """Operators' work from the command line: commands to terminals, finding a slip's
     submission, billing's export by cursor, conflicts."""
-    from sync.office.fleet import ACTIONS
+    from typing import get_args
+
+    from sync.wire import CommandAction  # not the office's modules: every `kiosk` start reads this
+
+    actions_named = get_args(CommandAction)
 
     order = with_db(actions.add_parser(
         "command", help="send a terminal an order with its next heartbeat's answer (JSON)",
         description="The terminal carries it out once and reports done or failed in a later heartbeat "
                     "(see `kiosk office commands`); one not carried out before --ttl is dropped."))
     order.add_argument("terminal")
-    order.add_argument("order_action", metavar="ACTION", choices=ACTIONS, help=", ".join(ACTIONS))
+    order.add_argument("order_action", metavar="ACTION", choices=actions_named, help=", ".join(actions_named))
     order.add_argument("--reason", metavar="TEXT", help="why (needed by out_of_service; the terminal shows it)")
     order.add_argument("--lines", type=int, metavar="N", help="upload_logs: the last N log lines (default 200)")
     order.add_argument("--ttl", type=_duration, default="1h", metavar="DURATION",
@@ -147,8 +151,8 @@ def _register_operations(actions: argparse._SubParsersAction,
     listing = with_db(actions.add_parser(
         "commands", help="orders sent to terminals and what became of them, newest first (one JSON line each)"))
     listing.add_argument("terminal", nargs="?", help="this terminal's only")
-    listing.add_argument("--state", action="append", choices=("pending", "sent", "done", "failed", "expired"),
-                         help="only in this state (repeatable)")
+    listing.add_argument("--state", action="append", metavar="STATE",
+                         help="only in this state: pending, sent, done, failed, expired (repeatable)")
     listing.add_argument("--limit", type=int, default=100, metavar="N")
     listing.set_defaults(run=_guarded(_commands))
 
@@ -585,8 +589,12 @@ def _command(args: argparse.Namespace, _context: object) -> int:
 
 
 def _commands(args: argparse.Namespace, _context: object) -> int:
-    from sync.office.fleet import commands_of
+    from sync.office.fleet import STATES, commands_of
 
+    unknown = sorted(set(args.state or ()) - set(STATES))
+    if unknown:
+        say(f"kiosk: no state {', '.join(unknown)}; the states are {', '.join(STATES)}")
+        return 2
     for record in commands_of(_engine(args), args.terminal, states=args.state, limit=max(args.limit, 1)):
         emit(record.as_dict())
     return 0

@@ -20,7 +20,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, get_args
 from weakref import WeakKeyDictionary
 
 from pydantic import ValidationError
@@ -29,10 +29,11 @@ from sqlalchemy import Connection, Engine, and_, delete, false, func, insert, or
 from sync.office import audit
 from sync.office.database import writing
 from sync.office.schema import commands, heartbeats, paper_days, staff_calls, terminals
+from sync.office.settings import OfficeConfig
 from sync.office.terminals import UnknownTerminal, utc_now
 from sync.wire import Command, CommandAction, Heartbeat
 
-DEFAULT_HEARTBEAT_DAYS = 30
+DEFAULT_HEARTBEAT_DAYS = OfficeConfig.heartbeat_days
 DEFAULT_COMMAND_TTL = timedelta(hours=1)
 DEFAULT_LOG_LINES = 200
 COMMANDS_PER_ANSWER = 20  # HeartbeatAck's limit; more wait for the next heartbeat
@@ -44,7 +45,7 @@ PAPER_RATE_MIN_SPAN = timedelta(hours=12)
 # long delete.
 PRUNE_EVERY = 100
 
-ACTIONS: tuple[str, ...] = CommandAction.__args__  # type: ignore[attr-defined]
+ACTIONS: tuple[str, ...] = get_args(CommandAction)
 OPEN_STATES = ("pending", "sent")
 STATES = ("pending", "sent", "done", "failed", "expired")
 LEVELS = ("green", "yellow", "red")

@@ -85,6 +85,8 @@ def test_a_command_from_the_command_line_reaches_the_terminal_and_comes_back_don
     listed = lines(kiosk(url, "commands", "kiosk-1", "--state", "done"))
     assert [(c["id"], c["state"], c["finished_at"]) for c in listed] == [(issued["id"], "done", "2026-11-27T15:41:00Z")]
     assert lines(kiosk(url, "commands", "--state", "pending")) == []
+    bogus = kiosk(url, "commands", "--state", "finished")
+    assert bogus.returncode == 2 and "no state finished" in bogus.stderr
     [entry] = audit.entries(engine)
     assert (entry.actor, entry.action, entry.target) == ("ivanova", "command.issue", "terminal:kiosk-1")
 
