@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,8 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, select
 
-from sync import reference as slip_reference
-from sync.office import audit, export, fleet
+from sync.office import audit, fleet, slips
 from sync.office import operators as accounts
 from sync.office.alerts import AlertRules
 from sync.office.operators import LoginRefused, Operator, Role
@@ -35,6 +33,7 @@ from sync.office.settings import OfficeConfig
 from sync.office.terminals import UnknownTerminal, utc_now
 from sync.office.web import board, chart, words
 from sync.office.web.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, SESSION_SECONDS, Signer
+from sync.reference import reference
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +266,9 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                       calls=fleet.staff_calls_of(engine, terminal_id, limit=20),
                       actions=fleet.ACTIONS, action_words=ACTION_WORDS,
                       history=audit.entries(engine, target=f"terminal:{terminal_id}", limit=20),
-                      submissions=[_masked(item.txn_id, item.payload, item.received_at) for item in recent],
+                      submissions=[_masked(slips.FoundSubmission(item.txn_id, reference(item.txn_id),
+                                                                 json.loads(item.payload), item.received_at, False))
+                                   for item in recent],
                       error=_error_words(request.query_params.get("error")))
 
     @app.post("/terminals/{terminal_id}/commands", include_in_schema=False)
@@ -314,15 +315,13 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
     @app.get("/find", include_in_schema=False)
     def find(request: Request, ref: str = "") -> Response:
         context = require(request)
-        prefix = slip_reference.txn_prefix(ref) if ref else None
-        found = []
-        if prefix is not None:
-            with engine.connect() as connection:
-                found = [_masked(item.txn_id, item.payload, item.received_at) for item in connection.execute(
-                    select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at)
-                    .where(submissions.c.txn_id.like(f"{prefix[:8]}-{prefix[8:]}%"))
-                    .order_by(submissions.c.received_at).limit(50))]
-        return render(context, "find.html", ref=ref[:40], valid=prefix is not None, found=found)
+        valid, found = True, []
+        if ref:
+            try:
+                found = [_masked(item) for item in slips.by_reference(engine, ref)]
+            except ValueError:
+                valid = False
+        return render(context, "find.html", ref=ref[:40], valid=valid, found=found)
 
     @app.get("/r/{txn_id}", include_in_schema=False)
     def verify(request: Request, txn_id: str) -> Response:
@@ -332,18 +331,10 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                               message=N_("Please wait a minute and open the link again."))
             response.headers["Retry-After"] = "60"
             return response
-        found = None
-        canonical = _canonical_uuid(txn_id)
-        if canonical is not None:
-            with engine.connect() as connection:
-                found = connection.execute(
-                    select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at,
-                           submissions.c.export_seq)
-                    .where(submissions.c.txn_id == canonical)).first()
+        found = slips.by_txn_id(engine, txn_id) if len(txn_id) <= 40 else None
         if found is None:
             return render(context, "verify.html", status=404, slip=None)
-        return render(context, "verify.html", slip=_masked(found.txn_id, found.payload, found.received_at),
-                      exported=found.export_seq <= export.exported_through(engine))
+        return render(context, "verify.html", slip=_masked(found), exported=found.exported)
 
     @app.get("/operators", include_in_schema=False)
     def operators_page(request: Request) -> Response:
@@ -395,15 +386,6 @@ def _local(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else "/fleet"
 
 
-def _canonical_uuid(text: str) -> str | None:
-    if len(text) > 40:
-        return None
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class MaskedSlip:
     txn_id: str
@@ -422,8 +404,8 @@ def mask(text: str) -> str:
     return "•••" + text[-4:] if len(text) > 4 else "•" * len(text)
 
 
-def _masked(txn_id: str, payload: str, received_at: datetime) -> MaskedSlip:
-    item = json.loads(payload)
+def _masked(found: slips.FoundSubmission) -> MaskedSlip:
+    item = found.submission
     taken = datetime.fromisoformat(item["taken_at"])
-    return MaskedSlip(txn_id, slip_reference.reference(txn_id), item["terminal_id"], mask(item["account"]),
-                      mask(item["meter"]), item["period"], taken, received_at, item["readings"])
+    return MaskedSlip(found.txn_id, found.reference, item["terminal_id"], mask(item["account"]),
+                      mask(item["meter"]), item["period"], taken, found.received_at, item["readings"])
