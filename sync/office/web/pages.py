@@ -254,7 +254,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         _ = context._
         svg = chart.history_svg(fleet.history(engine, terminal_id, since), since, until, {
             "queue": _("Queue"), "paper": _("Paper"), "start": since.strftime("%Y-%m-%d %H:%M"),
-            "end": until.strftime("%Y-%m-%d %H:%M UTC")})
+            "end": until.strftime("%Y-%m-%d %H:%M UTC")},
+            state.heartbeat.interval_s or 60 if state.heartbeat else 60)
         with engine.connect() as connection:
             recent = connection.execute(
                 select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at)
