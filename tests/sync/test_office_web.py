@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -267,10 +268,10 @@ def test_rate_limit_and_masking() -> None:
 
 
 def test_age_in_words() -> None:
-    assert words.age(None, "en") == "never"
-    assert words.age(30, "en") == "30 s ago"
-    assert words.age(600, "ru") == "10 мин назад"
-    assert words.age(3 * 86400, "ru") == "3 дн. назад"
+    english, russian = words.Durations("en", datetime(2026, 12, 7, 12)), words.Durations("ru", datetime(2026, 12, 7))
+    assert english.age(None) == "never" and english.age(30) == "30 s ago"
+    assert russian.age(600) == "10 мин назад" and russian.age(3 * 86400) == "3 дн. назад"
+    assert english.since(datetime(2026, 12, 7, 11, 58)) == "2 min ago"
     assert words.language_of(None, None, "en-GB,en;q=0.9") == "en"
     assert words.language_of("ru", "en", "en") == "ru"
     assert words.language_of(None, None, "de") == "ru"

@@ -128,12 +128,11 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
 
     def render(context: Page, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         now = utc_now()
+        durations = words.Durations(context.language, now)
         body = templates.get_template(template).render(
             _=context._, lang=context.language, operator=context.operator, csrf=context.csrf,
             csrf_field=CSRF_FIELD, path=context.request.url.path, query=context.request.url.query, now=now,
-            since=lambda moment: words.since(moment, now, context.language),
-            age=lambda seconds: words.age(seconds, context.language),
-            duration=lambda seconds: words.duration(seconds, context.language),
+            since=durations.since, age=durations.age, duration=durations.duration,
             Role=Role, command_words=COMMAND_WORDS, state_words=board.STATE_WORDS, paper_words=board.PAPER_WORDS, **values)
         response = HTMLResponse(body, status_code=status)
         # Pages show readings and terminals' states: not for shared caches, nor for the back button
