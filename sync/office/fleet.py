@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, get_args
@@ -305,9 +304,6 @@ def _rate(used_m: float, first_at: datetime, now: datetime) -> float:
     return used_m / (span / timedelta(days=1))
 
 
-# Parsing is most of the fleet's read: a page of 2,000 terminals, reloaded while a minute's
-# heartbeats change a few of them, finds the rest here. Readers never change a parsed heartbeat.
-@lru_cache(maxsize=10_000)
 def _heartbeat(text: str | None) -> Heartbeat | None:
     if not text:
         return None
