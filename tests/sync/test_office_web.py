@@ -20,8 +20,9 @@ from babel.messages.pofile import read_po
 from sqlalchemy import Engine
 
 from sync import reference
-from sync.office import operators
+from sync.office import audit, operators
 from sync.office.operators import LOCKOUT_AFTER, Role
+from sync.office.terminals import list_terminals
 from sync.office.web import words
 from sync.office.web.pages import RateLimit, _local, mask
 from tests.sync.support import ROOT, OfficeServer, load_office_directory, meter_rows
@@ -134,6 +135,11 @@ def test_roles(office: OfficeServer) -> None:
     admin.get("/terminals/kiosk-1")
     assert admin.post("/terminals/kiosk-1/place", {"place": "Branch 3, hall"}).status_code == 303
     assert "Branch 3, hall" in viewer.get("/fleet").text
+    assert viewer.post("/terminals/kiosk-1/enabled", {"enabled": "0"}).status_code == 403
+    assert admin.post("/terminals/kiosk-1/enabled", {"enabled": "0"}).status_code == 303
+    assert list_terminals(office.engine)[0].enabled is False
+    assert [entry.action for entry in audit.entries(office.engine, target="terminal:kiosk-1")] == [
+        "terminal.disable", "terminal.place"]
 
 
 def test_fleet_shows_each_terminal_state_worst_first(office: OfficeServer) -> None:

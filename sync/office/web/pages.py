@@ -312,6 +312,20 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
             accounts.audit_in(connection, context.operator.name, "terminal.place", f"terminal:{terminal_id}", place)
         return RedirectResponse(f"/terminals/{quote(terminal_id)}", status_code=303)
 
+    @app.post("/terminals/{terminal_id}/enabled", include_in_schema=False)
+    async def set_enabled(request: Request, terminal_id: str) -> Response:
+        """Let a terminal in, or shut it out (its requests refused, its data kept): admins only."""
+        context = require(request, Role.ADMIN)
+        enabled = (await form(request)).get("enabled") == "1"
+        assert context.operator is not None
+        with writing(engine) as connection:
+            changed = connection.execute(terminals.update().where(terminals.c.id == terminal_id)
+                                         .values(enabled=enabled)).rowcount
+            if changed:
+                accounts.audit_in(connection, context.operator.name,
+                                  "terminal.enable" if enabled else "terminal.disable", f"terminal:{terminal_id}")
+        return RedirectResponse(f"/terminals/{quote(terminal_id)}", status_code=303)
+
     @app.get("/find", include_in_schema=False)
     def find(request: Request, ref: str = "") -> Response:
         context = require(request)
