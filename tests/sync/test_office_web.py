@@ -89,6 +89,17 @@ def test_sign_in_sets_a_protected_session_and_sign_out_ends_it(office: OfficeSer
     assert browser.session.get(office.url + "/fleet", allow_redirects=False, timeout=10).status_code == 303
 
 
+def test_the_session_cookie_is_secure_behind_an_https_proxy(office: OfficeServer) -> None:
+    password = operators.add_operator(office.engine, "anna", Role.VIEWER, actor="test")
+    browser = Browser(office.url)
+    browser.get("/login")
+    proxied = browser.session.post(office.url + "/login", data={"csrf": browser.csrf, "name": "anna",
+                                                                "password": password},
+                                   headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=10)
+    assert proxied.status_code == 303 and "Secure" in proxied.headers["set-cookie"]
+    assert "Secure" not in browser.sign_in("anna", password).headers["set-cookie"]
+
+
 def test_a_form_without_its_csrf_token_is_refused(office: OfficeServer) -> None:
     password = operators.add_operator(office.engine, "anna", Role.ADMIN, actor="test")
     browser = Browser(office.url)
