@@ -31,6 +31,7 @@ from sync.office.database import writing
 from sync.office.schema import submissions, terminals
 from sync.office.settings import OfficeConfig
 from sync.office.terminals import UnknownTerminal, utc_now
+from sync.office.terminals import set_enabled as set_terminal_enabled
 from sync.office.web import board, chart, words
 from sync.office.web.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, SESSION_SECONDS, Signer
 from sync.reference import reference
@@ -318,12 +319,11 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         context = require(request, Role.ADMIN)
         enabled = (await form(request)).get("enabled") == "1"
         assert context.operator is not None
-        with writing(engine) as connection:
-            changed = connection.execute(terminals.update().where(terminals.c.id == terminal_id)
-                                         .values(enabled=enabled)).rowcount
-            if changed:
-                accounts.audit_in(connection, context.operator.name,
-                                  "terminal.enable" if enabled else "terminal.disable", f"terminal:{terminal_id}")
+        try:
+            set_terminal_enabled(engine, terminal_id, enabled, actor=context.operator.name)
+        except UnknownTerminal:
+            return render(context, "message.html", status=404, title=N_("Not found"),
+                          message=N_("There is no such terminal."))
         return RedirectResponse(f"/terminals/{quote(terminal_id)}", status_code=303)
 
     @app.get("/find", include_in_schema=False)
