@@ -109,6 +109,8 @@ def test_a_form_without_its_csrf_token_is_refused(office: OfficeServer) -> None:
     assert browser.post("/login", {"name": "anna", "password": password}).status_code == 303
     # a page on another site posting with the session cookie but without the token
     assert browser.post("/logout", {}, csrf="guess").status_code == 403
+    flood = {f"field{number}": "x" for number in range(60)}
+    assert browser.post("/logout", flood).status_code == 403
     assert browser.get("/fleet").status_code == 200
 
 

@@ -15,10 +15,10 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, select
@@ -93,8 +93,27 @@ class RateLimit:
             return True
 
 
+async def posted_form(request: Request) -> dict[str, str]:
+    """The posted fields, after the CSRF check (Forbidden when it fails). A dependency: the body is
+    read on the event loop, and the action runs in a worker thread, off it (a password check alone
+    takes tens of milliseconds of CPU)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        fields = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=50))
+    except ValueError:  # more fields than any of our forms has
+        raise Forbidden() from None
+    signer: Signer = request.app.state.office_signer
+    if not signer.csrf_matches(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
+        raise Forbidden()
+    return fields
+
+
+Form = Annotated[dict[str, str], Depends(posted_form)]
+
+
 def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
     signer = Signer.from_database(engine)
+    app.state.office_signer = signer
     rules = AlertRules(paper_days=config.paper_days_alert)
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                             trim_blocks=True, lstrip_blocks=True)
@@ -150,21 +169,14 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                                 secure=secure)
         return response
 
-    async def form(request: Request) -> dict[str, str]:
-        """The posted fields, after the CSRF check (Forbidden when it fails)."""
-        body = (await request.body()).decode("utf-8", errors="replace")
-        fields = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=50))
-        if not signer.csrf_matches(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
-            raise Forbidden()
-        return fields
 
     @app.exception_handler(SignInNeeded)
-    async def _to_login(request: Request, _: SignInNeeded) -> Response:
+    def _to_login(request: Request, _: SignInNeeded) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, _: Forbidden) -> Response:
+    def _forbidden(request: Request, _: Forbidden) -> Response:
         return render(page(request), "message.html", status=403, title=N_("Not allowed"),
                       message=N_("Your role does not allow this, or the form was stale: go back, reload the page "
                                  "and try again."))
@@ -186,9 +198,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return render(page(request), "login.html", next=_local(request.query_params.get("next")))
 
     @app.post("/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
+    def login(request: Request, fields: Form) -> Response:
         context = page(request)
-        fields = await form(request)
         name, password = fields.get("name", "").strip(), fields.get("password", "")
         target = _local(fields.get("next"))
         try:
@@ -207,9 +218,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return response
 
     @app.post("/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
+    def logout(request: Request, fields: Form) -> Response:
         context = require(request)
-        await form(request)
         assert context.operator is not None
         accounts.audit(engine, context.operator.name, "operator.sign_out", f"operator:{context.operator.name}")
         response = RedirectResponse("/login", status_code=303)
@@ -273,9 +283,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                       error=_error_words(request.query_params.get("error")))
 
     @app.post("/terminals/{terminal_id}/commands", include_in_schema=False)
-    async def send_command(request: Request, terminal_id: str) -> Response:
+    def send_command(request: Request, terminal_id: str, fields: Form) -> Response:
         context = require(request, Role.OPERATOR)
-        fields = await form(request)
         assert context.operator is not None
         action = fields.get("action", "")
         reason = fields.get("reason", "").strip() or None
@@ -294,9 +303,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return RedirectResponse(f"/terminals/{quote(terminal_id)}#commands", status_code=303)
 
     @app.post("/terminals/{terminal_id}/staff-calls/{call_id}/acknowledge", include_in_schema=False)
-    async def acknowledge(request: Request, terminal_id: str, call_id: str) -> Response:
+    def acknowledge(request: Request, terminal_id: str, call_id: str, fields: Form) -> Response:
         context = require(request, Role.OPERATOR)
-        await form(request)
         assert context.operator is not None
         fleet.acknowledge_staff_call(engine, call_id, context.operator.name)
         back = _local(request.headers.get("referer", "").partition(request.url.netloc)[2] or None)
@@ -304,9 +312,9 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                                 status_code=303)
 
     @app.post("/terminals/{terminal_id}/place", include_in_schema=False)
-    async def set_place(request: Request, terminal_id: str) -> Response:
+    def set_place(request: Request, terminal_id: str, fields: Form) -> Response:
         context = require(request, Role.ADMIN)
-        place = (await form(request)).get("place", "").strip()[:200]
+        place = fields.get("place", "").strip()[:200]
         assert context.operator is not None
         with writing(engine) as connection:
             connection.execute(terminals.update().where(terminals.c.id == terminal_id).values(place=place or None))
@@ -314,10 +322,10 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return RedirectResponse(f"/terminals/{quote(terminal_id)}", status_code=303)
 
     @app.post("/terminals/{terminal_id}/enabled", include_in_schema=False)
-    async def set_enabled(request: Request, terminal_id: str) -> Response:
+    def set_enabled(request: Request, terminal_id: str, fields: Form) -> Response:
         """Let a terminal in, or shut it out (its requests refused, its data kept): admins only."""
         context = require(request, Role.ADMIN)
-        enabled = (await form(request)).get("enabled") == "1"
+        enabled = fields.get("enabled") == "1"
         assert context.operator is not None
         try:
             set_terminal_enabled(engine, terminal_id, enabled, actor=context.operator.name)
@@ -356,9 +364,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return render(context, "operators.html", operators=accounts.list_operators(engine), roles=list(Role))
 
     @app.post("/operators/{name}/disable", include_in_schema=False)
-    async def disable_operator(request: Request, name: str) -> Response:
+    def disable_operator(request: Request, name: str, fields: Form) -> Response:
         context = require(request, Role.ADMIN)
-        await form(request)
         assert context.operator is not None
         try:
             accounts.set_enabled(engine, name, False, actor=context.operator.name)
