@@ -123,6 +123,7 @@ def test_repeated_wrong_passwords_lock_the_name(office: OfficeServer) -> None:
     assert locked.status_code == 401 and "15" in locked.text
     refused = browser.sign_in("anna", password)  # the right password, during the lock
     assert refused.status_code == 401 and "15" in refused.text
+    assert [entry.action for entry in audit.entries(office.engine, target="operator:anna")][0] == "operator.lock"
     operators.set_password(office.engine, "anna", "a-new-password", actor="test")
     assert browser.sign_in("anna", "a-new-password").status_code == 303
 
