@@ -32,7 +32,7 @@ from sync.office.schema import submissions, terminals
 from sync.office.settings import OfficeConfig
 from sync.office.terminals import UnknownTerminal, utc_now
 from sync.office.terminals import set_enabled as set_terminal_enabled
-from sync.office.web import board, chart, words
+from sync.office.web import board, chart, fleet_rows, words
 from sync.office.web.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, SESSION_SECONDS, Signer
 from sync.reference import reference
 
@@ -240,8 +240,9 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         elif sort == "queue":
             shown.sort(key=lambda row: -(row.queue_depth or 0))
         alerts = [notice for row in everyone for notice in row.notices]
-        return render(context, "fleet.html", rows=shown, counts=counts, state=state or "", sort=sort,
-                      alerts=alerts, total=len(everyone))
+        return render(context, "fleet.html", counts=counts, state=state or "", sort=sort, alerts=alerts,
+                      total=len(everyone),
+                      table_rows=fleet_rows.table_rows(shown, words.Durations(context.language, now), context.language))
 
     def _places(terminal_id: str | None = None) -> dict[str, str]:
         query = select(terminals.c.id, terminals.c.place).where(terminals.c.place.is_not(None))
