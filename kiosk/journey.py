@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -107,6 +108,14 @@ class Job:
     deliver: Callable[[Any], None]
 
 
+@dataclass(frozen=True)
+class Bill:
+    """The paper bill the customer scanned: holding it is the proof of being its customer."""
+
+    account: str  # the account it named, normalised
+    sum_kopecks: int | None  # what the bill asks (its Sum): shown in this session, never stored
+
+
 @dataclass
 class Session:
     """One customer's data. Nothing else in the journey holds any of it."""
@@ -128,6 +137,7 @@ class Session:
     done_meters: list[str] = field(default_factory=list)  # serials submitted in this session
     scanned: bool = False
     estimate: Estimate | None = None  # what the readings under review will roughly cost
+    bill: Bill | None = None  # the bill the account came from; None once a number is typed
 
 
 class Journey:
@@ -199,6 +209,21 @@ class Journey:
         if self.step is Step.RESULT and s.result is not None:
             return s.result.estimate
         return None
+
+    @property
+    def from_bill(self) -> bool:
+        """The account on screen came from the scanned paper bill, not from typed digits: only
+        then may its holder see what a stranger must not (the bill's sum, the consumption history)."""
+        s = self.session
+        return s is not None and s.bill is not None and s.bill.account == s.account_number
+
+    @property
+    def bill_sum(self) -> Decimal | None:
+        """What the scanned bill asks, in roubles, on the review; None for a typed account."""
+        s = self.session
+        if self.step is not Step.REVIEW or not self.from_bill or s is None or s.bill is None:
+            return None
+        return None if s.bill.sum_kopecks is None else Decimal(s.bill.sum_kopecks) / 100
 
     def take_job(self) -> Job | None:
         """The commit or print job once; the app runs it in a worker thread."""
@@ -294,18 +319,21 @@ class Journey:
                           or "А" <= ch <= "Я" or ch == "Ё")
         s.account_text = (s.account_text + allowed)[:ACCOUNT_MAX_CHARS]
         s.problem = None
+        s.bill = None
 
     def erase_account(self) -> None:
         self._touch()
         if self.step is Step.ACCOUNT and self.session is not None:
             self.session.account_text = self.session.account_text[:-1]
             self.session.problem = None
+            self.session.bill = None
 
     def clear_account(self) -> None:
         self._touch()
         if self.step is Step.ACCOUNT and self.session is not None:
             self.session.account_text = ""
             self.session.problem = None
+            self.session.bill = None
 
     def submit_account(self) -> None:
         self._touch()
@@ -315,10 +343,13 @@ class Journey:
         if not s.account_text:
             s.problem = Finding(ACCOUNT_EMPTY, Kind.ERROR, None)
             return
+        if s.bill is not None and s.bill.account != normalise_account(s.account_text):
+            s.bill = None
         self._look_up(s, s.account_text)
 
-    def scanned(self, text: str | None) -> bool:
+    def scanned(self, text: str | None, *, bill: bool = False, bill_sum: str | None = None) -> bool:
         """A bill scanned on the attract or account screen; None for a code that is no bill.
+        ``bill``: the code was the bill's payment QR code, and ``bill_sum`` its Sum (kopecks).
 
         Returns False when the scan was ignored (the customer is past the account step)."""
         if self.step not in (Step.ATTRACT, Step.ACCOUNT):
@@ -334,6 +365,7 @@ class Journey:
             s.problem = Finding(SCAN_UNREADABLE, Kind.ERROR, None)
             return True
         s.account_text = number[:ACCOUNT_MAX_CHARS]
+        s.bill = Bill(number, _kopecks(bill_sum)) if bill else None
         self._look_up(s, s.account_text)
         return True
 
@@ -596,6 +628,17 @@ class Journey:
         self.step = Step.ATTRACT
         self.language = self._default_language
         self._touch()
+
+
+def _kopecks(text: str | None) -> int | None:
+    """A bill's Sum: whole kopecks, as GOST R 56042 writes it ("125000" is 1 250,00 ₽); None for
+    anything else, so a damaged or hostile code shows no sum rather than a wrong one."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) == 0:
+        return None
+    return int(text)
 
 
 def office_notices(

@@ -177,6 +177,13 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
         _result(stage, Printed())(j)
         j.finish()
 
+    def scanned_bill(j: Journey) -> None:
+        """The bill's holder: its sum and the consumption history beside the estimate."""
+        j.cancel()
+        j.scanned("2287008779", bill=True, bill_sum="125000")
+        j.choose_meter(j.other_meters()[0].serial)
+        _enter_all(j, lambda previous: str(previous + 55))
+
     unified_typing = typed("77АВ12", letters=True)
     return [
         ("attract", notices()),
@@ -213,6 +220,8 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
         ("result-another-meter", another),
         ("thanks", thanks),
         ("countdown", countdown),
+        # Added last, so the earlier states keep their numbers (and the README its pictures).
+        ("review-scanned-bill", scanned_bill),
     ]
 
 

@@ -10,6 +10,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
+from kiosk.estimate import bill_sum_words
 from kiosk.i18n import N_, meaning_word, zone_label
 from kiosk.journey import (
     ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, Journey, Notice, Session, Step,
@@ -69,9 +70,14 @@ def zones_text(meter: Meter, language: str, t: Translate) -> str:
 
 
 def estimate_text(journey: Journey, language: str) -> str:
-    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate."""
+    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate; on
+    the review of a scanned bill, what the bill itself asks under it."""
     found = journey.estimate
-    return found.words(language) if found else ""
+    lines = [found.words(language)] if found else []
+    bill_sum = journey.bill_sum
+    if bill_sum is not None:
+        lines.append(bill_sum_words(bill_sum, language))
+    return "\n".join(lines)
 
 
 def fill_table(table: GridLayout, rows: list[tuple[tuple[str, ...], bool]]) -> None:
