@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Modules whose marked strings must be in the catalogs; add yours when you mark strings.
 TRANSLATED_MODULES = ("kiosk/i18n.py", "kiosk/rules.py", "kiosk/slip_words.py", "kiosk/health.py",
                       "kiosk/network_probe.py", "kiosk/service_desk.py", "kiosk/storage.py",
-                      "kiosk/estimate.py")
+                      "kiosk/estimate.py", "kiosk/payment.py")
 
 
 def _catalog_path(language: str, suffix: str) -> Path:
