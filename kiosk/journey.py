@@ -225,6 +225,16 @@ class Journey:
             return None
         return None if s.bill.sum_kopecks is None else Decimal(s.bill.sum_kopecks) / 100
 
+    @property
+    def history(self) -> tuple[tuple[str, int], ...]:
+        """The meter's billed consumption per period ("2026-10", kWh of all zones), oldest first,
+        on the review of an account from the scanned bill; nothing for a typed one. A year of
+        consumption tells a stranger when a home stands empty: holding the bill is the proof."""
+        s = self.session
+        if self.step is not Step.REVIEW or not self.from_bill or s is None or s.meter is None:
+            return ()
+        return tuple((period, sum(kwh)) for period, kwh in s.meter.history)
+
     def take_job(self) -> Job | None:
         """The commit or print job once; the app runs it in a worker thread."""
         if self._job is None or self._job_taken:

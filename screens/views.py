@@ -17,6 +17,8 @@ from kiosk.journey import (
 )
 from kiosk.meters import Meter
 from kiosk.rules import Finding
+from kiosk.slip_words import month_names
+from screens.history_chart import HistoryChart  # noqa: F401  (registers the widget the kv file names)
 from screens.widgets import Cell, FitCell, KioskButton
 
 if TYPE_CHECKING:
@@ -216,10 +218,26 @@ class ReviewScreen(KioskScreen):
             rows.append(((t("Total, kWh"), "", "", str(verdict.total)), True))
         fill_table(table, rows)
         self.ids.period.text = period_text(verdict.period, t)
+        self._history(journey, verdict.total, verdict.period, s.language, t)
         # One message at a time: while the readings could not be saved, that alone is said.
         self.ids.estimate.text = "" if s.problem else estimate_text(journey, s.language)
         self.ids.notices.text = "\n".join(f.message(s.language) for f in verdict.notices)
         self.ids.problem.text = problem_text(s.problem, s.language, t)
+
+
+    def _history(self, journey: Journey, total: int | None, period: date, language: str, t: Translate) -> None:
+        """The year's bars and this period's beside them: only for the scanned bill's holder."""
+        history = journey.history
+        chart = self.ids.chart
+        if not history or total is None:
+            chart.bars = []
+            self.ids.chart_title.text = ""
+            return
+        months = month_names(language)
+        bars = [(months[int(month) - 1][0].upper(), kwh, False)
+                for month, kwh in ((item.split("-")[1], kwh) for item, kwh in history)]
+        chart.bars = [*bars, (months[period.month - 1][0].upper(), total, True)]
+        self.ids.chart_title.text = t("Your consumption by month, kWh")
 
 
 class BusyScreen(KioskScreen):

@@ -113,3 +113,20 @@ def test_the_sum_is_never_stored_printed_or_sent_and_goes_with_the_session(
     journey.scanned("2287008779")
     to_review(journey)
     assert journey.bill_sum is None
+
+
+def test_the_history_is_the_bills_holders_only(journey: Journey, priced_store: Store) -> None:  # noqa: F811
+    row = priced_store.directory.find_account("2287008779")
+    assert row is not None
+    journey.scanned("2287008779", bill=True)
+    assert journey.history == ()  # not before the review
+    to_review(journey)
+    meter = journey.session.meter  # type: ignore[union-attr]
+    assert meter is not None
+    assert journey.history == tuple((period, sum(kwh)) for period, kwh in meter.history)
+    journey.cancel()
+    journey.start()
+    journey.type_account("2287008779")
+    journey.submit_account()
+    to_review(journey)
+    assert journey.history == ()
