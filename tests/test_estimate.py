@@ -110,7 +110,7 @@ def test_money_in_words_in_both_languages() -> None:
 def priced_store(store: Store) -> Store:
     """The demo samples with tariffs on two of them, and the tariff file imported."""
     tariffs = {"2287008779": "MSK-2", "1000000037": "MSK-3"}
-    year = (("2025-12", (150, 62)), ("2026-01", (138, 58)), ("2026-02", (121, 50)))
+    year = "2025-12|150,62|138,58|121,50"
     rows = [row._replace(tariff=tariffs.get(row.account), history=year if row.account == "2287008779" else None)
             if isinstance(row, DirectoryRow) else row for row in read_directory(io.StringIO(directory_text(20)))]
     assert store.directory.import_rows(rows).imported == 20

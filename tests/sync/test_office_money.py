@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from kiosk.store import Store
 from sync.directory_pull import DirectoryPuller
-from sync.history_file import read_history
+from sync.history_file import periods_of, read_history
 from sync.office.money import Refused, import_history, import_tariffs, tariff_list
 from sync.tariff_file import TariffPrice, read_tariffs
 from sync.wire import API_PREFIX, DirectoryPage
@@ -73,9 +73,10 @@ def test_history_keeps_the_last_twelve_periods_and_sends_a_meter_again(office_en
     page = json.loads(changes_page(office_engine, before, 100, money=True))
     [entry] = page["upserts"]
     assert entry["meter"] == "SN-0000001" and entry["tariff"] is None
-    assert [item["period"] for item in entry["history"]] == [f"2025-{m:02d}" for m in range(2, 13)] + ["2026-01"]
-    assert entry["history"][-2:] == [{"period": "2025-12", "kwh": [120, 60]}, {"period": "2026-01", "kwh": [140, 70]}]
-    assert DirectoryPage.model_validate(page).upserts[0].to_row().history[-1] == ("2026-01", (140, 70))
+    assert entry["history"] == "2025-02|" + "|".join(f"{100 + m},{50 + m}" for m in range(2, 12)) + "|120,60|140,70"
+    periods = periods_of(DirectoryPage.model_validate(page).upserts[0].to_row().history)
+    assert [period for period, _ in periods] == [f"2025-{m:02d}" for m in range(2, 13)] + ["2026-01"]
+    assert periods[-2:] == (("2025-12", (120, 60)), ("2026-01", (140, 70)))
     # the same file again changes nothing and sends nothing
     again = import_history(office_engine, history_rows(["2200000001;SN-0000001;2026-01;140;70;"]))
     assert (again.meters_changed, again.meters_unchanged) == (0, 1)
@@ -112,7 +113,7 @@ def test_the_terminal_pulls_tariffs_and_history_with_the_directory(office_engine
 
 
 def test_a_directory_file_imported_on_a_terminal_keeps_the_office_history(kiosk_store: Store) -> None:
-    row = meter_rows(1)[0]._replace(history=(("2026-10", (5,)),))
+    row = meter_rows(1)[0]._replace(history="2026-10|5")
     kiosk_store.directory.apply_directory_page(1, [row], [], [])
     kiosk_store.directory.import_rows([row._replace(history=None, tariff="MSK-1")])
     meter = kiosk_store.directory.find_account(row.account).meters[0]  # type: ignore[union-attr]
