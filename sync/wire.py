@@ -24,7 +24,7 @@ from pydantic import (
 
 from sync.directory_file import DirectoryRow
 from sync.history_file import HISTORY_TEXT, MAX_MONTHS
-from sync.tariff_file import MAX_PRICE, TARIFF_CODE
+from sync.tariff_file import MAX_PRICE, MAX_PRICES, TARIFF_CODE
 from sync.zones import MAX_ZONES, ZoneMeaning
 
 API_PREFIX = "/api/v1"
@@ -34,7 +34,6 @@ MAX_DIRECTORY_PAGE = 10_000
 DEFAULT_DIRECTORY_PAGE = 5_000
 MAX_REGISTER_DIGITS = 12
 MAX_READING = 10**MAX_REGISTER_DIGITS - 1
-MAX_TARIFF_PRICES = 10_000
 
 
 def _printable(text: str) -> str:
@@ -173,7 +172,7 @@ class TariffList(_Message):
     skip storing it again."""
 
     version: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{1,64}$")]
-    prices: Annotated[list[TariffPriceEntry], Field(max_length=MAX_TARIFF_PRICES)]
+    prices: Annotated[list[TariffPriceEntry], Field(max_length=MAX_PRICES)]
 
 
 # --- heartbeat --------------------------------------------------------------------------------

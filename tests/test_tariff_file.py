@@ -109,3 +109,17 @@ def test_the_compact_history_goes_there_and_back() -> None:
     year = [(f"2025-{month:02d}", (month,)) for month in range(1, 13)] + [("2026-01", (13,))]
     assert [period for period, _ in kept(year)] == [f"2025-{month:02d}" for month in range(2, 13)] + ["2026-01"]
     assert kept([("2020-01", (1,)), ("2026-01", (2,))]) == [("2026-01", (2,))]  # more than 36 months apart
+
+
+def test_more_prices_than_a_terminal_takes_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.store import Store
+    from sync.tariff_file import MAX_PRICES
+
+    store = Store.open(tmp_path / "kiosk.sqlite3")
+    try:
+        rows = "".join(f"T{n};single;1;2026-01-01\n" for n in range(MAX_PRICES + 1))
+        result = store.tariffs.import_rows(read_tariffs(io.StringIO(HEADER + "\n" + rows)))
+        assert not result.imported and result.problem and store.tariffs.counts()["prices"] == 0
+        assert store.tariffs.import_rows(read_tariffs(io.StringIO(HEADER + "\nA;day;1;2026-01-01\n"))).imported
+    finally:
+        store.close()

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
 from sync.history_file import HistoryRow, history_text, kept, periods_of
 from sync.office.database import writing
 from sync.office.directory import CHUNK, current_version, take_change_numbers
 from sync.office.schema import meters, tariff_prices
 from sync.semicolon_file import RowError
-from sync.tariff_file import TariffPrice
+from sync.tariff_file import MAX_PRICES, TariffPrice
 
 __all__ = ["HistorySummary", "Refused", "TariffSummary", "import_history", "import_tariffs", "tariff_list"]
 
@@ -95,6 +95,9 @@ def import_tariffs(engine: Engine, rows: Iterable[TariffPrice | RowError], *, sk
         if replaced:
             connection.execute(delete(tariff_prices).where(tariff_prices.c.tariff.in_(sorted(replaced))))
         if taken:
+            if len(taken) + _count(connection) > MAX_PRICES:
+                raise Refused(f"more than {MAX_PRICES:,} prices in all: terminals take no more, so nothing "
+                              "was imported", summary)
             connection.execute(tariff_prices.insert(), [
                 {"tariff": row.tariff, "zone": row.zone.value, "valid_from": row.valid_from, "price": row.price}
                 for row in taken
@@ -103,6 +106,10 @@ def import_tariffs(engine: Engine, rows: Iterable[TariffPrice | RowError], *, sk
         summary.prices = len(taken)
         summary.tariffs = len(codes)
     return summary
+
+
+def _count(connection: Connection) -> int:
+    return connection.execute(select(func.count()).select_from(tariff_prices)).scalar_one()
 
 
 def tariff_list(engine: Engine) -> bytes:

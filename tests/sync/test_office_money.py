@@ -142,3 +142,40 @@ def test_office_commands_import_tariffs_and_history(tmp_path: Path) -> None:
     (tmp_path / "history.csv").write_text("account;meter;period;t1;t2;t3\n2287008779;CE-1;2026-10;120;;\n")
     done = kiosk("history", "import", str(tmp_path / "history.csv"))
     assert done.returncode == 0 and json.loads(done.stdout)["unknown_meter_rows"] == 1
+
+
+def test_a_terminal_upgraded_to_money_pulls_its_directory_again(office_engine: Engine, ram_folder: Path) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import create_engine
+
+    from kiosk.store.database import MIGRATIONS
+
+    load_office_directory(office_engine, [row._replace(tariff="MSK-2") for row in meter_rows(3)])
+    import_tariffs(office_engine, tariff_rows(TARIFFS))
+    path = ram_folder / "old-terminal.sqlite3"
+    old = create_engine(f"sqlite:///{path}")
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as connection:  # a terminal of the release before, which pulled without money
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.exec_driver_sql("INSERT INTO directory_state (id, version, updated_at) VALUES (1, 3, NULL)")
+    old.dispose()
+    store = Store.open(path)  # the upgrade
+    try:
+        with OfficeServer(office_engine) as office:
+            summary = DirectoryPuller(store.directory, client(office.url, "kiosk-1", office.terminal())).pull()
+        assert summary.upserts == 3 and summary.tariff_prices == 4
+        assert store.directory.find_account("2200000001").meters[0].tariff == "MSK-2"  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+def test_the_office_takes_no_more_prices_than_a_terminal(office_engine: Engine) -> None:
+    from sync.tariff_file import MAX_PRICES
+
+    rows = "".join(f"T{n};single;1;2026-01-01\n" for n in range(MAX_PRICES + 1))
+    with pytest.raises(Refused, match="10,000"):
+        import_tariffs(office_engine, tariff_rows("tariff;zone;price;valid_from\n" + rows))
+    assert json.loads(tariff_list(office_engine))["prices"] == []
