@@ -19,6 +19,7 @@ from devices.printer import Pickup, PrintOutcome
 from devices.profiles import PrinterProfile
 from devices.slip import SlipData, SlipZone
 from devices.status import PrinterStatus
+from kiosk import paper
 from kiosk.config import Config
 from kiosk.i18n import zone_label
 from kiosk.masking import mask
@@ -102,13 +103,16 @@ class SlipDesk:
                                    status=PrinterStatus.disconnected(NO_PRINTER), duration_s=0.0)
         else:
             started = time.monotonic()
+            slip = self.slip_for(submission, language, copy=copy)
             try:
-                outcome = self.printer.print_slip(self.slip_for(submission, language, copy=copy))
+                outcome = self.printer.print_slip(slip)
             except Exception as exc:  # a driver fault must not lose the customer's result
                 outcome = PrintOutcome(printed=False, reason=f"printer error: {exc}",
                                        status=PrinterStatus.unreachable(str(exc)),
                                        duration_s=time.monotonic() - started)
         self._store.submissions.record_print(submission.seq, printed=outcome.printed, reason=outcome.reason)
+        if outcome.printed and self.printer is not None:
+            paper.count_slip(self._store, slip, self.printer.profile)
         if outcome.printed and self.printer is not None and self.printer.profile.presenter:
             self._follow(submission.seq, time.monotonic())
         return outcome

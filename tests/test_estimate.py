@@ -192,7 +192,7 @@ def test_the_journey_shows_the_estimate_on_the_review_and_the_result(priced_stor
     journey.submit_account()
     journey.choose_meter("CE-00012345")
     assert journey.estimate is None
-    for value in ("12400", "6800"):
+    for value in ("12400", "06800"):
         journey.type_digit(value)
         journey.next_zone()
     assert journey.step is Step.REVIEW and journey.estimate is not None
@@ -209,6 +209,6 @@ def test_the_journey_shows_the_estimate_on_the_review_and_the_result(priced_stor
     journey.type_account("1000000011")
     journey.submit_account()
     journey.choose_meter("ME-00000011")
-    journey.type_digit("5010")
+    journey.type_digit("05010")
     journey.next_zone()
     assert journey.step is Step.REVIEW and journey.estimate is None

@@ -26,10 +26,20 @@ class Clock:
 
 def to_review(journey: Journey) -> None:
     journey.choose_meter(journey.other_meters()[0].serial)
-    for value in ("12400", "6800"):
+    for value in ("12400", "06800"):
         journey.type_digit(value)
         journey.next_zone()
+    while journey.step is Step.QUESTION:  # the same readings again, the same day: yes, send them
+        journey.answer(True)
     assert journey.step is Step.REVIEW
+
+
+def end(journey: Journey) -> None:
+    """Cancel, and say yes to discarding what was typed."""
+    journey.cancel()
+    if journey.session is not None and journey.session.prompt is not None:
+        journey.reply(True)
+    assert journey.session is None
 
 
 @pytest.fixture
@@ -63,7 +73,7 @@ def test_a_typed_number_or_a_plain_barcode_shows_no_sum(journey: Journey) -> Non
     journey.submit_account()
     to_review(journey)
     assert not journey.from_bill and journey.bill_sum is None
-    journey.cancel()
+    end(journey)
     journey.scanned("2287008779")  # a barcode of digits proves no bill
     to_review(journey)
     assert not journey.from_bill and journey.bill_sum is None
@@ -78,7 +88,7 @@ def test_typing_after_the_scan_takes_the_bill_away(journey: Journey) -> None:
     to_review(journey)
     assert not journey.from_bill and journey.bill_sum is None
     # another account typed over a scanned one is no holder's either
-    journey.cancel()
+    end(journey)
     journey.scanned("2287008779", bill=True, bill_sum="125000")
     journey.back()
     journey.clear_account()
@@ -124,9 +134,29 @@ def test_the_history_is_the_bills_holders_only(journey: Journey, priced_store: S
     meter = journey.session.meter  # type: ignore[union-attr]
     assert meter is not None
     assert journey.history == tuple((period, sum(kwh)) for period, kwh in meter.history)
-    journey.cancel()
+    end(journey)
     journey.start()
     journey.type_account("2287008779")
     journey.submit_account()
     to_review(journey)
     assert journey.history == ()
+
+
+def test_a_bill_scanned_mid_way_makes_its_holder_after_the_switch(journey: Journey) -> None:
+    journey.start()
+    journey.type_account("1000000011")
+    journey.submit_account()
+    journey.choose_meter(journey.other_meters()[0].serial)
+    assert journey.scanned("2287008779", bill=True, bill_sum="125000")  # asks whether to switch
+    journey.reply(True)
+    to_review(journey)
+    assert journey.from_bill and journey.bill_sum == Decimal("1250.00") and journey.history
+    end(journey)
+    journey.start()
+    journey.type_account("1000000011")
+    journey.submit_account()
+    journey.choose_meter(journey.other_meters()[0].serial)
+    assert journey.scanned("2287008779")  # a barcode: the switch proves no bill
+    journey.reply(True)
+    to_review(journey)
+    assert not journey.from_bill and journey.history == ()

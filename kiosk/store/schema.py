@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -166,4 +167,48 @@ service_state = Table(
     Column("out_of_service_by", Text),  # a role, "shell", or "system" when storage failed
     Column("out_of_service_reason", Text),
     CheckConstraint("id = 1", name="ck_service_state_single_row"),
+)
+
+# The office's commands (sync/PROTOCOL.md), one row each, written before the command is carried
+# out: a command the office sends again finds its row and is never carried out twice, even
+# when the power went between doing it and reporting it. "started" rows of a process that is
+# gone were cut short and are reported failed.
+office_commands = Table(
+    "office_commands",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # the office's number
+    Column("action", Text, nullable=False),
+    Column("operator", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("claimed_by", Text),  # "boot id:pid" of the process carrying it out
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text),
+    Column("detail", Text),
+    Column("output", Text, nullable=False, server_default="[]"),  # JSON list of masked log lines
+    Column("reported_at", Text),  # the office answered a heartbeat carrying the result
+    CheckConstraint("state IN ('started', 'done', 'failed')", name="ck_office_commands_state"),
+    sqlite_with_rowid=False,
+)
+
+# A customer pressed «Позвать сотрудника»: sent with every heartbeat until one is answered.
+staff_calls = Table(
+    "staff_calls",
+    metadata,
+    Column("id", Text, primary_key=True),  # a version 4 UUID
+    Column("at", Text, nullable=False),
+    Column("reference", Text, nullable=False),  # what the screen showed the customer
+    Column("delivered_at", Text),
+    sqlite_with_rowid=False,
+)
+
+# One row: the roll in the printer, its length and the paper the slips printed on it took.
+paper_roll = Table(
+    "paper_roll",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: a single row
+    Column("length_mm", Integer, nullable=False),
+    Column("used_mm", Float, nullable=False, server_default="0"),
+    Column("slips", Integer, nullable=False, server_default="0"),
+    Column("loaded_at", Text),  # ISO 8601 UTC; NULL: counted since the first slip, no roll loaded by hand
+    CheckConstraint("id = 1", name="ck_paper_roll_single_row"),
 )

@@ -65,10 +65,15 @@ def drive(data_dir: Path) -> dict:
             "previous": [cell.text for cell in screen.ids.table.children],
         }
 
+    def cancel() -> None:
+        app.act("cancel")
+        if app.journey.session is not None and app.journey.session.prompt is not None:
+            app.act("reply", True)  # yes, discard what was typed
+
     def readings() -> None:
         journey = app.journey
         app.act("choose_meter", journey.other_meters()[0].serial)
-        for value in ("12400", "6800"):
+        for value in ("12400", "06800"):
             app.act("type_digit", value)
             app.act("next_zone")
 
@@ -78,14 +83,14 @@ def drive(data_dir: Path) -> dict:
         readings()
         yield FRAMES
         review_of("scanned")
-        app.act("cancel")
+        cancel()
         app.act("start")
         app.act("type_account", "2287008779")
         app.act("submit_account")
         readings()
         yield FRAMES
         review_of("typed")
-        app.act("cancel")
+        cancel()
         scans.put(parse_scan(BILL))
         yield 10
         app.act("back")
@@ -95,7 +100,7 @@ def drive(data_dir: Path) -> dict:
         readings()
         yield FRAMES
         review_of("typed_over_the_scan")
-        app.act("cancel")
+        cancel()
         app.act("start")
         app.act("type_account", "2287008779")
         app.act("submit_account")

@@ -4,16 +4,16 @@ The directory is pulled again from the start, once: the pages this terminal appl
 asked for without money, and the office sends a meter again only when it changes, so its
 tariff and history would otherwise arrive only with its next change.
 
-Revision ID: 0005_money
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_money"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Tariffs and consumption history: the prices per kWh, each meter's tariff and last billed periods.
 
 Revision ID: office_0005
-Revises: office_0002
+Revises: office_0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "office_0005"
-down_revision = "office_0002"
+down_revision = "office_0004"
 branch_labels = None
 depends_on = None
 
