@@ -68,6 +68,9 @@ class SlipData:
     # What the readings will roughly cost, in words: «≈ 412,50 ₽ по тарифу с 01.07.2026
     # (предварительно)». Never an amount due: the bill can differ.
     estimate: str | None = None
+    # A payment code (ГОСТ Р 56042) for a bank's app, printed under its label; None: none.
+    payment_code: str | None = None
+    payment_label: str = ""
 
     def __post_init__(self) -> None:
         if not self.zones:
@@ -185,11 +188,36 @@ def render_slip(slip: SlipData, profile: PrinterProfile) -> EscPos:
     layout.pair(words.txn, slip.txn_id)
     layout.pair(words.seq, str(slip.seq))
     job.align("center").qr(slip.txn_id, profile.qr_module_dots).line()
+    if slip.payment_code:
+        _payment(layout, slip, profile)
     if slip.copy:
         job.bold().line(f"*** {words.copy} ***").bold(False)
     layout.wrapped(f"{words.hotline}: {slip.hotline}")
     _finish(job, profile)
     return job
+
+
+# Bytes a QR code of each version (1..40) holds at error correction M: the code's width in
+# modules is 17 + 4 × version.
+_QR_BYTES_M = (14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
+               711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911,
+               1989, 2099, 2213, 2331)
+
+
+def _payment(layout: _Layout, slip: SlipData, profile: PrinterProfile) -> None:
+    """The payment code under its label, as large as the paper allows: a payment code holds a
+    few hundred bytes, so on 58 mm paper its modules are drawn smaller than the slip's own QR's."""
+    assert slip.payment_code is not None
+    payload = slip.payment_code.encode("utf-8")
+    version = next((v for v, size in enumerate(_QR_BYTES_M, 1) if len(payload) <= size), len(_QR_BYTES_M))
+    modules = 17 + 4 * version + 8  # with the quiet zone of 4 modules a side
+    job = layout.job
+    layout.rule()
+    job.align("center").bold()
+    layout.wrapped(slip.payment_label)
+    job.bold(False)
+    job.qr(payload, max(1, min(profile.qr_module_dots, profile.dots_per_line // modules))).line()
+    job.align("left")
 
 
 def render_test_page(profile: PrinterProfile, terminal_id: str = "") -> EscPos:

@@ -122,6 +122,46 @@ class Service(_Section):
         return value
 
 
+class Payment(_Section):
+    """The payee's details for the slip's payment QR code (ГОСТ Р 56042-2014), as on the bill."""
+
+    # "estimate": the slip carries a second QR code to pay the estimate in a bank's app; "off": none.
+    qr: Literal["off", "estimate"] = "off"
+    name: str = Field("", max_length=160)  # the payee (Name)
+    bank_account: str = Field("", pattern=r"^([0-9]{20})?$")  # the payee's account at its bank (PersonalAcc)
+    bank: str = Field("", max_length=45)  # BankName
+    bic: str = Field("", pattern=r"^([0-9]{9})?$")
+    correspondent_account: str = Field("", pattern=r"^([0-9]{20})?$")  # CorrespAcc
+    inn: str = Field("", pattern=r"^([0-9]{10}|[0-9]{12})?$")  # PayeeINN; empty: left out
+    kpp: str = Field("", pattern=r"^([0-9]{9})?$")  # empty: left out
+    # The payment's purpose; {period} is the billing period («ноябрь 2026»), {account} the account.
+    purpose: str = Field("Оплата электроэнергии за {period}, л/с {account}", max_length=160)
+
+    @field_validator("name", "bank", "purpose")
+    @classmethod
+    def _one_field(cls, value: str) -> str:
+        # the code's fields are separated by "|": one inside a value would split it
+        if "|" in value or not value.isprintable():
+            raise ValueError("must not contain '|' or control characters")
+        return value
+
+    @field_validator("purpose")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        try:
+            value.format(period="", account="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may hold only the placeholders {period} and {account}") from None
+        return value
+
+    def missing(self) -> list[str]:
+        """The payee's details a payment code needs and lacks."""
+        if self.qr == "off":
+            return []
+        return [key for key in ("name", "bank_account", "bank", "bic", "correspondent_account")
+                if not getattr(self, key)]
+
+
 class Rules(_Section):
     account_min_digits: int = Field(5, ge=1, le=20)
     account_max_digits: int = Field(12, ge=1, le=20)
@@ -149,6 +189,15 @@ class Config(_Section):
     ui: Ui = Field(default_factory=Ui)
     service: Service = Field(default_factory=Service)
     rules: Rules = Field(default_factory=Rules)
+    payment: Payment = Field(default_factory=Payment)
+
+    # Here, not in Payment: an environment variable is checked against its section key by key.
+    @model_validator(mode="after")
+    def _payee_given(self) -> "Config":
+        missing = self.payment.missing()
+        if missing:
+            raise ValueError(f"[payment] qr = {self.payment.qr!r} needs the payee's {', '.join(missing)}")
+        return self
 
     @property
     def data_dir(self) -> Path:

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from devices.printer import Pickup, PrintOutcome
 from devices.profiles import PrinterProfile
@@ -26,6 +26,7 @@ from kiosk.masking import mask
 from kiosk.slip_words import format_period, format_taken_at, slip_words
 from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
+from kiosk.payment import pay_label, payment_code
 from kiosk.tariffs import submission_estimate
 
 log = logging.getLogger(__name__)
@@ -76,17 +77,25 @@ class SlipDesk:
             seq=submission.seq,
             words=slip_words(language),
             copy=copy,
-            estimate=self._estimate_words(submission, language),
+            **self._money(submission, language, date(year, month, 1)),
         )
 
-    def _estimate_words(self, submission: Submission, language: str) -> str | None:
+    def _money(self, submission: Submission, language: str, period: date) -> dict[str, Any]:
+        """The estimate's line and, with ``[payment] qr = "estimate"``, the code to pay it."""
         number = submission.seq  # the log names the slip, never what the customer typed
         try:
             found = submission_estimate(self._store, submission)
         except Exception:  # the slip matters more than its estimate
             log.exception("no estimate for slip %d", number)
-            return None
-        return found.words(language) if found else None
+            return {}
+        if found is None:
+            return {}
+        money: dict[str, Any] = {"estimate": found.words(language)}
+        payment = self._config.payment
+        if payment.qr == "estimate" and found.kopecks > 0:
+            money.update(payment_code=payment_code(payment, submission.account, found.kopecks, period),
+                         payment_label=pay_label(language))
+        return money
 
     def print_slip(self, submission: Submission, language: str, *, copy: bool = False) -> PrintOutcome:
         """Print and record the outcome. Blocks for a bounded time: never call it on the UI thread."""

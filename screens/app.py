@@ -271,7 +271,8 @@ class KioskApp(App):
         # A service card, or any scan while service mode or the cover is up, is not a customer's.
         if self.service is not None and self.service.takes_scan(result):
             return True
-        return self.journey.scanned(result.account if result.kind in ("bill", "barcode") else None)
+        return self.journey.scanned(result.account if result.kind in ("bill", "barcode") else None,
+                                    bill=result.kind == "bill", bill_sum=result.fields.get("Sum"))
 
     def _storage_failed(self, error: Exception) -> None:
         assert self.service is not None

@@ -10,6 +10,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
+from kiosk.estimate import bill_sum_words
 from kiosk.i18n import N_, meaning_word, zone_label
 from kiosk.journey import (
     ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, TOO_FEW_DIGITS, Journey, Notice,
@@ -17,7 +18,9 @@ from kiosk.journey import (
 )
 from kiosk.meters import Meter
 from kiosk.rules import Finding
+from kiosk.slip_words import month_names
 from sync.zones import ZoneMeaning
+from screens.history_chart import HistoryChart  # noqa: F401  (registers the widget the kv file names)
 from screens.texts import screens_catalog
 from screens.widgets import Cell, FitCell, KioskButton
 
@@ -78,9 +81,14 @@ def zones_text(meter: Meter, language: str, t: Translate) -> str:
 
 
 def estimate_text(journey: Journey, language: str) -> str:
-    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate."""
+    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate; on
+    the review of a scanned bill, what the bill itself asks under it."""
     found = journey.estimate
-    return found.words(language) if found else ""
+    lines = [found.words(language)] if found else []
+    bill_sum = journey.bill_sum
+    if bill_sum is not None:
+        lines.append(bill_sum_words(bill_sum, language))
+    return "\n".join(lines)
 
 
 def fill_table(table: GridLayout, rows: list[tuple[tuple[str, ...], bool]]) -> None:
@@ -217,12 +225,28 @@ class ReviewScreen(KioskScreen):
             rows.append(((t("Total, kWh"), "", "", str(verdict.total)), True))
         fill_table(table, rows)
         self.ids.period.text = period_text(verdict.period, t)
+        self._history(journey, verdict.total, verdict.period, s.language, t)
         # One message at a time: while the readings could not be saved, that alone is said.
         self.ids.estimate.text = "" if s.problem else estimate_text(journey, s.language)
         self.ids.notices.text = "\n".join(
             [rollover_text(f, s.language, t) for f in verdict.warnings if f.code == "possible_rollover"]
             + [f.message(s.language) for f in verdict.notices])
         self.ids.problem.text = problem_text(s.problem, s.language, t)
+
+
+    def _history(self, journey: Journey, total: int | None, period: date, language: str, t: Translate) -> None:
+        """The year's bars and this period's beside them: only for the scanned bill's holder."""
+        history = journey.history
+        chart = self.ids.chart
+        if not history or total is None:
+            chart.bars = []
+            self.ids.chart_title.text = ""
+            return
+        months = month_names(language)
+        bars = [(months[int(month) - 1][0].upper(), kwh, False)
+                for month, kwh in ((item.split("-")[1], kwh) for item, kwh in history)]
+        chart.bars = [*bars, (months[period.month - 1][0].upper(), total, True)]
+        self.ids.chart_title.text = t("Your consumption by month, kWh")
 
 
 def rollover_text(finding: Finding, language: str, t: Translate) -> str:

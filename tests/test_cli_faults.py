@@ -125,7 +125,8 @@ def _prepare(disk: SmallDisk, fault: str, files: Path) -> Path:
     data_dir = disk.folder / "kiosk"
     (files / "readings.csv").write_text("2287008779;;12400;6800\n", encoding="utf-8")
     (files / "directory.csv").write_text(directory_text(5), encoding="utf-8")
-    (files / "tariffs.csv").write_text("tariff;zone;price;valid_from\nMSK-1;single;6,50;2026-07-01\n", encoding="utf-8")
+    (files / "tariffs.csv").write_text("tariff;zone;price;valid_from\nMSK-1;single;6,43;2026-01-01\n",
+                                       encoding="utf-8")
     if fault == "missing":
         return data_dir
     config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(data_dir)})
