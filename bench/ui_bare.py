@@ -140,6 +140,7 @@ def main() -> None:
         return
     from bench.common import median, report
 
+    args.size = ui_common.screen_size(args)
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as name, ui_common.display(args.size) as display:
         runs = [measure(display, Path(name) / f"run-{index}", args.taps, args.size) for index in range(args.runs)]
     taps = [ms for run in runs for ms in run["taps_ms"]]

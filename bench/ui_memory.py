@@ -17,7 +17,7 @@ and the GL driver), and what is left after the C allocator hands its free memory
 
 Every frame is really drawn: under Xvfb by Mesa's software rasteriser, about 150 ms per
 1920x1080 frame on a 2-core VM, so a journey takes about 2 s and the 500 about 15 minutes there.
-For a quick look, --quick: 40 journeys after 10 of warm-up, in under 2 minutes.
+For a quick look, --quick: 30 journeys after 10 of warm-up at 1024x768, in under 2 minutes.
 
     python bench/ui_memory.py [--journeys 500] [--warmup 20] [--runs 1] [--trace] [--quick]
 """
@@ -267,7 +267,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="journeys before the baseline sample")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--trace", action="store_true", help="tracemalloc: where memory grew after warm-up")
-    parser.add_argument("--quick", action="store_true", help="40 journeys after 10 of warm-up")
+    parser.add_argument("--quick", action="store_true", help="30 journeys after 10 of warm-up, at 1024x768")
     ui_common.add_size_argument(parser)
     parser.add_argument("--child", metavar="OUT", help=argparse.SUPPRESS)
     parser.add_argument("--scanner-control", help=argparse.SUPPRESS)
@@ -278,7 +278,8 @@ def main() -> None:
     from bench.common import median, report
 
     if args.quick:
-        args.journeys, args.warmup = 40, 10
+        args.journeys, args.warmup = 30, 10
+    args.size = ui_common.screen_size(args)
     runs = []
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as name, ui_common.display(args.size) as display:
         bare = ui_bare.measure(display, Path(name) / "bare", 20, args.size)["rss_mb"]

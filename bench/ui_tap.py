@@ -229,7 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=2, help="app processes, each tapping --journeys")
     parser.add_argument("--journeys", type=int, default=6)
-    parser.add_argument("--quick", action="store_true", help="1 run of 2 journeys: well under 2 minutes")
+    parser.add_argument("--quick", action="store_true", help="1 run of 2 journeys at 1024x768: under 2 minutes")
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)  # a child's first account
     ui_common.add_size_argument(parser)
     parser.add_argument("--child", metavar="OUT", help=argparse.SUPPRESS)
@@ -239,6 +239,7 @@ def main() -> None:
         return
     from bench.common import median, report
 
+    args.size = ui_common.screen_size(args)
     bare_taps = BARE_TAPS
     if args.quick:
         args.runs, args.journeys, bare_taps = 1, 2, BARE_TAPS // 2
