@@ -17,7 +17,7 @@ and the GL driver), and what is left after the C allocator hands its free memory
 
 Every frame is really drawn: under Xvfb by Mesa's software rasteriser, about 150 ms per
 1920x1080 frame on a 2-core VM, so a journey takes about 2 s and the 500 about 15 minutes there.
-For a quick look, --quick: 30 journeys after 10 of warm-up at 1024x768, in under 2 minutes.
+For a quick look, --quick: 25 journeys after 5 of warm-up at 1024x768, in about 2 minutes.
 
     python bench/ui_memory.py [--journeys 500] [--warmup 20] [--runs 1] [--trace] [--quick]
 """
@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import ui_bare, ui_common  # noqa: E402
 
 SAMPLE_EVERY = 50  # journeys between memory samples
+IDLE_S = 1.5  # the start screen between two customers, before memory is read
 STUCK_FRAMES = 200  # actions without reaching a result: the journey is reported and cancelled
 
 
@@ -122,7 +123,10 @@ class Driver:
         app = self.app
         went_back = -1
         for number, account in enumerate(self.numbers):
-            self.rss.append(ui_common.memory_mb()["rss_mb"])  # back at the start screen
+            # Back at the start screen, after the moment it stands between two customers, when
+            # the kiosk hands the memory the journey freed back to the system.
+            yield from self._idle(IDLE_S)
+            self.rss.append(ui_common.memory_mb()["rss_mb"])
             if number == self.warmup:
                 self._sample(number)
                 if self.trace:
@@ -216,6 +220,11 @@ class Driver:
             app.next_pressed()
         yield
 
+    def _idle(self, seconds: float) -> Iterator[None]:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            yield
+
     def _until(self, done: Any) -> Iterator[None]:
         for _ in range(STUCK_FRAMES):
             if done():
@@ -267,7 +276,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="journeys before the baseline sample")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--trace", action="store_true", help="tracemalloc: where memory grew after warm-up")
-    parser.add_argument("--quick", action="store_true", help="30 journeys after 10 of warm-up, at 1024x768")
+    parser.add_argument("--quick", action="store_true", help="25 journeys after 5 of warm-up, at 1024x768")
     ui_common.add_size_argument(parser)
     parser.add_argument("--child", metavar="OUT", help=argparse.SUPPRESS)
     parser.add_argument("--scanner-control", help=argparse.SUPPRESS)
@@ -278,7 +287,7 @@ def main() -> None:
     from bench.common import median, report
 
     if args.quick:
-        args.journeys, args.warmup = 30, 10
+        args.journeys, args.warmup = 25, 5
     args.size = ui_common.screen_size(args)
     runs = []
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as name, ui_common.display(args.size) as display:
