@@ -345,7 +345,28 @@ class Countdown(FloatLayout):
         return not self.disabled
 
 
-class StaffCalled(FloatLayout):
+class Card(FloatLayout):
+    """A card over the screens: while shown, it alone takes touches; hidden, it takes none."""
+
+    # Hidden, it is disabled, and a disabled widget would swallow every touch over it (Kivy's
+    # default): it must let them through to the screen below.
+    def on_touch_down(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_down(touch)
+        return True  # nothing under the card takes the touch
+
+    def on_touch_up(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_up(touch)
+        return True
+
+    def on_touch_move(self, touch):
+        return not self.disabled
+
+
+class StaffCalled(Card):
     """«Сотрудник уже идёт»: shown over any screen once a customer's call for staff is stored,
     with its reference, until the customer closes it or ``SHOWN_S`` pass."""
 
@@ -379,7 +400,7 @@ class StaffCalled(FloatLayout):
         self.hide()
 
 
-class Ask(FloatLayout):
+class Ask(Card):
     """A question over the screen (``Journey.prompt``), answered before anything else: the
     journey's one way to confirm that work is thrown away or the account changes."""
 
@@ -406,21 +427,3 @@ class Ask(FloatLayout):
         self.ids.message.text = scanned + " " + lost.format(number=s.account_number)
         self.ids.stay.text = t("No, stay")
         self.ids.go.text = t("Go to that account")
-
-    def on_touch_down(self, touch):
-        if self.disabled:
-            return False
-        super().on_touch_down(touch)
-        return True  # nothing under it takes the touch
-
-
-        return True  # nothing under the card is touched while it asks
-
-    def on_touch_up(self, touch):
-        if self.disabled:
-            return False
-        super().on_touch_up(touch)
-        return True
-
-    def on_touch_move(self, touch):
-        return not self.disabled
