@@ -35,6 +35,7 @@ DOES_NOT_FIT: dict[str, set[str]] = {
         "service-pin-entry", "service-pin-card", "service-pin-wrong", "service-pin-locked",
         "service-page-printer", "service-page-printer-paper-out", "service-page-printer-working",
         "service-page-printer-test-slip-printed", "service-page-printer-technician",
+        "service-reprint-entry", "service-reprint-not-found",
         "service-page-scanner-live-scan", "service-page-upload", "service-page-directory",
         "service-page-network", "service-page-network-down-checked", "service-page-storage",
         "service-page-system", "service-cover-storage-failed",
