@@ -250,6 +250,7 @@ def test_the_details_agree_with_the_marks(tmp_path: Path) -> None:
         assert dict(desk.page("upload", TECHNICIAN, "en").rows)["Last delivery"] == "never"
         network = desk.page("network", TECHNICIAN, "en")
         assert network.level == GREEN and network.attention == frozenset({"Encryption (TLS)"})
+        assert network.reason.endswith("ms, on this machine over plain http")
 
 
 def test_send_now_drains_the_outbox_to_the_office(tmp_path: Path) -> None:
