@@ -6,6 +6,7 @@ Import this only through screens.boot.create_app: Kivy must be configured before
 
 from __future__ import annotations
 
+import logging
 import queue
 import time
 from collections.abc import Callable, Collection
@@ -27,7 +28,7 @@ from kiosk.journey import Job, Journey, Notice, PrintSlip, StatusProvider, Step
 from kiosk.service.presenter import ServiceMode
 from screens import service_views
 from screens import views  # noqa: F401  (registers the screen classes the kv file names)
-from screens import widgets  # noqa: F401
+from screens import meter_face, widgets  # noqa: F401
 from screens.background import Background
 from screens.qr import qr_texture
 from screens.settings import UiSettings
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 Builder.load_file(str(Path(__file__).with_name("layout.kv")))
 Builder.load_file(str(Path(__file__).with_name("service.kv")))
+
+log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # scans, the countdown and timeouts are checked this often
 NOTICES_S = 5.0  # how often the attract screen asks the status provider again
@@ -96,6 +99,9 @@ class KioskRoot(FloatLayout):
 class KioskApp(App):
     language = StringProperty("ru")
     portrait = BooleanProperty(False)
+    # The customer's "Large text": every text size times theme.LARGE_TEXT, the touch targets as
+    # they are; for this customer only, off again when the journey is back at its start.
+    large_text = BooleanProperty(False)
     target = NumericProperty(80)  # the smallest touch target, px
     body = NumericProperty(32)
     big = NumericProperty(40)
@@ -103,6 +109,7 @@ class KioskApp(App):
     key_font = NumericProperty(56)
     digit_box = NumericProperty(120)
     digit_font = NumericProperty(90)
+    staff_button = BooleanProperty(False)  # «Позвать сотрудника» shown: see call_staff
 
     def __init__(
         self,
@@ -136,6 +143,10 @@ class KioskApp(App):
         self._notices_at = -NOTICES_S
         self._qr: tuple[str, Texture] | None = None
         self.root_widget: KioskRoot | None = None
+        # A customer's call for staff: stores it, tells the office, returns the reference to show
+        # (screens.boot sets it on a terminal with an office). Blocks briefly: off the UI thread.
+        self.call_staff: Callable[[], str] | None = None
+        self.bind(large_text=lambda *_args: self._resized(Window, Window.size))
 
     # -- building ------------------------------------------------------------------------------
 
@@ -175,9 +186,10 @@ class KioskApp(App):
         width, height = int(size[0]), int(size[1])
         self.portrait = height > width
         self.target = self.settings.target_px(width, height)
-        self.body = body_px(width, height)
+        self.body = body_px(width, height, self.settings.px_per_mm(width, height), self.large_text)
         self.big = round(self.body * 1.25)
-        self.heading = round(self.body * 1.5)
+        # Large text makes body text the most of it: headings, already large, grow less.
+        self.heading = round(self.body * (1.25 if self.large_text else 1.5))
         self.key_font = max(self.body * 1.5, self.target * 0.5)
         self.digit_box = max(self.target * 1.3, self.body * 3.2)
         self.digit_font = self.digit_box * 0.7
@@ -190,6 +202,23 @@ class KioskApp(App):
             self.service.set_language(*args)  # the technician's language, not the next customer's
         else:
             getattr(self.journey, method)(*args)
+        self.render()
+
+    def staff_pressed(self) -> None:
+        call = self.call_staff
+        if call is None:
+            return
+
+        def failed(_exc: Exception) -> None:  # the call was not stored: the customer is told to ask at the desk
+            self.root_widget.ids.staff.show(None, texts_for(self.language))
+
+        self.background.run(call, lambda reference: self.root_widget.ids.staff.show(reference, texts_for(self.language)),
+                            failed)
+    def toggle_large_text(self) -> None:
+        """On the start screen the toggle also starts the journey: the size is the customer's."""
+        if self.journey.step is Step.ATTRACT:
+            self.journey.start()
+        self.large_text = not self.large_text
         self.render()
 
     def account_key(self, key: str) -> None:
@@ -211,6 +240,8 @@ class KioskApp(App):
             journey.choose_meter(journey.other_meters()[0].serial)
         elif step is Step.READING:
             journey.next_zone()
+        elif step is Step.QUESTION:
+            journey.answer(True)
         elif step is Step.REVIEW:
             journey.confirm_review()
         elif step is Step.RESULT:
@@ -294,15 +325,20 @@ class KioskApp(App):
         t = texts_for(journey.language)
         self.language = journey.language
         name = _SCREEN_OF[journey.step]
+        if journey.step is Step.ATTRACT:
+            self.large_text = False
         manager = root.ids.screens
-        if manager.current != name or self._shown[:1] != (journey.step,):
+        # A question popping up over the screen is a change too: a double tap must not answer it.
+        if manager.current != name or self._shown[:1] != (journey.step,) or (
+                self._shown[2:] != (journey.prompt,)):
             self.changed_at = time.monotonic()
-        if force or self._shown != (journey.step, journey.language):
+        if force or self._shown != (journey.step, journey.language, journey.prompt):
             manager.get_screen(name).show(self, journey, t)
             self._bars(t)
         manager.current = name
-        self._shown = (journey.step, journey.language)
-        root.ids.countdown.show(journey.countdown, t)
+        self._shown = (journey.step, journey.language, journey.prompt)
+        root.ids.countdown.show(journey, t)
+        root.ids.ask.show(journey, t)
 
     def _render_service(self, name: str, force: bool) -> None:
         """Service mode, or the cover: the journey's top bar with the language switch, no
@@ -320,9 +356,11 @@ class KioskApp(App):
             self._bars(t)  # the journey is at its start: only the title and the language switch
             if service.active:
                 root.ids.title.text = service.title()
+            root.ids.large.opacity, root.ids.large.disabled = 0, True  # the customer's option
         manager.current = name
         self._shown = (name, language)
         root.ids.countdown.show(None, texts_for(language))
+        root.ids.ask.show(None, texts_for(language))
 
     def _bars(self, t: Any) -> None:
         ids = self.root_widget.ids
@@ -339,6 +377,7 @@ class KioskApp(App):
         next_text = {
             Step.ACCOUNT: t("Next"),
             Step.READING: self._reading_next(t),
+            Step.QUESTION: t("Yes, that is right"),
             Step.REVIEW: t("Send readings"),
             Step.RESULT: t("Done"),
         }.get(step, t("Yes, continue") if single else "")
@@ -347,8 +386,11 @@ class KioskApp(App):
             "back": step in (Step.METER, Step.READING, Step.QUESTION, Step.REVIEW),
             "next": bool(next_text),
         }
+        ids.call_staff.text = t("Call staff")
+        ids.large.text = t("Large text")
+        ids.large.opacity, ids.large.disabled = 1, False
         ids.cancel.text = t("Cancel")
-        ids.back.text = t("Change") if step is Step.REVIEW else t("Back")
+        ids.back.text = {Step.REVIEW: t("Change"), Step.QUESTION: t("Check again")}.get(step, t("Back"))
         ids.next.text = next_text
         for key, visible in shown.items():
             ids[key].opacity = 1 if visible else 0

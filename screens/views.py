@@ -12,10 +12,13 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import N_, meaning_word, zone_label
 from kiosk.journey import (
-    ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, Journey, Notice, Session, Step,
+    ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, TOO_FEW_DIGITS, Journey, Notice,
+    Prompt, Session, Step,
 )
 from kiosk.meters import Meter
 from kiosk.rules import Finding
+from sync.zones import ZoneMeaning
+from screens.texts import screens_catalog
 from screens.widgets import Cell, FitCell, KioskButton
 
 if TYPE_CHECKING:
@@ -51,6 +54,12 @@ def period_text(period: date, t: Translate) -> str:
 def problem_text(problem: Finding | None, language: str, t: Translate) -> str:
     if problem is None:
         return ""
+    if problem.code == TOO_FEW_DIGITS:
+        typed, digits = problem.params["typed"], problem.params["digits"]
+        counted = screens_catalog(language).ngettext(
+            "{typed} digit of {digits} typed.", "{typed} digits of {digits} typed.", typed)
+        return counted.format(typed=typed, digits=digits) + " " + t(
+            "Type every digit the meter shows, from left to right, zeros at the front included.")
     own = _OWN_PROBLEMS.get(problem.code)
     return t(own) if own else problem.message(language)
 
@@ -66,6 +75,12 @@ def zones_text(meter: Meter, language: str, t: Translate) -> str:
     # Meters have two or three zones beyond one: the same plural form in both languages.
     return t("Meter {serial}: {count} zones \u2014 {words}").format(
         serial=meter.serial, count=len(meter.zones), words=words)
+
+
+def estimate_text(journey: Journey, language: str) -> str:
+    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate."""
+    found = journey.estimate
+    return found.words(language) if found else ""
 
 
 def fill_table(table: GridLayout, rows: list[tuple[tuple[str, ...], bool]]) -> None:
@@ -180,8 +195,6 @@ class QuestionScreen(KioskScreen):
                           "" if zone.previous is None else str(zone.previous), typed),
                          zone.position == finding.zone))
         fill_table(self.ids.figures, rows)
-        self.ids.again.text = t("Check again")
-        self.ids.right.text = t("Yes, that is right")
 
 
 class ReviewScreen(KioskScreen):
@@ -204,8 +217,20 @@ class ReviewScreen(KioskScreen):
             rows.append(((t("Total, kWh"), "", "", str(verdict.total)), True))
         fill_table(table, rows)
         self.ids.period.text = period_text(verdict.period, t)
-        self.ids.notices.text = "\n".join(f.message(s.language) for f in verdict.notices)
+        # One message at a time: while the readings could not be saved, that alone is said.
+        self.ids.estimate.text = "" if s.problem else estimate_text(journey, s.language)
+        self.ids.notices.text = "\n".join(
+            [rollover_text(f, s.language, t) for f in verdict.warnings if f.code == "possible_rollover"]
+            + [f.message(s.language) for f in verdict.notices])
         self.ids.problem.text = problem_text(s.problem, s.language, t)
+
+
+def rollover_text(finding: Finding, language: str, t: Translate) -> str:
+    """The review names a confirmed rollover, so "10" after "99950" is not read as a typo."""
+    return t("{zone}: the meter passed {register_max} and started again from zero, "
+             "so {consumption} kWh were used.").format(
+        zone=zone_label(finding.zone or 1, ZoneMeaning(finding.params["meaning"]), language),
+        register_max=finding.params["register_max"], consumption=finding.params["consumption"])
 
 
 class BusyScreen(KioskScreen):
@@ -235,6 +260,9 @@ class ResultScreen(KioskScreen):
             self.ids.terminal.text = t("Terminal {terminal}").format(terminal=submission.terminal_id)
             self.ids.qr.texture = app.qr_texture(submission.txn_id)
         self.ids.notices.text = period_text(s.result.verdict.period, t)
+        estimate = estimate_text(journey, s.language)
+        self.ids.estimate.text = "" if self.ids.qr.texture else estimate
+        self.ids.qr_estimate.text = estimate if self.ids.qr.texture else ""
         self.ids.another.text = t("Readings for another meter") if journey.other_meters() else ""
 
 
@@ -243,18 +271,39 @@ class ThanksScreen(KioskScreen):
         self.ids.heading.text = t("Thank you! Have a good day.")
 
 
+def typed_so_far(journey: Journey, t: Translate) -> str:
+    """What the customer has typed, repeated on the countdown's card that covers it."""
+    s = journey.session
+    if s is None or journey.step is Step.RESULT:
+        return ""
+    if s.meter is not None and any(s.entered) and journey.step is not Step.METER:
+        return t("Typed: {readings}").format(readings=", ".join(
+            f"{zone_label(zone.position, zone.meaning, s.language)}: {typed}"
+            for zone, typed in zip(s.meter.zones, s.entered) if typed))
+    if s.account_text:
+        return t("Typed: account {number}").format(number=s.account_text)
+    return ""
+
+
 class Countdown(FloatLayout):
     """"Are you still there?": any touch on it keeps the session."""
 
-    def show(self, seconds: int | None, t: Translate) -> None:
+    def show(self, journey: Journey | None, t: Translate) -> None:
+        """Over the journey's screens when it counts down; ``None`` hides it (service mode)."""
+        seconds = journey.countdown if journey is not None else None
         visible = seconds is not None
         self.opacity = 1 if visible else 0
         self.disabled = not visible
-        if visible:
+        if journey is not None and seconds is not None:
             self.ids.heading.text = t("Are you still there?")
-            self.ids.seconds.text = str(seconds)
-            self.ids.explain.text = t("The screen will return to the start and what you typed "
-                                      "will be erased.")
+            self.ids.seconds.text = screens_catalog(journey.language).ngettext(
+                "{n} second", "{n} seconds", seconds).format(n=seconds)
+            self.ids.typed.text = typed_so_far(journey, t)
+            # After the readings are stored, the start screen takes nothing away from them.
+            self.ids.explain.text = (
+                t("Your readings are saved: nothing will be lost. The screen will return to the start.")
+                if journey.step is Step.RESULT else
+                t("Then the screen will return to the start and what you typed will be erased."))
             self.ids.here.text = t("Yes, I am here")
 
     def on_touch_down(self, touch):
@@ -267,6 +316,87 @@ class Countdown(FloatLayout):
 
     def on_touch_up(self, touch):
         return not self.disabled
+
+    def on_touch_move(self, touch):
+        return not self.disabled
+
+
+class StaffCalled(FloatLayout):
+    """«Сотрудник уже идёт»: shown over any screen once a customer's call for staff is stored,
+    with its reference, until the customer closes it or ``SHOWN_S`` pass."""
+
+    SHOWN_S = 60.0
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hide()
+
+    def show(self, reference: str | None, t: Translate) -> None:
+        """``reference``: the call's, or None when it could not be stored."""
+        from kivy.clock import Clock
+
+        self.opacity, self.disabled = 1, False
+        if reference is None:
+            self.ids.heading.text = t("The call did not go through")
+            self.ids.reference.text = ""
+            self.ids.explain.text = t("Please ask at the service desk.")
+        else:
+            self.ids.heading.text = t("Staff are on their way")
+            self.ids.reference.text = t("Call {reference}").format(reference=reference)
+            self.ids.explain.text = t("Please wait here: a member of staff will come to this terminal.")
+        self.ids.close.text = t("OK")
+        Clock.unschedule(self._time_up)
+        Clock.schedule_once(self._time_up, self.SHOWN_S)
+
+    def hide(self) -> None:
+        self.opacity, self.disabled = 0, True
+
+    def _time_up(self, _dt: float) -> None:
+        self.hide()
+
+
+class Ask(FloatLayout):
+    """A question over the screen (``Journey.prompt``), answered before anything else: the
+    journey's one way to confirm that work is thrown away or the account changes."""
+
+    def show(self, journey: Journey | None, t: Translate) -> None:
+        """Over the journey's screens while it asks; ``None`` hides it (service mode)."""
+        prompt = journey.prompt if journey is not None else None
+        s = journey.session if journey is not None else None
+        visible = prompt is not None and s is not None and journey is not None and journey.countdown is None
+        self.opacity = 1 if visible else 0
+        self.disabled = not visible
+        if not visible or s is None or journey is None:
+            return
+        if prompt is Prompt.DISCARD:
+            self.ids.heading.text = t("Cancel and erase the readings?")
+            self.ids.message.text = t("The readings you typed will not be sent.")
+            self.ids.stay.text = t("No, go back")
+            self.ids.go.text = t("Yes, erase")
+            return
+        self.ids.heading.text = t("Go to another account?")
+        scanned = t("You scanned the bill for account {number}.").format(number=s.scanned_number)
+        lost = (t("The readings for account {number} are already accepted.")
+                if journey.step is Step.RESULT else
+                t("What you typed for account {number} will be erased."))
+        self.ids.message.text = scanned + " " + lost.format(number=s.account_number)
+        self.ids.stay.text = t("No, stay")
+        self.ids.go.text = t("Go to that account")
+
+    def on_touch_down(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_down(touch)
+        return True  # nothing under it takes the touch
+
+
+        return True  # nothing under the card is touched while it asks
+
+    def on_touch_up(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_up(touch)
+        return True
 
     def on_touch_move(self, touch):
         return not self.disabled

@@ -44,7 +44,9 @@ def kiosk_with_presenter(folder: Path) -> Iterator[tuple[Terminal, PrinterEmulat
 
 
 def submit_and_print(terminal: Terminal):  # type: ignore[no-untyped-def]
-    result = terminal.intake.submit(ACCOUNT, None, ["12400", "6800"])
+    # A second slip the same day is meant here: the customer's question is answered yes.
+    result = terminal.intake.submit(ACCOUNT, None, ["12400", "6800"],
+                                    confirmed=("already_submitted_today",))
     assert result.ok, result.as_dict()
     outcome = terminal.slips.print_slip(result.submission, "ru")
     assert outcome.printed, outcome.reason

@@ -262,7 +262,7 @@ def main() -> None:
         journey.type_account("1000000011")
         journey.submit_account()
         journey.choose_meter(journey.other_meters()[0].serial)
-        journey.type_digit("5010")
+        journey.type_digit("05010")
         journey.next_zone()
         app.act("confirm_review")  # the commit runs on the app's worker, as after "Send"
         yield from wait_for("the commit's answer", lambda: str(journey.step) == "review"
