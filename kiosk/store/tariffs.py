@@ -61,7 +61,10 @@ class Tariffs:
         good: list[TariffPrice] = []
         errors: list[RowError] = []
         for row in rows:
-            (errors if isinstance(row, RowError) else good).append(row)  # type: ignore[arg-type]
+            if isinstance(row, RowError):
+                errors.append(row)
+            else:
+                good.append(row)
         if errors and (not skip_bad or any(error.ends_reading for error in errors)):
             return TariffImport(0, 0, tuple(errors), imported=False)
         self.replace(None, good)

@@ -16,6 +16,8 @@ are naive UTC, as every DateTime column holds them.
 
 from __future__ import annotations
 
+import typing
+
 import itertools
 import json
 from dataclasses import dataclass
@@ -43,7 +45,7 @@ PAPER_RATE_MIN_SPAN = timedelta(hours=12)
 # long delete.
 PRUNE_EVERY = 100
 
-ACTIONS: tuple[str, ...] = CommandAction.__args__  # type: ignore[attr-defined]
+ACTIONS: tuple[str, ...] = typing.get_args(CommandAction)
 OPEN_STATES = ("pending", "sent")
 STATES = ("pending", "sent", "done", "failed", "expired")
 LEVELS = ("green", "yellow", "red")
