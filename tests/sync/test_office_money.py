@@ -16,6 +16,7 @@ from kiosk.store import Store
 from sync.directory_pull import DirectoryPuller
 from sync.history_file import read_history
 from sync.office.money import Refused, import_history, import_tariffs, tariff_list
+from sync.ports import DirectoryChanges
 from sync.tariff_file import TariffPrice, read_tariffs
 from sync.wire import API_PREFIX, DirectoryPage
 from sync.zones import ZoneMeaning
@@ -113,7 +114,7 @@ def test_the_terminal_pulls_tariffs_and_history_with_the_directory(office_engine
 
 def test_a_directory_file_imported_on_a_terminal_keeps_the_office_history(kiosk_store: Store) -> None:
     row = meter_rows(1)[0]._replace(history=(("2026-10", (5,)),))
-    kiosk_store.directory.apply_directory_page(1, [row], [], [])
+    kiosk_store.directory.apply_directory_page(DirectoryChanges(1, [row], [], []))
     kiosk_store.directory.import_rows([row._replace(history=None, tariff="MSK-1")])
     meter = kiosk_store.directory.find_account(row.account).meters[0]  # type: ignore[union-attr]
     assert meter.history == (("2026-10", (5,)),) and meter.tariff == "MSK-1"
