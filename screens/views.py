@@ -351,6 +351,11 @@ class StaffCalled(FloatLayout):
     def hide(self) -> None:
         self.opacity, self.disabled = 0, True
 
+    def on_touch_down(self, touch):
+        # Hidden, it lets every touch through: Kivy's disabled widget swallows the touches on it,
+        # and this one covers the whole screen.
+        return False if self.disabled else super().on_touch_down(touch)
+
     def _time_up(self, _dt: float) -> None:
         self.hide()
 

@@ -198,7 +198,7 @@ def test_the_technician_gets_in_when_nothing_can_be_stored(runs):
     assert (level, word) == ("red", T("Fault"))
     assert reason == RU("cannot store readings: {error}").format(error="attempt to write a readonly database")
     assert seen["state"].startswith(T("Out of service since {time}: {reason}").split("{")[0])
-    # What the event log could not take went to the program's log (Kivy's shows "a: b" as "[a] b").
+    # What the event log could not take went to the program's log.
     logged = [line for line in runs["output"].splitlines() if "event not stored" in line]
     assert any("attempt to write a readonly database" in line and line.endswith("service_entry role=technician via=corner")
                for line in logged), logged
