@@ -212,9 +212,9 @@ class Config(_Section):
         return self.data_dir / "kiosk.sqlite3"
 
 
-# Every section's default_factory is its class; pydantic types the attribute as any factory, of
-# no argument or of the validated data, or None.
 SECTIONS: dict[str, type[_Section]] = {
+    # Every section's default_factory is its class; pydantic types the attribute as any factory,
+    # of no argument or of the validated data, or None.
     name: field.default_factory for name, field in Config.model_fields.items()  # type: ignore[misc]
 }
 

@@ -292,7 +292,7 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collectio
     return written
 
 
-def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
+def _run(app, stage: Stage, service, out: Path,
          sizes: tuple[tuple[int, int], ...], only: Collection[str], check: Check | None = None,
          large: bool = False) -> list[Path]:
     from screens.service_screenshots import scenarios as service_scenarios

@@ -26,7 +26,7 @@ class Cut(NoTransition):
     a second frame follows; here the old screen goes at once, and the new one's layout (Kivy runs
     layouts just before each frame) is done before its first frame is drawn."""
 
-    def start(self, manager) -> None:  # type: ignore[no-untyped-def]
+    def start(self, manager) -> None:
         self.manager = manager
         self.add_screen(self.screen_in)
         self.screen_in.dispatch("on_pre_enter")
@@ -119,7 +119,7 @@ class ScrollPage(ScrollList):
         self.bind(padding=self._fill, spacing=self._fill, gutter=self._fill, height=self._fill)
         self._fill()
 
-    def add_widget(self, widget, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def add_widget(self, widget, *args, **kwargs) -> None:
         if widget is self._column:
             super().add_widget(widget, *args, **kwargs)
             return

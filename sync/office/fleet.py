@@ -16,6 +16,8 @@ are naive UTC, as every DateTime column holds them.
 
 from __future__ import annotations
 
+import typing
+
 import itertools
 import json
 from dataclasses import dataclass

@@ -191,6 +191,6 @@ def _verify(hashed: str, password: str) -> bool:
         return False
 
 
-def _operator(row) -> Operator:  # type: ignore[no-untyped-def]
+def _operator(row) -> Operator:
     return Operator(row.name, Role.parse(row.role), bool(row.enabled), row.created_at, row.locked_until,
                     row.session_version)

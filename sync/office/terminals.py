@@ -117,7 +117,7 @@ class Authenticator:
     ``check_headers`` before the body is read, without the database, then ``verify`` with the
     body's digest."""
 
-    def __init__(self, engine: Engine, *, window: int = signing.CLOCK_WINDOW_SECONDS, clock=time.time) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine: Engine, *, window: int = signing.CLOCK_WINDOW_SECONDS, clock=time.time) -> None:
         self._engine = engine
         self._window = window
         self._clock = clock

@@ -40,7 +40,7 @@ def language_of(asked: str | None, chosen: str | None, accept_language: str | No
     """``?lang=``, else the language chosen before (a cookie), else the browser's first of ours."""
     for candidate in (asked, chosen):
         if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
