@@ -30,6 +30,7 @@ from kiosk.intake import Intake, IntakeResult
 from kiosk.meters import Account, Meter
 from kiosk.periods import in_window
 from kiosk.rules import Finding, Kind, Verdict
+from kiosk.slips import SlipData, slip_data
 from kiosk.store import Submission
 
 
@@ -195,6 +196,20 @@ class Journey:
         if self.step is not Step.QUESTION or s is None or s.question >= len(s.questions):
             return None
         return s.questions[s.question]
+
+    @property
+    def receipt(self) -> SlipData | None:
+        """On the result: what the slip says (or would have said), for the screen to show the
+        same readings, code, QR and hotline, printed or not."""
+        s = self.session
+        if self.step is not Step.RESULT or s is None or s.result is None or s.result.submission is None:
+            return None
+        return slip_data(s.result.submission, self._intake.config, s.language)
+
+    @property
+    def slip_slot(self) -> str:
+        """Where the slip comes out of the terminal: "below" the screen, "right" or "left"."""
+        return self._intake.config.slip.slot
 
     def other_meters(self) -> tuple[Meter, ...]:
         """Meters of the account not yet submitted in this session."""

@@ -25,6 +25,7 @@ from kiosk.masking import mask
 from kiosk.slip_words import format_period, format_taken_at, slip_words
 from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
+from sync.reference import reference
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,40 @@ class SlipPrinter(Protocol):
     def follow_presented_slip(self, presented_at: float, stop: threading.Event | None = None) -> Pickup: ...
 
 
+def qr_payload(txn_id: str, verify_url: str) -> str:
+    """What the QR code on the slip and on the result screen carries: the office's page for the
+    submission when there is one, else the slip's code. A bare transaction id tells a phone
+    nothing."""
+    return f"{verify_url}{txn_id}" if verify_url else reference(txn_id)
+
+
+def slip_data(submission: Submission, config: Config, language: str, *, copy: bool = False) -> SlipData:
+    """What the slip says, from the stored row; the result screen shows the same."""
+    year, month = (int(part) for part in submission.period.split("-"))
+    return SlipData(
+        supplier=config.supplier.name,
+        terminal_id=submission.terminal_id,
+        office_address=config.terminal.address,
+        hotline=config.supplier.hotline,
+        taken_at=format_taken_at(datetime.fromisoformat(submission.taken_at), language),
+        account=mask(submission.account),
+        meter_serial=mask(submission.meter),
+        zones=tuple(
+            SlipZone(label=zone_label(r.zone, ZoneMeaning(r.meaning), language),
+                     previous=r.previous, new=r.value, consumption=r.consumption)
+            for r in submission.readings
+        ),
+        total=submission.total,
+        period=format_period(date(year, month, 1), language),
+        txn_id=submission.txn_id,
+        seq=submission.seq,
+        reference=reference(submission.txn_id),
+        qr=qr_payload(submission.txn_id, config.slip.verify_url),
+        words=slip_words(language),
+        copy=copy,
+    )
+
+
 class SlipDesk:
     def __init__(self, store: Store, config: Config, printer: SlipPrinter | None) -> None:
         self._store = store
@@ -54,27 +89,7 @@ class SlipDesk:
         self._follower: threading.Thread | None = None
 
     def slip_for(self, submission: Submission, language: str, *, copy: bool = False) -> SlipData:
-        year, month = (int(part) for part in submission.period.split("-"))
-        return SlipData(
-            supplier=self._config.supplier.name,
-            terminal_id=submission.terminal_id,
-            office_address=self._config.terminal.address,
-            hotline=self._config.supplier.hotline,
-            taken_at=format_taken_at(datetime.fromisoformat(submission.taken_at), language),
-            account=mask(submission.account),
-            meter_serial=mask(submission.meter),
-            zones=tuple(
-                SlipZone(label=zone_label(r.zone, ZoneMeaning(r.meaning), language),
-                         previous=r.previous, new=r.value, consumption=r.consumption)
-                for r in submission.readings
-            ),
-            total=submission.total,
-            period=format_period(date(year, month, 1), language),
-            txn_id=submission.txn_id,
-            seq=submission.seq,
-            words=slip_words(language),
-            copy=copy,
-        )
+        return slip_data(submission, self._config, language, copy=copy)
 
     def print_slip(self, submission: Submission, language: str, *, copy: bool = False) -> PrintOutcome:
         """Print and record the outcome. Blocks for a bounded time: never call it on the UI thread."""

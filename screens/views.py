@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Callable
 
-from kivy.properties import BooleanProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
+from kiosk.slips import SlipZone
 from kiosk.i18n import N_, meaning_word, zone_label
 from kiosk.journey import (
     ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, TOO_FEW_DIGITS, Journey, Notice,
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from screens.app import KioskApp
 
 Translate = Callable[[str], str]
+NBSP = "\u00a0"
 
 # What the screens say about the problems the journey itself finds.
 _OWN_PROBLEMS = {
@@ -199,17 +202,10 @@ class ReviewScreen(KioskScreen):
         self.ids.heading.text = t("Check and send your readings")
         self.ids.meter.text = t("Account {number}, meter {serial}").format(
             number=s.account_number, serial=s.meter.serial)
-        table = self.ids.table
-        # The slip's table: the same columns, and the total with its unit.
-        rows: list[tuple[tuple[str, ...], bool]] = [
-            ((t("Zone"), t("Previous"), t("New"), t("Used")), True)]
-        for zone, value, used in zip(s.meter.zones, verdict.values, verdict.consumption):
-            rows.append(((zone_label(zone.position, zone.meaning, s.language),
-                          "" if zone.previous is None else str(zone.previous), str(value),
-                          "" if used is None else str(used)), False))
-        if verdict.total is not None:
-            rows.append(((t("Total, kWh"), "", "", str(verdict.total)), True))
-        fill_table(table, rows)
+        zones = [SlipZone(zone_label(zone.position, zone.meaning, s.language), zone.previous,
+                          value or 0, used)
+                 for zone, value, used in zip(s.meter.zones, verdict.values, verdict.consumption)]
+        fill_table(self.ids.table, figures_rows(zones, verdict.total, t))
         self.ids.period.text = period_text(verdict.period, t)
         self.ids.notices.text = "\n".join(
             [rollover_text(f, s.language, t) for f in verdict.warnings if f.code == "possible_rollover"]
@@ -232,26 +228,51 @@ class BusyScreen(KioskScreen):
         self.ids.wait.text = t("Please wait a moment.")
 
 
+_SLOTS = {
+    "below": N_("Please take your slip from the slot below the screen."),
+    "right": N_("Please take your slip from the slot to the right of the screen."),
+    "left": N_("Please take your slip from the slot to the left of the screen."),
+}
+
+
+def figures_rows(zones: Sequence[SlipZone], total: int | None,
+                 t: Translate) -> list[tuple[tuple[str, ...], bool]]:
+    """The slip's table: the same columns, and the total with its unit."""
+    rows: list[tuple[tuple[str, ...], bool]] = [
+        ((t("Zone"), t("Previous"), t("New"), t("Used")), True)]
+    for zone in zones:
+        rows.append(((zone.label, "" if zone.previous is None else str(zone.previous), str(zone.new),
+                      "" if zone.consumption is None else str(zone.consumption)), False))
+    if total is not None:
+        rows.append(((t("Total, kWh"), "", "", str(total)), True))
+    return rows
+
+
 class ResultScreen(KioskScreen):
+    """What was sent, for which month, where the slip is, and the code to quote on the hotline:
+    the slip's own content (``Journey.receipt``), so the screen and the slip never differ."""
+
+    narrow = BooleanProperty(False)  # set by the kv rule: one column instead of two
+    code_word = StringProperty("")  # the slip's word for its code
+    code = StringProperty("")  # under that word, or beside it where one column is short of height
+
     def show(self, app, journey, t):
         s: Session | None = journey.session
-        assert s is not None and s.result is not None and s.result.submission is not None
-        submission = s.result.submission
+        receipt = journey.receipt
+        assert s is not None and receipt is not None
         printed = s.outcome is not None and s.outcome.printed
+        words = receipt.words
         self.ids.heading.text = t("Readings accepted")
-        # The slip's words for its number and terminal (kiosk.slip_words), and the same QR code.
-        self.ids.number_label.text = t("No.")
-        self.ids.number.text = str(submission.seq)
-        if printed:
-            self.ids.slip.text = t("Please take your slip.")
-            self.ids.terminal.text = ""
-            self.ids.qr.texture = None
-        else:
-            self.ids.slip.text = t("The slip could not be printed. Please write down this number "
-                                   "or photograph the code.")
-            self.ids.terminal.text = t("Terminal {terminal}").format(terminal=submission.terminal_id)
-            self.ids.qr.texture = app.qr_texture(submission.txn_id)
-        self.ids.notices.text = period_text(s.result.verdict.period, t)
+        self.ids.slip.text = t(_SLOTS[journey.slip_slot]) if printed else t(
+            "The slip could not be printed. Please write down the slip code or photograph "
+            "the QR code.")
+        fill_table(self.ids.sent, figures_rows(receipt.zones, receipt.total, t))
+        self.ids.period.text = t("Billing period: {period}").format(period=receipt.period)
+        self.code_word, self.code = words.code, receipt.reference
+        # The number is one word on the screen: no line break in the middle of it.
+        self.ids.hotline.text = f"{words.quote}\n{words.hotline}: {receipt.hotline.replace(' ', NBSP)}"
+        # The slip carries the QR code; without one it is here, with the same content.
+        self.ids.qr.texture = None if printed else app.qr_texture(receipt.qr)
         self.ids.another.text = t("Readings for another meter") if journey.other_meters() else ""
 
 
