@@ -29,7 +29,7 @@ from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kiosk.intake import Intake, IntakeResult
 from kiosk.meters import Account, Meter
 from kiosk.periods import in_window
-from kiosk.rules import Finding, Kind, Verdict
+from kiosk.rules import Finding, Kind, Verdict, outside_window
 from kiosk.slips import SlipData, slip_data
 from kiosk.store import Submission
 
@@ -205,6 +205,12 @@ class Journey:
         if self.step is not Step.RESULT or s is None or s.result is None or s.result.submission is None:
             return None
         return slip_data(s.result.submission, self._intake.config, s.language)
+
+    def next_period_notice(self) -> Finding:
+        """What the start screen says when today is outside the office's submission window:
+        the review's ``outside_window`` notice, word for word, with the same month."""
+        rules = self._intake.config.rules
+        return outside_window(self._intake.now().date(), (rules.window_start, rules.window_end))
 
     @property
     def slip_slot(self) -> str:

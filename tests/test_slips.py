@@ -53,7 +53,7 @@ def test_a_three_zone_slip_reads_right_in_russian(
     assert "1000000037" not in text and "******0037" in text  # the account is masked
     # PC866 has no em dash: the printer gets a hyphen
     for expected in ("T1 - пик", "T2 - ночь", "T3 - полупик", "104600", "88050", "61300", "250",
-                     "принято к передаче", submission.txn_id):
+                     "Принято к передаче", submission.txn_id):
         assert expected in text, expected
     code = reference(submission.txn_id)
     assert code in text and "Код чека" in text and "8 800 000-00-00" in text

@@ -144,7 +144,7 @@ def test_safety_nets_on_the_way_to_sending(run):
     # The countdown names its unit, repeats what it covers, and the digits are still there after.
     card = seen["countdown_reading"]
     assert re.fullmatch(r"\d+ секунд[аы]?", card["seconds"]), card
-    assert "051" in card["typed"] and "стёрт" in card["explain"]
+    assert "051" in card["typed"] and "сотрётся" in card["explain"]
     assert seen["typed_after_countdown"] == "051"
     # «Отмена» on the review asks; «Нет» keeps everything; «Да» ends without storing.
     assert seen["discard_prompt"]["visible"] and "стереть" in seen["discard_prompt"]["heading"]
