@@ -515,7 +515,7 @@ class Journey:
     # -- questions and review ------------------------------------------------------------------
 
     def answer(self, right: bool) -> None:
-        """"Yes, that is right" (True) or "Check again" (False)."""
+        """"Yes, that is right" (True) or "Change" (False), the bottom bar's way back."""
         self._touch()
         s = self.session
         finding = self.question

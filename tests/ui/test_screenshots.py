@@ -32,7 +32,7 @@ DOES_NOT_FIT: dict[str, set[str]] = {
         "reading-below-previous", "question-rollover", "question-looks-like-total", "review-two-zone",
         "review-three-zone", "review-zero-consumption", "review-save-failed", "result-paper-out",
         "result-no-printer", "result-another-meter", "reading-too-few-digits", "question-sent-today",
-        "review-rollover",
+        "review-rollover", "question-unusually-high",
         "service-pin-entry", "service-pin-card", "service-pin-wrong", "service-pin-locked",
         "service-page-printer", "service-page-printer-paper-out", "service-page-printer-working",
         "service-page-printer-test-slip-printed", "service-page-printer-reprint-refused-technician",

@@ -132,7 +132,7 @@ def test_the_question_has_one_way_back_and_its_answer_where_the_next_step_is(run
     report, _stored, _pages = run
     seen = journey(report, "rollover")
     assert seen["question_buttons"] == ["back", "next", "cancel"]
-    assert seen["question_back"] == "Проверить ещё раз"
+    assert seen["question_back"] == "Исправить"
 
 
 def test_safety_nets_on_the_way_to_sending(run):
