@@ -187,8 +187,10 @@ class QuestionScreen(KioskScreen):
         self.ids.message.text = finding.message(s.language)
         rows = [((t("Zone"), t("Previous"), t("New")), True)]
         for zone, typed in zip(s.meter.zones, s.entered):
+            # As the message and the review write it: 30, not the register's 00030.
             rows.append(((zone_label(zone.position, zone.meaning, s.language),
-                          "" if zone.previous is None else str(zone.previous), typed),
+                          "" if zone.previous is None else str(zone.previous),
+                          typed.lstrip("0") or "0" if typed else ""),
                          zone.position == finding.zone))
         fill_table(self.ids.figures, rows)
 
