@@ -52,6 +52,7 @@ _REPLACEMENTS = {
     "…": "...",
     "·": ".",
     "×": "x",
+    "≈": "~",
     "Σ": "S",
     "₽": "руб.",
     "€": "EUR",
@@ -81,11 +82,33 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+# Bytes a QR code of versions 1, 2, ... holds in byte mode, by error correction level (ISO/IEC
+# 18004 table 7); a version-v code is 17 + 4v modules across. Up to version 10: 213 bytes at M.
+_QR_BYTES = {
+    "L": (17, 32, 53, 78, 106, 134, 154, 192, 230, 271),
+    "M": (14, 26, 42, 62, 84, 106, 122, 152, 180, 213),
+    "Q": (11, 20, 32, 46, 60, 74, 86, 108, 130, 151),
+    "H": (7, 14, 24, 34, 44, 58, 64, 84, 98, 119),
+}
+
+
+def qr_modules(byte_count: int, error_correction: str = "M") -> int:
+    """Modules across the smallest QR code that holds ``byte_count`` bytes (the printer picks
+    that one); codes beyond version 10 are taken as version 10's size plus the difference."""
+    capacities = _QR_BYTES[error_correction]
+    version = next((v for v, size in enumerate(capacities, 1) if byte_count <= size), None)
+    if version is None:
+        version = 10 + -(-(byte_count - capacities[-1]) // 30)  # about 30 bytes per version beyond
+    return 17 + 4 * version
+
+
 class EscPos:
     """Accumulates ESC/POS commands for one job; ``bytes()`` gives the job.
 
     ``longest_block`` is the largest parameter block emitted (e.g. a QR code's data): after a
     job is cut off mid-way, that many filler bytes end whatever command the printer was in.
+    ``line_feeds`` and ``drawn_dots`` are how far the job moves the paper: line feeds (a line of
+    double-height text counts two) and the dots of what the printer draws itself (QR codes).
     """
 
     def __init__(self, codepage: int = 17, encoding: str = "cp866") -> None:
@@ -93,6 +116,9 @@ class EscPos:
         self._encoding = encoding
         self._out = bytearray()
         self.longest_block = 0
+        self.line_feeds = 0
+        self.drawn_dots = 0
+        self._height = 1
 
     def bytes(self) -> bytes:
         return bytes(self._out)
@@ -103,12 +129,14 @@ class EscPos:
 
     def init(self) -> "EscPos":
         # ESC @ resets the code page to the printer's default: select ours again every time.
+        self._height = 1
         return self.raw(ESC + b"@" + ESC + b"t" + bytes([self._codepage]))
 
     def text(self, text: str) -> "EscPos":
         return self.raw(printable(text).encode(self._encoding, errors="replace"))
 
     def line(self, text: str = "") -> "EscPos":
+        self.line_feeds += self._height
         return self.text(text).raw(LF)
 
     def bold(self, on: bool = True) -> "EscPos":
@@ -121,6 +149,7 @@ class EscPos:
         """Character magnification, 1..8 each way (GS !)."""
         if not (1 <= width <= 8 and 1 <= height <= 8):
             raise ValueError("width and height must be 1..8")
+        self._height = height
         return self.raw(GS + b"!" + bytes([((width - 1) << 4) | (height - 1)]))
 
     def align(self, how: Align) -> "EscPos":
@@ -129,6 +158,7 @@ class EscPos:
     def feed(self, lines: int = 1) -> "EscPos":
         if not 0 <= lines <= 255:
             raise ValueError("lines must be 0..255")
+        self.line_feeds += lines
         return self.raw(ESC + b"d" + bytes([lines]))
 
     def cut(self, partial: bool = False) -> "EscPos":
@@ -157,6 +187,7 @@ class EscPos:
         self._qr_function(69, bytes([48 + "LMQH".index(error_correction)]))
         self._qr_function(80, b"0" + payload)  # store the data
         self._qr_function(81, b"0")  # print it
+        self.drawn_dots += qr_modules(len(payload), error_correction) * module_dots
         return self
 
     def _qr_function(self, fn: int, parameters: builtins.bytes) -> None:

@@ -29,6 +29,11 @@ class PrinterProfile:
     full_status: bool = False
     qr_module_dots: int = 6
     feed_before_cut: int = 4  # lines, so the last printed line clears the cutter
+    # Paper: the head's resolution, the advance of one text line (ESC 2, the default line
+    # spacing: 1/6 inch) and the usual roll, for counting what the slips use (kiosk.paper).
+    dots_per_mm: int = 8  # 203 dpi
+    line_dots: int = 34
+    roll_m: int = 80
 
     def with_options(self, *, columns: int | None = None, retract_after_s: int | None = None) -> "PrinterProfile":
         """The same model with a site's settings (e.g. 48 columns on a 576-dot head)."""
@@ -69,6 +74,7 @@ PROFILES: dict[str, PrinterProfile] = {
         presenter=True,
         retract_after_s=30,
         full_status=True,
+        roll_m=150,  # its roll holder takes a roll of 150 mm across
     ),
     "generic-58mm": PrinterProfile(
         name="generic-58mm",
@@ -78,6 +84,7 @@ PROFILES: dict[str, PrinterProfile] = {
         dots_per_line=384,
         cutter=False,
         qr_module_dots=5,
+        roll_m=30,  # the 40 mm rolls small printers take
     ),
 }
 

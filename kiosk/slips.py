@@ -19,12 +19,14 @@ from devices.printer import Pickup, PrintOutcome
 from devices.profiles import PrinterProfile
 from devices.slip import SlipData, SlipZone
 from devices.status import PrinterStatus
+from kiosk import paper
 from kiosk.config import Config
 from kiosk.i18n import zone_label
 from kiosk.masking import mask
 from kiosk.slip_words import format_period, format_taken_at, slip_words
 from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
+from kiosk.tariffs import submission_estimate
 from sync.reference import reference
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,8 @@ def qr_payload(txn_id: str, verify_url: str) -> str:
     return f"{verify_url}{txn_id}" if verify_url else reference(txn_id)
 
 
-def slip_data(submission: Submission, config: Config, language: str, *, copy: bool = False) -> SlipData:
+def slip_data(submission: Submission, config: Config, language: str, *, copy: bool = False,
+              estimate: str | None = None) -> SlipData:
     """What the slip says, from the stored row; the result screen shows the same."""
     year, month = (int(part) for part in submission.period.split("-"))
     return SlipData(
@@ -75,6 +78,7 @@ def slip_data(submission: Submission, config: Config, language: str, *, copy: bo
         qr=qr_payload(submission.txn_id, config.slip.verify_url),
         words=slip_words(language),
         copy=copy,
+        estimate=estimate,
     )
 
 
@@ -89,7 +93,17 @@ class SlipDesk:
         self._follower: threading.Thread | None = None
 
     def slip_for(self, submission: Submission, language: str, *, copy: bool = False) -> SlipData:
-        return slip_data(submission, self._config, language, copy=copy)
+        return slip_data(submission, self._config, language, copy=copy,
+                         estimate=self._estimate_words(submission, language))
+
+    def _estimate_words(self, submission: Submission, language: str) -> str | None:
+        number = submission.seq  # the log names the slip, never what the customer typed
+        try:
+            found = submission_estimate(self._store, submission)
+        except Exception:  # the slip matters more than its estimate
+            log.exception("no estimate for slip %d", number)
+            return None
+        return found.words(language) if found else None
 
     def print_slip(self, submission: Submission, language: str, *, copy: bool = False) -> PrintOutcome:
         """Print and record the outcome. Blocks for a bounded time: never call it on the UI thread."""
@@ -98,13 +112,16 @@ class SlipDesk:
                                    status=PrinterStatus.disconnected(NO_PRINTER), duration_s=0.0)
         else:
             started = time.monotonic()
+            slip = self.slip_for(submission, language, copy=copy)
             try:
-                outcome = self.printer.print_slip(self.slip_for(submission, language, copy=copy))
+                outcome = self.printer.print_slip(slip)
             except Exception as exc:  # a driver fault must not lose the customer's result
                 outcome = PrintOutcome(printed=False, reason=f"printer error: {exc}",
                                        status=PrinterStatus.unreachable(str(exc)),
                                        duration_s=time.monotonic() - started)
         self._store.submissions.record_print(submission.seq, printed=outcome.printed, reason=outcome.reason)
+        if outcome.printed and self.printer is not None:
+            paper.count_slip(self._store, slip, self.printer.profile)
         if outcome.printed and self.printer is not None and self.printer.profile.presenter:
             self._follow(submission.seq, time.monotonic())
         return outcome

@@ -11,29 +11,30 @@ from __future__ import annotations
 import queue
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from typing import Callable
 
 from devices.printer import ReceiptPrinter
 from devices.scanner import BillScanner
 from devices.status import PrinterStatus
+from kiosk import fleet
 from kiosk.billcode import NOT_A_BILL, ScanResult, parse_scan
 from kiosk.config import Config
 from kiosk.intake import Intake
-from kiosk.masking import scrub
 from kiosk.periodic import Periodic
-from kiosk.release import package_version
-from kiosk.service_access import ServiceAccess
+from kiosk.service.access import ServiceAccess
 from kiosk.slips import SlipDesk
 from kiosk.store import Store
 from sync.client import OfficeClient, OfficeSettings
 from sync.uploader import Uploader
-from sync.wire import Heartbeat, PrinterState, ServiceEvent
+from sync.wire import Heartbeat
 
 
 # How often an idle printer is asked for its status: often enough that the attract screen's
 # "slips cannot be printed" follows a technician's fix within a few seconds.
 PRINTER_POLL_S = 5.0
-HEARTBEAT_EVENTS = 20
+# The office counts a terminal silent after three missed heartbeats: a few minutes is soon
+# enough for a technician, and 2,000 terminals make about 30 requests a second.
+HEARTBEAT_INTERVAL_S = 60.0
 
 
 class PrinterWatch:
@@ -78,9 +79,14 @@ class Terminal:
     # "not a bill" with its payload in ``raw`` only, so no screen can take it for an account.
     scans: "queue.Queue[ScanResult]" = field(default_factory=queue.Queue)
     started_at: float = field(default_factory=time.monotonic)  # for the uptime
+    health_lines: fleet.HealthLines = field(default_factory=fleet.HealthLines)
+    # The touch screen's way to end the app, so systemd starts it again (the office's "restart").
+    restart: Callable[[], None] | None = None
+    log_tail: fleet.LogTail = field(default_factory=fleet.LogTail)
 
     def start(self) -> None:
         self.started_at = time.monotonic()
+        self.log_tail.attach()
         self.printer_watch.start()
         if self.scanner is not None:
             self.scanner.start()
@@ -93,6 +99,7 @@ class Terminal:
         if self.scanner is not None:
             self.scanner.stop()
         self.printer_watch.stop()
+        self.log_tail.detach()
         self.slips.stop()
         if self.printer is not None:
             self.printer.close()
@@ -100,23 +107,25 @@ class Terminal:
 
     def heartbeat(self) -> Heartbeat:
         """What the office learns of this terminal with every heartbeat."""
-        status = self.printer_watch.status
-        age = self.store.outbox.oldest_pending_age()
-        events = [
-            # The log stores free text masked; masked again here so no older row or new field
-            # can carry a customer's number to the office.
-            ServiceEvent(at=datetime.fromisoformat(event.at).astimezone(timezone.utc), kind=event.kind,
-                         message=scrub(f"{event.role or '-'}: {event.detail}")[:200])
-            for event in self.store.events.recent(HEARTBEAT_EVENTS)
-        ]
-        return Heartbeat(
-            app_version=package_version(),
-            queue_depth=self.store.outbox.depth(),
-            oldest_pending_age=age,
-            printer=_printer_state(status),
-            last_error=scrub(self.uploader.last_error) if self.uploader and self.uploader.last_error else None,
-            events=events,
+        switched = self.service.out_of_service()
+        return fleet.heartbeat(
+            self.config, self.store,
+            printer=fleet.printer_state(self.printer_watch.status if self.printer else None),
+            subsystems=self.health_lines(self),
+            out_of_service=None if switched is None else (switched.since, switched.reason),
+            last_error=self.uploader.last_error if self.uploader else None,
+            interval_s=self.uploader.heartbeat_interval if self.uploader else None,
         )
+
+    def call_staff(self) -> str:
+        """A customer asks for help; the reference to show them."""
+        return fleet.call_staff(self.store, self.uploader)
+
+    def office_commands(self, uploader: Uploader) -> fleet.CommandDesk:
+        """The office's commands, carried out on the uploader's thread; a restart only once the
+        touch screen said how to end the app."""
+        return fleet.CommandDesk(self.store, fleet.handlers(
+            self.store, self.service, uploader, log_tail=self.log_tail, restart=lambda: self.restart))
 
 
 def assemble(config: Config) -> Terminal:
@@ -143,18 +152,9 @@ def assemble(config: Config) -> Terminal:
     if config.office.url:
         client = OfficeClient(OfficeSettings.from_config(config))
         terminal.uploader = Uploader(store.outbox, client, batch_size=config.office.batch_size,
-                                     heartbeat=terminal.heartbeat)
+                                     heartbeat=terminal.heartbeat, heartbeat_interval=HEARTBEAT_INTERVAL_S)
+        terminal.uploader.on_answer = terminal.office_commands(terminal.uploader).answered
     return terminal
-
-
-def _printer_state(status: PrinterStatus) -> PrinterState:
-    """ok, or what stops it: offline, unreachable, disconnected, or error (online but jammed,
-    cover open, ...); the words are in detail."""
-    if status.ok:
-        state = "ok"
-    else:
-        state = "error" if status.state == "online" else status.state
-    return PrinterState(state=state, paper=status.paper, detail=status.problem or status.notice)
 
 
 def _deliver_scan(terminal: Terminal, result: ScanResult) -> None:

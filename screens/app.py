@@ -6,8 +6,8 @@ Import this only through screens.boot.create_app: Kivy must be configured before
 
 from __future__ import annotations
 
+import logging
 import queue
-import threading
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -25,20 +25,23 @@ from kiosk.billcode import ScanResult
 from kiosk import watchdog
 from kiosk.intake import Intake
 from kiosk.journey import Job, Journey, Notice, PrintSlip, StatusProvider, Step
+from kiosk.service.presenter import ServiceMode
 from screens import service_views
 from screens import views  # noqa: F401  (registers the screen classes the kv file names)
-from screens import widgets  # noqa: F401
+from screens import meter_face, widgets  # noqa: F401
+from screens.background import Background
 from screens.qr import qr_texture
-from screens.service_views import ServiceMode
 from screens.settings import UiSettings
-from screens.texts import texts_for
+from screens.texts import service_catalog, texts_for
 from screens.theme import body_px
 
 if TYPE_CHECKING:
-    from kiosk.service_desk import ServiceDesk
+    from kiosk.service.desk import ServiceDesk
 
 Builder.load_file(str(Path(__file__).with_name("layout.kv")))
 Builder.load_file(str(Path(__file__).with_name("service.kv")))
+
+log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # scans, the countdown and timeouts are checked this often
 NOTICES_S = 5.0  # how often the attract screen asks the status provider again
@@ -96,6 +99,9 @@ class KioskRoot(FloatLayout):
 class KioskApp(App):
     language = StringProperty("ru")
     portrait = BooleanProperty(False)
+    # The customer's "Large text": every text size times theme.LARGE_TEXT, the touch targets as
+    # they are; for this customer only, off again when the journey is back at its start.
+    large_text = BooleanProperty(False)
     target = NumericProperty(80)  # the smallest touch target, px
     body = NumericProperty(32)
     big = NumericProperty(40)
@@ -103,6 +109,7 @@ class KioskApp(App):
     key_font = NumericProperty(56)
     digit_box = NumericProperty(120)
     digit_font = NumericProperty(90)
+    staff_button = BooleanProperty(False)  # «Позвать сотрудника» shown: see call_staff
 
     def __init__(
         self,
@@ -125,15 +132,21 @@ class KioskApp(App):
                                clock=clock,
                                on_storage_failure=self._storage_failed if service is not None else None)
         self.language = self.journey.language
+        self.background = Background()
         self.service: ServiceMode | None = None
         if service is not None:
-            self.service = ServiceMode(self, service, intake.now)
+            self.service = ServiceMode(self.journey, service, now=intake.now, render=self.render,
+                                       run=self.background.run, catalog=service_catalog)
         self.changed_at = 0.0
         self._shown: tuple[Any, ...] = ()
         self._notices: tuple[Notice, ...] = ()
         self._notices_at = -NOTICES_S
         self._qr: tuple[str, Texture] | None = None
         self.root_widget: KioskRoot | None = None
+        # A customer's call for staff: stores it, tells the office, returns the reference to show
+        # (screens.boot sets it on a terminal with an office). Blocks briefly: off the UI thread.
+        self.call_staff: Callable[[], str] | None = None
+        self.bind(large_text=lambda *_args: self._resized(Window, Window.size))
 
     # -- building ------------------------------------------------------------------------------
 
@@ -147,6 +160,7 @@ class KioskApp(App):
         for screen in (service_views.ServicePinScreen(name=service_views.PIN),
                        service_views.ServiceOverviewScreen(name=service_views.OVERVIEW),
                        service_views.ServicePageScreen(name=service_views.PAGE),
+                       service_views.ServiceReprintScreen(name=service_views.REPRINT),
                        service_views.ServiceCoverScreen(name=service_views.COVER)):
             manager.add_widget(screen)
         self._resized(Window, Window.size)
@@ -172,9 +186,10 @@ class KioskApp(App):
         width, height = int(size[0]), int(size[1])
         self.portrait = height > width
         self.target = self.settings.target_px(width, height)
-        self.body = body_px(width, height)
+        self.body = body_px(width, height, self.settings.px_per_mm(width, height), self.large_text)
         self.big = round(self.body * 1.25)
-        self.heading = round(self.body * 1.5)
+        # Large text makes body text the most of it: headings, already large, grow less.
+        self.heading = round(self.body * (1.25 if self.large_text else 1.5))
         self.key_font = max(self.body * 1.5, self.target * 0.5)
         self.digit_box = max(self.target * 1.3, self.body * 3.2)
         self.digit_font = self.digit_box * 0.7
@@ -187,6 +202,23 @@ class KioskApp(App):
             self.service.set_language(*args)  # the technician's language, not the next customer's
         else:
             getattr(self.journey, method)(*args)
+        self.render()
+
+    def staff_pressed(self) -> None:
+        call = self.call_staff
+        if call is None:
+            return
+
+        def failed(_exc: Exception) -> None:  # the call was not stored: the customer is told to ask at the desk
+            self.root_widget.ids.staff.show(None, texts_for(self.language))
+
+        self.background.run(call, lambda reference: self.root_widget.ids.staff.show(reference, texts_for(self.language)),
+                            failed)
+    def toggle_large_text(self) -> None:
+        """On the start screen the toggle also starts the journey: the size is the customer's."""
+        if self.journey.step is Step.ATTRACT:
+            self.journey.start()
+        self.large_text = not self.large_text
         self.render()
 
     def account_key(self, key: str) -> None:
@@ -246,11 +278,7 @@ class KioskApp(App):
         self.service.storage_failed(error)
 
     def _start_job(self, job: Job) -> None:
-        def work() -> None:
-            value = job.run()
-            Clock.schedule_once(lambda _dt: self._deliver(job, value))
-
-        threading.Thread(target=work, name=f"kiosk-{job.name}", daemon=True).start()
+        self.background.run(job.run, lambda value: self._deliver(job, value))
 
     def _deliver(self, job: Job, value: Any) -> None:
         job.deliver(value)
@@ -297,6 +325,8 @@ class KioskApp(App):
         t = texts_for(journey.language)
         self.language = journey.language
         name = _SCREEN_OF[journey.step]
+        if journey.step is Step.ATTRACT:
+            self.large_text = False
         manager = root.ids.screens
         # A question popping up over the screen is a change too: a double tap must not answer it.
         if manager.current != name or self._shown[:1] != (journey.step,) or (
@@ -326,6 +356,7 @@ class KioskApp(App):
             self._bars(t)  # the journey is at its start: only the title and the language switch
             if service.active:
                 root.ids.title.text = service.title()
+            root.ids.large.opacity, root.ids.large.disabled = 0, True  # the customer's option
         manager.current = name
         self._shown = (name, language)
         root.ids.countdown.show(None, texts_for(language))
@@ -355,6 +386,9 @@ class KioskApp(App):
             "back": step in (Step.METER, Step.READING, Step.QUESTION, Step.REVIEW),
             "next": bool(next_text),
         }
+        ids.call_staff.text = t("Call staff")
+        ids.large.text = t("Large text")
+        ids.large.opacity, ids.large.disabled = 1, False
         ids.cancel.text = t("Cancel")
         # The way back from the question and the review is to change what was typed.
         ids.back.text = t("Change") if step in (Step.QUESTION, Step.REVIEW) else t("Back")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from kiosk.config import Config as TerminalConfig  # not kivy.config's Config, used below
 from kiosk.intake import Intake
 from kiosk.journey import PrintSlip, StatusProvider, office_notices
-from kiosk.service_desk import ServiceDesk
+from kiosk.service.desk import ServiceDesk
 from kiosk.store import Submission
 from kiosk.wiring import Terminal
 from screens.settings import UiSettings
@@ -99,6 +99,18 @@ def terminal_app(terminal: Terminal, config: TerminalConfig, *, windowed: bool,
     status = office_notices(terminal.intake, (rules.window_start, rules.window_end),
                             terminal.printer_watch.ready)
     settings = UiSettings(**config.ui.model_dump(), fullscreen=not windowed)
-    return create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
-                      settings=settings, language=config.terminal.language, size=size,
-                      service=ServiceDesk(terminal))
+    app = create_app(terminal.intake, print_slip=print_and_send, scans=terminal.scans, status=status,
+                     settings=settings, language=config.terminal.language, size=size,
+                     service=ServiceDesk(terminal))
+
+    def restart() -> None:
+        """The office's "restart": the app ends and systemd starts it again. Asked from the
+        uploader's thread, so done on the UI thread."""
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: app.stop())
+
+    terminal.restart = restart
+    if terminal.uploader is not None:  # without an office nobody would hear the call
+        app.call_staff, app.staff_button = terminal.call_staff, True
+    return app

@@ -8,7 +8,7 @@ the countdown over them) and reports each problem as a dict:
 - ``overlap``: two visible leaf widgets (labels, buttons, keys, pictures) cover each other;
 - ``off_screen``: a widget reaches outside the window (or outside the list that scrolls it);
 - ``small_target``: a button, key or service line under ``[ui] touch_target_mm`` on the panel;
-- ``small_text``: text under the body size rule (``theme.body_px``);
+- ``small_text``: text under the body size rule (``theme.body_px``, times 1.4 with large text);
 - ``low_contrast``: text under 7:1 against what is actually drawn behind it (from the picture).
 
 Kivy is imported by the caller's running app; this module only reads its widgets.
@@ -42,7 +42,7 @@ def check(root: Any, app: Any, picture: Path | None) -> list[dict[str, Any]]:
     seen = list(_visible(layer, window))
     problems: list[dict[str, Any]] = []
     target = app.settings.target_px(width, height)
-    body = body_px(width, height)
+    body = body_px(width, height, app.settings.px_per_mm(width, height), app.large_text)
     image = _load(picture)
     for widget, rect, clip in seen:
         if not _inside(rect, clip):

@@ -9,6 +9,10 @@ pictures of a state show the same figures. The service screens follow as
 
 With ``check``, each picture is also checked by machine as it is taken (screens.fit): every
 problem is passed to ``check`` as a dict naming the state, the size and the language.
+
+With ``large_text`` the customer's states are rendered with the customer's "Large text" on, into
+``<size>-large/``, and the service screens (whose reader is a technician) are left out; the start
+screen too, where no customer has chosen yet.
 """
 
 from __future__ import annotations
@@ -257,7 +261,7 @@ Check = Callable[[dict[str, Any]], None]
 
 
 def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collection[str] = (),
-          check: Check | None = None) -> list[Path]:
+          check: Check | None = None, large_text: bool = False) -> list[Path]:
     """Render everything into ``out``, or the screens whose names match one of the ``only``
     patterns (``attract``, ``service-page-*``), passing each state's fit problems to ``check``;
     runs a Kivy App, so call it once per process."""
@@ -272,13 +276,14 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collectio
         app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
                          settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock,
                          **service.app_options())
-        written = _run(app, stage, service, out, sizes, only, check)
+        written = _run(app, stage, service, out, sizes, only, check, large_text)
     store.close()
     return written
 
 
 def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
-         sizes: tuple[tuple[int, int], ...], only: Collection[str], check: Check | None = None) -> list[Path]:
+         sizes: tuple[tuple[int, int], ...], only: Collection[str], check: Check | None = None,
+         large: bool = False) -> list[Path]:
     from screens.service_screenshots import scenarios as service_scenarios
 
     written: list[Path] = []
@@ -297,12 +302,14 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
             from screens import fit
 
             size = f"{int(Window.width)}x{int(Window.height)}"
+            extra = {"large_text": True} if large else {}
             for problem in fit.check(app.root_widget, app, path):
-                check({"state": state, "size": size, "language": language, **problem})
+                check({"state": state, "size": size, "language": language, **extra, **problem})
 
     def plan() -> Iterator[int]:
         for width, height in sizes:
             Window.size = (width, height)
+            folder = out / (f"{width}x{height}-large" if large else f"{width}x{height}")
             yield FRAMES
             for number, (name, go) in enumerate(scenarios(stage), start=1):
                 if not wanted(name):
@@ -311,17 +318,22 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
                 stage.letters = False
                 journey.reset()
                 go(journey)
+                if large and journey.step is Step.ATTRACT:
+                    continue
                 for language in ("ru", "en"):
                     journey.set_language(language)
                     if name.startswith("countdown"):
                         stage.now += app.settings.idle_s + 7  # 13 s left on the overlay
                     app.refresh_notices()
+                    app.large_text = large
                     app.render(force=True)
                     app.root_widget.ids.account.ids.keypad.showing_letters = stage.letters
                     yield FRAMES
-                    take(out / f"{width}x{height}" / f"{language}-{number:02d}-{name}.png", name, language)
+                    take(folder / f"{language}-{number:02d}-{name}.png", name, language)
                 stage.now += 1
             app.journey.cancel()
+            if large:
+                continue
             for number, (name, setup) in enumerate(service_scenarios(service), start=1):
                 if not wanted(f"service-{name}"):
                     continue

@@ -75,6 +75,12 @@ def zones_text(meter: Meter, language: str, t: Translate) -> str:
         serial=meter.serial, count=len(meter.zones), words=words)
 
 
+def estimate_text(journey: Journey, language: str) -> str:
+    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate."""
+    found = journey.estimate
+    return found.words(language) if found else ""
+
+
 def fill_table(table: GridLayout, rows: list[tuple[tuple[str, ...], bool]]) -> None:
     """Rows of (cells, bold): first a zone's label on one line, then figures right-aligned, so
     their digits line up as on the meter."""
@@ -211,6 +217,8 @@ class ReviewScreen(KioskScreen):
         # The window's notice names the month already: the period line would say it twice.
         self.ids.period.text = "" if any(f.code == "outside_window" for f in notices) else (
             period_text(verdict.period, s.language, t))
+        # One message at a time: while the readings could not be saved, that alone is said.
+        self.ids.estimate.text = "" if s.problem else estimate_text(journey, s.language)
         self.ids.notices.text = "\n".join(
             [rollover_text(f, s.language, t) for f in verdict.warnings if f.code == "possible_rollover"]
             + notices_text(notices, s.language, t))
@@ -293,6 +301,7 @@ class ResultScreen(KioskScreen):
         self.ids.hotline.text = f"{words.quote}\n{words.hotline}: {receipt.hotline.replace(' ', NBSP)}"
         # The slip carries the QR code; without one it is here, with the same content.
         self.ids.qr.texture = None if printed else app.qr_texture(receipt.qr)
+        self.ids.estimate.text = estimate_text(journey, s.language)
         self.ids.another.text = t("Readings for another meter") if journey.other_meters() else ""
 
 
@@ -353,6 +362,40 @@ class Countdown(FloatLayout):
         return not self.disabled
 
 
+class StaffCalled(FloatLayout):
+    """«Сотрудник уже идёт»: shown over any screen once a customer's call for staff is stored,
+    with its reference, until the customer closes it or ``SHOWN_S`` pass."""
+
+    SHOWN_S = 60.0
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hide()
+
+    def show(self, reference: str | None, t: Translate) -> None:
+        """``reference``: the call's, or None when it could not be stored."""
+        from kivy.clock import Clock
+
+        self.opacity, self.disabled = 1, False
+        if reference is None:
+            self.ids.heading.text = t("The call did not go through")
+            self.ids.reference.text = ""
+            self.ids.explain.text = t("Please ask at the service desk.")
+        else:
+            self.ids.heading.text = t("Staff are on their way")
+            self.ids.reference.text = t("Call {reference}").format(reference=reference)
+            self.ids.explain.text = t("Please wait here: a member of staff will come to this terminal.")
+        self.ids.close.text = t("OK")
+        Clock.unschedule(self._time_up)
+        Clock.schedule_once(self._time_up, self.SHOWN_S)
+
+    def hide(self) -> None:
+        self.opacity, self.disabled = 0, True
+
+    def _time_up(self, _dt: float) -> None:
+        self.hide()
+
+
 class Ask(FloatLayout):
     """A question over the screen (``Journey.prompt``), answered before anything else: the
     journey's one way to confirm that work is thrown away or the account changes."""
@@ -385,6 +428,9 @@ class Ask(FloatLayout):
         if self.disabled:
             return False
         super().on_touch_down(touch)
+        return True  # nothing under it takes the touch
+
+
         return True  # nothing under the card is touched while it asks
 
     def on_touch_up(self, touch):

@@ -19,13 +19,16 @@ from typing import Any, Callable
 from sync.backoff import Backoff
 from sync.client import OfficeClient, OfficeError, OfficeRefused, OfficeTime, OfficeUnavailable
 from sync.ports import ItemResult, OutboxPort
-from sync.wire import Heartbeat
+from sync.wire import Heartbeat, HeartbeatAck
 
 log = logging.getLogger(__name__)
 
 # A whole batch refused as malformed (422) or too large (413) is split until the item at fault
 # stands alone; that one is then recorded as rejected here, with the office's reason.
 SPLIT_STATUSES = (413, 422)
+# Heartbeats sent straight after one whose answer brought commands, to report their results;
+# bounded, so an office that answers every heartbeat with a new command cannot keep us busy.
+FOLLOW_UP_HEARTBEATS = 2
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Uploader:
         idle_interval: float = 30.0,
         heartbeat: Callable[[], Heartbeat] | None = None,
         heartbeat_interval: float = 300.0,
+        answered: Callable[[Heartbeat, HeartbeatAck], bool] | None = None,
     ) -> None:
         self._outbox = outbox
         self._client = client
@@ -63,7 +67,12 @@ class Uploader:
         self._backoff = backoff or Backoff()
         self._idle_interval = idle_interval
         self._heartbeat = heartbeat
-        self._heartbeat_interval = heartbeat_interval
+        self.heartbeat_interval = heartbeat_interval
+        # Told of every answered heartbeat (the office's commands ride on the answer); True when
+        # it has news for the office at once, such as the results of the commands it carried out.
+        # Settable after construction, for a handler that needs this uploader itself.
+        self.on_answer = answered
+        self._beat_due = threading.Event()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -72,6 +81,12 @@ class Uploader:
         self._begun = self._ended = 0
         self._last_summary = UploadSummary()
         self.last_error: str | None = None
+
+    @property
+    def client(self) -> OfficeClient:
+        """The connection to the office; only for work on the uploader's own thread (the office's
+        commands, which arrive there)."""
+        return self._client
 
     @property
     def office_time(self) -> OfficeTime | None:
@@ -137,6 +152,12 @@ class Uploader:
         """A new item was queued: send now rather than at the next idle tick."""
         self._wake.set()
 
+    def beat_now(self) -> None:
+        """Something the office must learn at once (a customer calls for staff): a heartbeat
+        now rather than at the next interval."""
+        self._beat_due.set()
+        self._wake.set()
+
     def send_now(self, timeout: float) -> UploadSummary | None:
         """Send what is queued now and wait up to ``timeout`` for the outcome (a technician's
         "send now"); None when the pass has not ended by then. With the background thread
@@ -172,19 +193,33 @@ class Uploader:
             else:
                 self._backoff.reset()
                 delay = self._idle_interval
-            if self._heartbeat is not None and time.monotonic() >= next_heartbeat:
-                next_heartbeat = time.monotonic() + self._heartbeat_interval
-                self._send_heartbeat()
-            self._wake.wait(delay)
+            if self._heartbeat is not None and (self._beat_due.is_set() or time.monotonic() >= next_heartbeat):
+                self._beat_due.clear()
+                next_heartbeat = time.monotonic() + self.heartbeat_interval
+                self.send_heartbeat()
+            if not self._beat_due.is_set():
+                self._wake.wait(delay)
 
-    def _send_heartbeat(self) -> None:
-        assert self._heartbeat is not None
-        try:
-            self._client.heartbeat(self._heartbeat())
-        except OfficeError as exc:
-            log.info("heartbeat not delivered: %s", exc)
-        except Exception:
-            log.exception("heartbeat failed")
+    def send_heartbeat(self, compose: Callable[[], Heartbeat] | None = None) -> HeartbeatAck | None:
+        """One heartbeat (``compose``, else the uploader's own), and as many more at once as the
+        answers call for (the results of the commands an answer brought), a few at most; the
+        last answer, or None when none came."""
+        compose = compose or self._heartbeat
+        assert compose is not None
+        ack = None
+        for _ in range(FOLLOW_UP_HEARTBEATS + 1):
+            try:
+                beat = compose()
+                ack = self._client.heartbeat(beat)
+                if self.on_answer is None or not self.on_answer(beat, ack):
+                    break
+            except OfficeError as exc:
+                log.info("heartbeat not delivered: %s", exc)
+                break
+            except Exception:
+                log.exception("heartbeat failed")
+                break
+        return ack
 
 
 def _txn_id(item: dict[str, Any]) -> str:

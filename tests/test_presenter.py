@@ -13,8 +13,8 @@ import pytest
 from devices.emulators import PrinterEmulator
 from devices.emulators.control import request
 from kiosk import config as config_module
-from kiosk.service_access import TECHNICIAN
-from kiosk.service_desk import ServiceDesk
+from kiosk.service.access import TECHNICIAN
+from kiosk.service.desk import ServiceDesk
 from kiosk.store.submissions import SLIP_RETRACTED
 from kiosk.wiring import Terminal, assemble
 from tests.devices.conftest import wait_for

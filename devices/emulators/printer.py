@@ -275,7 +275,8 @@ class PrinterEmulator(PtyDevice):
         if page.empty:
             return
         stem = self.out / f"{len(self.pages) + 1:04d}"
-        record = render.save(page, stem, self.profile.columns, self.profile.dots_per_line, self.profile.name)
+        record = render.save(page, stem, self.profile.columns, self.profile.dots_per_line, self.profile.name,
+                             self.profile.line_dots)
         self.pages.append(record)
         log.info("printer emulator: page %s (%s)", stem.name, "complete" if complete else "incomplete")
 

@@ -78,8 +78,10 @@ def _qr_art(data: str) -> list[str]:
             for y in range(0, len(matrix), 2)]
 
 
-def save(page: Page, stem: Path, columns: int, dots: int, profile: str) -> dict[str, Any]:
-    """Write ``stem``.txt, .json and .png; returns the JSON record."""
+def save(page: Page, stem: Path, columns: int, dots: int, profile: str, line_dots: int | None = None) -> dict[str, Any]:
+    """Write ``stem``.txt, .json and .png; returns the JSON record. ``line_dots``: the paper a
+    line of text advances, as the printer's line spacing has it (default: twice a character's
+    width, a character cell with no space between lines)."""
     text = page.text(columns)
     stem.with_suffix(".txt").write_text(text, encoding="utf-8")
     record = {
@@ -93,21 +95,21 @@ def save(page: Page, stem: Path, columns: int, dots: int, profile: str) -> dict[
         "rows": [asdict(row) for row in page.rows],
         "text_file": str(stem.with_suffix(".txt")),
     }
-    png = _png(page, columns, dots, stem.with_suffix(".png"))
+    png = _png(page, columns, dots, stem.with_suffix(".png"), line_dots)
     if png is not None:
         record["png_file"] = str(png)
     stem.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
     return record
 
 
-def _png(page: Page, columns: int, dots: int, path: Path) -> Path | None:
+def _png(page: Page, columns: int, dots: int, path: Path, line_dots: int | None = None) -> Path | None:
     try:
         import qrcode
         from PIL import Image, ImageDraw, ImageFont
     except ImportError:
         return None
     cell_w = max(dots // columns, 6)
-    cell_h = cell_w * 2
+    cell_h = line_dots or cell_w * 2
     font_path = next((p for p in _FONT_PATHS if Path(p).exists()), None)
     size = round(cell_w / 0.602)  # DejaVu Sans Mono's advance is 0.602 em
     regular = ImageFont.truetype(font_path, size) if font_path else ImageFont.load_default()
@@ -126,7 +128,7 @@ def _png(page: Page, columns: int, dots: int, path: Path) -> Path | None:
             width = max(len(row.text), 1) * cell_w
             image = Image.new("L", (width, cell_h), 255)
             draw = ImageDraw.Draw(image)
-            draw.text((0, cell_h // 8), row.text, font=bold if row.bold else regular, fill=0)
+            draw.text((0, (cell_h - cell_w * 2) // 2 + cell_w // 4), row.text, font=bold if row.bold else regular, fill=0)
             if row.underline:
                 draw.line((0, cell_h - 2, width, cell_h - 2), fill=0, width=2)
             if row.width > 1 or row.height > 1:

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from kiosk import logs
+from kiosk.commands import tariffs
 from kiosk.commands.output import emit, say
 from sync.directory_file import read_directory
 from sync.semicolon_file import RowError
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
+    CONFIG_VARIABLE,
     DATABASE_VARIABLE,
     DEFAULT_POOL_SIZE,
     POOL_SIZE_VARIABLE,
@@ -63,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        default=os.environ.get(CLOCK_SKEW_VARIABLE, "1d"),
                        help="refuse readings dated further ahead of the office's clock, as "
                             f"taken_at_in_future: 90s, 15m, 6h, 1d (${CLOCK_SKEW_VARIABLE}; default %(default)s)")
+    serve.add_argument("--config", metavar="FILE", default=os.environ.get(CONFIG_VARIABLE),
+                       help="a TOML file whose [office] table sets heartbeat_days, paper_days_alert, "
+                            f"billing_token (${CONFIG_VARIABLE}; default: none, the defaults)")
     serve.set_defaults(run=_guarded(_serve))
 
     directory = actions.add_parser("directory", help="the directory the terminals pull")
@@ -82,11 +88,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load.add_argument("--allow-mass-removal", action="store_true",
                       help="remove every meter absent from the file, however many")
     load.set_defaults(run=_guarded(_import))
+    tariffs.register_office(actions, with_db, _guarded, _engine)
 
     terminal = actions.add_parser("terminal", help="terminals allowed to connect")
     terminal_actions = terminal.add_subparsers(dest="terminal_action", metavar="ACTION", required=True)
     add = with_db(terminal_actions.add_parser("add", help="provision a terminal; prints its secret once"))
     add.add_argument("id")
+    _operator_option(add)
     add.set_defaults(run=_guarded(_add_terminal))
     listing = with_db(terminal_actions.add_parser(
         "list", help="one JSON line per terminal: id, added, last seen, enabled"))
@@ -98,14 +106,109 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         action = with_db(terminal_actions.add_parser(name, help=help_text))
         action.add_argument("id")
+        _operator_option(action)
         action.set_defaults(run=_guarded(run))
 
-    export = with_db(actions.add_parser("export", help="accepted readings as CSV on stdout"))
-    export.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
+    _register_operators(actions, with_db)
+
+    export = with_db(actions.add_parser(
+        "export", help="accepted readings as CSV on stdout; with --after, billing's page by cursor (JSON)"))
+    cut = export.add_mutually_exclusive_group()
+    cut.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
+    cut.add_argument("--after", type=_cursor, metavar="CURSOR",
+                     help="the submissions after this cursor (0 at first) and the cursor to ask from next, "
+                          "as one consistent snapshot: {after, cursor, more, submissions}")
+    export.add_argument("--limit", type=int, default=1000, metavar="N", help="with --after: at most N (default 1000)")
     export.set_defaults(run=_guarded(_export))
 
     stats = with_db(actions.add_parser("stats", help="submissions, terminals, heartbeats (JSON)"))
     stats.set_defaults(run=_guarded(_stats))
+
+    _register_operations(actions, with_db)
+
+
+def _register_operations(actions: argparse._SubParsersAction,
+                         with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
+    """Operators' work from the command line: commands to terminals, finding a slip's
+    submission, billing's export by cursor, conflicts."""
+    from typing import get_args
+
+    from sync.wire import CommandAction  # not the office's modules: every `kiosk` start reads this
+
+    actions_named = get_args(CommandAction)
+
+    order = with_db(actions.add_parser(
+        "command", help="send a terminal an order with its next heartbeat's answer (JSON)",
+        description="The terminal carries it out once and reports done or failed in a later heartbeat "
+                    "(see `kiosk office commands`); one not carried out before --ttl is dropped."))
+    order.add_argument("terminal")
+    order.add_argument("order_action", metavar="ACTION", choices=actions_named, help=", ".join(actions_named))
+    order.add_argument("--reason", metavar="TEXT", help="why (needed by out_of_service; the terminal shows it)")
+    order.add_argument("--lines", type=int, metavar="N", help="upload_logs: the last N log lines (default 200)")
+    order.add_argument("--ttl", type=_duration, default="1h", metavar="DURATION",
+                       help="drop the order if not carried out within this: 90s, 15m, 6h (default %(default)s)")
+    _operator_option(order)
+    order.set_defaults(run=_guarded(_command))
+
+    listing = with_db(actions.add_parser(
+        "commands", help="orders sent to terminals and what became of them, newest first (one JSON line each)"))
+    listing.add_argument("terminal", nargs="?", help="this terminal's only")
+    listing.add_argument("--state", action="append", metavar="STATE",
+                         help="only in this state: pending, sent, done, failed, expired (repeatable)")
+    listing.add_argument("--limit", type=int, default=100, metavar="N")
+    listing.set_defaults(run=_guarded(_commands))
+
+    states = with_db(actions.add_parser(
+        "fleet", help="every terminal's latest state and alerts, the worst first (one JSON line each)"))
+    states.add_argument("--config", metavar="FILE", default=os.environ.get(CONFIG_VARIABLE),
+                        help=f"the office's settings file, for paper_days_alert (${CONFIG_VARIABLE})")
+    states.set_defaults(run=_guarded(_fleet))
+
+    calls = with_db(actions.add_parser(
+        "calls", help="customers' calls for staff, newest first (one JSON line each)"))
+    calls.add_argument("--terminal", metavar="ID", help="this terminal's only")
+    calls.add_argument("--open", action="store_true", help="only those no one has acknowledged")
+    calls.set_defaults(run=_guarded(_calls))
+    call_actions = calls.add_subparsers(dest="call_action", metavar="ACTION")
+    acknowledge = call_actions.add_parser("ack", help="someone is on their way: the alert ends (audit log)")
+    acknowledge.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="as for `calls`")
+    acknowledge.add_argument("id", help="the call's id, as `calls` lists it")
+    _operator_option(acknowledge)
+    acknowledge.set_defaults(run=_guarded(_acknowledge))
+
+    log = with_db(actions.add_parser("audit", help="operators' actions, newest first (one JSON line each)"))
+    log.add_argument("--target", metavar="WHAT", help="only on this: terminal:ID, conflict:ID, operator:NAME")
+    log.add_argument("--limit", type=int, default=100, metavar="N")
+    log.set_defaults(run=_guarded(_audit))
+
+    find = with_db(actions.add_parser(
+        "find", help="the submission a slip's reference stands for (one JSON line per match)"))
+    find.add_argument("reference", help="as printed on the slip, e.g. 3F2A9-1C0B7 (case, spaces and hyphens "
+                                        "do not matter)")
+    find.set_defaults(run=_guarded(_find))
+
+    conflicts = with_db(actions.add_parser(
+        "conflicts", help="uploads that reused a txn_id with other content, the stored one beside the "
+                          "incoming one (one JSON line each)"))
+    conflicts.add_argument("--all", action="store_true", help="resolved ones too")
+    conflicts.set_defaults(run=_guarded(_conflicts))
+    conflict_actions = conflicts.add_subparsers(dest="conflict_action", metavar="ACTION")
+    resolve = conflict_actions.add_parser(
+        "resolve", help="keep the stored or the incoming content; logged in the audit log")
+    # given here or before `resolve`, whichever: this one only counts when given
+    resolve.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="as for `conflicts`")
+    resolve.add_argument("id", type=int)
+    resolve.add_argument("--keep", required=True, choices=("stored", "incoming"),
+                         help="incoming replaces the stored submission, and billing receives it again")
+    _operator_option(resolve)
+    resolve.set_defaults(run=_guarded(_resolve))
+
+
+def _operator_option(parser: argparse.ArgumentParser) -> None:
+    import getpass
+
+    parser.add_argument("--operator", default=getpass.getuser(), metavar="NAME",
+                        help="who does this, for the terminal's log and the audit log (default: %(default)s)")
 
 
 def _guarded(run: Callable[[argparse.Namespace, object], int]) -> Callable[[argparse.Namespace, object], int]:
@@ -123,7 +226,7 @@ def _guarded(run: Callable[[argparse.Namespace, object], int]) -> Callable[[argp
     return guarded
 
 
-def _engine(args: argparse.Namespace, **options: object):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace, **options: object):
     """The database, at this release's schema or SchemaNotCurrent: never migrated here."""
     from sync.office.database import check_schema, open_engine
 
@@ -146,21 +249,45 @@ def _serve(args: argparse.Namespace, _context: object) -> int:
     import uvicorn
 
     from sync.office.app import create_app
+    from sync.office.settings import load_config
 
+    try:
+        config = load_config(args.config)
+    except ValueError as exc:
+        say(f"kiosk office: {exc}")
+        return 2
     engine = _engine(args, pool_size=args.pool_size)  # checked once, here, before any worker starts
     say(f"kiosk office: serving {args.db} on http://{args.host}:{args.port} with {args.workers} "
         f"worker(s) (OpenAPI at /openapi.json)")
     if args.workers == 1:
-        uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew), host=args.host, port=args.port,
+        uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew, config=config), host=args.host, port=args.port,
                     log_config=logs.server_config(), date_header=True)
         return 0
     engine.dispose()
     # Workers import the app by name, so they learn their settings from the environment.
     os.environ.update({DATABASE_VARIABLE: args.db, POOL_SIZE_VARIABLE: str(args.pool_size),
                        CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s"})
-    uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
-                host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
+    if args.config:
+        os.environ[CONFIG_VARIABLE] = str(Path(args.config).resolve())
+    counts = _metrics_directory()
+    try:
+        uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
+    finally:
+        shutil.rmtree(counts, ignore_errors=True)
     return 0
+
+
+def _metrics_directory() -> str:
+    """A fresh, private directory where each worker writes its metrics and any worker reads them
+    all for /metrics (sync/office/metrics.py); counts start at zero with the server."""
+    import tempfile
+
+    from sync.office.metrics import MULTIPROCESS_VARIABLE
+
+    directory = tempfile.mkdtemp(prefix="kiosk-office-metrics-")
+    os.environ[MULTIPROCESS_VARIABLE] = directory
+    return directory
 
 
 def _pool_size(text: str) -> int:
@@ -252,7 +379,7 @@ def _add_terminal(args: argparse.Namespace, _context: object) -> int:
 
     engine = _secret_holder(args)
     try:
-        secret = add_terminal(engine, args.id)
+        secret = add_terminal(engine, args.id, actor=args.operator)
     except (TerminalExists, ValueError) as exc:
         say(f"kiosk: {exc}")
         return 1
@@ -261,7 +388,7 @@ def _add_terminal(args: argparse.Namespace, _context: object) -> int:
     return 0
 
 
-def _secret_holder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _secret_holder(args: argparse.Namespace):
     """The database a secret is about to be written to, readable by its owner only."""
     from sync.office.database import make_private
 
@@ -292,7 +419,7 @@ def _switch(args: argparse.Namespace, enabled: bool) -> int:
     from sync.office.terminals import UnknownTerminal, set_enabled
 
     try:
-        set_enabled(_engine(args), args.id, enabled)
+        set_enabled(_engine(args), args.id, enabled, actor=args.operator)
     except UnknownTerminal as exc:
         say(f"kiosk: {exc}")
         return 1
@@ -304,7 +431,7 @@ def _rotate(args: argparse.Namespace, _context: object) -> int:
     from sync.office.terminals import UnknownTerminal, rotate_secret
 
     try:
-        secret = rotate_secret(_secret_holder(args), args.id)
+        secret = rotate_secret(_secret_holder(args), args.id, actor=args.operator)
     except UnknownTerminal as exc:
         say(f"kiosk: {exc}")
         return 1
@@ -320,6 +447,8 @@ def _iso(moment: datetime | None) -> str | None:
 def _export(args: argparse.Namespace, _context: object) -> int:
     from sync.office.reports import export_csv
 
+    if args.after is not None:
+        return _export_after(args)
     since = None
     if args.since:
         try:
@@ -338,4 +467,232 @@ def _stats(args: argparse.Namespace, _context: object) -> int:
     from sync.office.reports import stats
 
     emit(stats(_engine(args)))
+    return 0
+
+
+def _register_operators(actions: argparse._SubParsersAction,
+                        with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
+    operator = actions.add_parser("operator", help="people who sign in to the office's pages")
+    operator_actions = operator.add_subparsers(dest="operator_action", metavar="ACTION", required=True)
+    add = with_db(operator_actions.add_parser(
+        "add", help="create an operator; prints the password once (JSON)",
+        description="Roles: viewer sees every page; operator also acts on terminals; admin also "
+                    "manages operators and terminals."))
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("viewer", "operator", "admin"))
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of generating one")
+    add.set_defaults(run=_guarded(_add_operator))
+    listing = with_db(operator_actions.add_parser("list", help="one JSON line per operator"))
+    listing.set_defaults(run=_guarded(_list_operators))
+    disable = with_db(operator_actions.add_parser("disable", help="refuse the operator's sign-in and end "
+                                                                  "their sessions"))
+    disable.add_argument("name")
+    disable.set_defaults(run=_guarded(_disable_operator))
+    passwd = with_db(operator_actions.add_parser("passwd", help="a new password (printed once, JSON); ends "
+                                                                "their sessions and lifts a lock"))
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.set_defaults(run=_guarded(_operator_password))
+
+
+def _command_line_actor() -> str:
+    """Who the audit log names for the command line: the system user who ran it."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _password_from_stdin(args: argparse.Namespace) -> str | None:
+    if not args.password_stdin:
+        return None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _add_operator(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import OperatorExists, Role, add_operator
+
+    try:
+        password = add_operator(_engine(args), args.name, Role.parse(args.role), _password_from_stdin(args),
+                                actor=_command_line_actor())
+    except (OperatorExists, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    if not args.password_stdin:
+        say("Give this password to the operator; it is not shown again.")
+    emit({"operator": args.name, "password": None if args.password_stdin else password})
+    return 0
+
+
+def _list_operators(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import list_operators
+
+    for operator in list_operators(_engine(args)):
+        emit({"operator": operator.name, "role": operator.role.word, "enabled": operator.enabled,
+              "added": _iso(operator.created_at), "locked_until": _iso(operator.locked_until)})
+    return 0
+
+
+def _disable_operator(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import UnknownOperator, set_enabled
+
+    try:
+        set_enabled(_engine(args), args.name, False, actor=_command_line_actor())
+    except UnknownOperator as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "enabled": False})
+    return 0
+
+
+def _operator_password(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import UnknownOperator, set_password
+
+    try:
+        password = set_password(_engine(args), args.name, _password_from_stdin(args), actor=_command_line_actor())
+    except (UnknownOperator, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "password": None if args.password_stdin else password})
+    return 0
+
+
+def _cursor(text: str) -> int:
+    if not text.isdigit() or int(text) > 2**62:
+        raise argparse.ArgumentTypeError(f"a cursor is a whole number, 0 at first, not {text!r}")
+    return int(text)
+
+
+def _export_after(args: argparse.Namespace) -> int:
+    from sync.office.export import MAX_PAGE, export_after
+
+    if not 1 <= args.limit <= MAX_PAGE:
+        say(f"kiosk: --limit is from 1 to {MAX_PAGE}")
+        return 2
+    emit(export_after(_engine(args), args.after, args.limit, acknowledge=True).as_dict())
+    return 0
+
+
+def _command(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import issue_command
+    from sync.office.terminals import UnknownTerminal
+
+    try:
+        issued = issue_command(_engine(args), args.terminal, args.order_action, args.operator, reason=args.reason,
+                               lines=args.lines, ttl=args.ttl)
+    except (ValueError, UnknownTerminal) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit(issued.as_dict())
+    return 0
+
+
+def _commands(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import STATES, commands_of
+
+    unknown = sorted(set(args.state or ()) - set(STATES))
+    if unknown:
+        say(f"kiosk: no state {', '.join(unknown)}; the states are {', '.join(STATES)}")
+        return 2
+    for record in commands_of(_engine(args), args.terminal, states=args.state, limit=max(args.limit, 1)):
+        emit(record.as_dict())
+    return 0
+
+
+def _fleet(args: argparse.Namespace, _context: object) -> int:
+    from sync.office import alerts, fleet
+    from sync.office.settings import load_config
+    from sync.office.terminals import utc_now
+
+    try:
+        rules = alerts.rules_for(load_config(args.config))
+    except ValueError as exc:
+        say(f"kiosk office: {exc}")
+        return 2
+    now = utc_now()
+    rows = []
+    for state in fleet.fleet(_engine(args), now=now):
+        found = alerts.alerts_of(state, now, rules)
+        beat = state.heartbeat
+        rows.append((alerts.severity_rank(found), state.id, {
+            "id": state.id, "enabled": state.enabled, "last_heartbeat": _iso(state.heartbeat_at),
+            "app_version": beat.app_version if beat else None,
+            "out_of_service": beat.out_of_service.model_dump(mode="json") if beat and beat.out_of_service else None,
+            "subsystems": [line.model_dump(mode="json") for line in beat.subsystems] if beat else [],
+            "paper": beat.printer.paper if beat else None, "paper_left_m": alerts.paper_left_m(state),
+            "slips_left": alerts.slips_left(state), "paper_days_left": alerts.paper_days_left(state),
+            "queue_depth": beat.queue_depth if beat else None,
+            "oldest_pending_age": beat.oldest_pending_age if beat else None,
+            "last_upload_at": beat.last_upload_at.isoformat() if beat and beat.last_upload_at else None,
+            "clock_skew_s": state.clock_skew_s, "alerts": [alert.as_dict() for alert in found]}))
+    for _, _, row in sorted(rows, key=lambda item: item[:2]):
+        emit(row)
+    return 0
+
+
+def _calls(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import staff_calls_of
+
+    for call in staff_calls_of(_engine(args), args.terminal, open_only=args.open):
+        emit({"id": call.id, "terminal_id": call.terminal_id, "at": _iso(call.at), "reference": call.reference,
+              "received_at": _iso(call.received_at), "acknowledged_at": _iso(call.acknowledged_at),
+              "acknowledged_by": call.acknowledged_by})
+    return 0
+
+
+def _acknowledge(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import acknowledge_staff_call
+
+    if not acknowledge_staff_call(_engine(args), args.id, args.operator):
+        say(f"kiosk: no open call {args.id} (see `kiosk office calls --open`)")
+        return 1
+    emit({"id": args.id, "acknowledged_by": args.operator})
+    return 0
+
+
+def _audit(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.audit import entries
+
+    for entry in entries(_engine(args), target=args.target, limit=max(args.limit, 1)):
+        emit({"at": _iso(entry.at), "actor": entry.actor, "action": entry.action, "target": entry.target,
+              "detail": entry.detail})
+    return 0
+
+
+def _find(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.slips import by_reference
+
+    try:
+        found = by_reference(_engine(args), args.reference)
+    except ValueError as exc:
+        say(f"kiosk: {exc}")
+        return 2
+    if not found:
+        say(f"kiosk: the office holds no submission with reference {args.reference}")
+        return 1
+    for submission in found:
+        emit(submission.as_dict())
+    return 0
+
+
+def _conflicts(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.conflicts import list_conflicts
+
+    for pair in list_conflicts(_engine(args), include_resolved=args.all):
+        emit(pair.as_dict())
+    return 0
+
+
+def _resolve(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.conflicts import ConflictNotOpen, resolve_conflict
+
+    try:
+        pair = resolve_conflict(_engine(args), args.id, args.keep, args.operator)
+    except (ConflictNotOpen, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit(pair.as_dict())
     return 0

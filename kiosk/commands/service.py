@@ -1,12 +1,14 @@
-"""Service commands for a technician's shell, a thin layer over ``kiosk.health`` and
-``kiosk.service_access``.
+"""Service commands for a technician's shell, a thin layer over ``kiosk.service.health`` and
+``kiosk.service.access``.
 
   kiosk pin hash [--role R]            a PIN hash line to paste into [service]
   kiosk status                         every subsystem as JSON; exit 0 green/yellow, 2 any red
   kiosk status --baseline FILE         exit 2 only for a subsystem red now but not in FILE
+  kiosk status --prometheus FILE       also the facts for node_exporter's textfile collector
   kiosk service out-of-service --reason TEXT    customers see the cover screen
   kiosk service in-service             customers are served again
   kiosk service events [--limit N]     the event log, oldest first, one JSON line per event
+  kiosk service new-roll [--length M]  a new paper roll loaded (default: the printer profile's roll)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kiosk import pins
+from kiosk.service import pins
 from kiosk.commands.output import emit, say
 from kiosk.context import Context
 from kiosk.masking import scrub
@@ -43,6 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--baseline", type=Path, metavar="FILE",
         help="an earlier `kiosk status` output: exit 2 only when a subsystem is red now that was "
              "not red then (an upgrade judges the release, not the paper roll)")
+    status.add_argument(
+        "--prometheus", type=Path, metavar="FILE",
+        help="also write the facts in Prometheus text format to FILE (replaced atomically), for "
+             "node_exporter's textfile collector: name it *.prom in the collector's folder")
     status.set_defaults(run=_status)
 
     service = subparsers.add_parser("service", help="the out-of-service switch and the event log")
@@ -55,6 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     events = actions.add_parser("events", help="the event log, newest last")
     events.add_argument("--limit", type=_positive, default=50, metavar="N", help="the last N events (default 50)")
     events.set_defaults(run=_events)
+    roll = actions.add_parser("new-roll", help="a new paper roll is in the printer: count its paper from zero")
+    roll.add_argument("--length", type=_metres, metavar="M",
+                      help="the roll's length in metres (default: the printer profile's usual roll)")
+    roll.set_defaults(run=_new_roll)
 
 
 def _pin_hash(args: argparse.Namespace, context: Context) -> int:
@@ -74,7 +84,7 @@ def _pin_hash(args: argparse.Namespace, context: Context) -> int:
 
 
 def _status(args: argparse.Namespace, context: Context) -> int:
-    from kiosk import health  # the drivers and the HTTP client load only for this command
+    from kiosk.service import health  # the drivers and the HTTP client load only for this command
     from kiosk.storage import UNREADABLE
 
     config = context.config
@@ -93,6 +103,8 @@ def _status(args: argparse.Namespace, context: Context) -> int:
     for h in healths:
         if h.level != health.GREEN:
             say(f"{h.subsystem}: {h.level}: {scrub(h.reason)}")
+    if args.prometheus is not None and not _write_metrics(args.prometheus, context, healths, readable):
+        return EXIT_FAILURE
     red = {h.subsystem for h in healths if h.level == health.RED}
     if args.baseline is not None:
         known = _red_in(args.baseline)
@@ -100,6 +112,28 @@ def _status(args: argparse.Namespace, context: Context) -> int:
             say(f"red before too, so not counted: {', '.join(sorted(red))}")
         red -= known
     return EXIT_RED if red else EXIT_OK
+
+
+def _write_metrics(path: Path, context: Context, healths: list[Any], readable: bool) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kiosk import status_metrics
+    from kiosk.store import StoreError
+
+    store = None
+    if readable and context.config.database_path.exists():
+        try:
+            store = context.store(migrate=False)
+        except StoreError:
+            store = None
+    try:
+        status_metrics.write(path, context.config, healths, store)
+    except (SQLAlchemyError, StoreError):
+        status_metrics.write(path, context.config, healths, None)  # the levels still say what is wrong
+    except OSError as exc:
+        say(f"kiosk: cannot write {path}: {exc.strerror or exc}")
+        return False
+    return True
 
 
 def _masked(document: Any) -> Any:
@@ -141,14 +175,14 @@ def _out_of_service_state(context: Context) -> dict[str, Any] | None:
     return None if state is None else {"since": state.since.isoformat(), "by": state.by, "reason": state.reason}
 
 
-def _access(context: Context):  # type: ignore[no-untyped-def]
-    from kiosk.service_access import ServiceAccess
+def _access(context: Context):
+    from kiosk.service.access import ServiceAccess
 
     return ServiceAccess(context.store(), context.config.service)
 
 
 def _out_of_service(args: argparse.Namespace, context: Context) -> int:
-    from kiosk.service_access import SHELL
+    from kiosk.service.access import SHELL
 
     state = _access(context).switch_out_of_service(role=SHELL, reason=args.reason)
     emit({"out_of_service": True, "since": state.since.isoformat(), "by": state.by, "reason": state.reason})
@@ -156,7 +190,7 @@ def _out_of_service(args: argparse.Namespace, context: Context) -> int:
 
 
 def _in_service(args: argparse.Namespace, context: Context) -> int:
-    from kiosk.service_access import SHELL
+    from kiosk.service.access import SHELL
 
     _access(context).switch_in_service(role=SHELL)
     emit({"out_of_service": False})
@@ -173,4 +207,26 @@ def _positive(text: str) -> int:
 def _events(args: argparse.Namespace, context: Context) -> int:
     for event in reversed(context.store().events.recent(args.limit)):
         emit(_masked(event.as_dict()))  # rows logged before free text was masked, too
+    return EXIT_OK
+
+
+def _metres(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a length in metres, such as 80") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("a roll is 1 to 10000 metres long")
+    return value
+
+
+def _new_roll(args: argparse.Namespace, context: Context) -> int:
+    from devices.profiles import get_profile
+    from kiosk import paper
+    from kiosk.service.access import SHELL
+
+    store = context.store()
+    roll = paper.new_roll(store, get_profile(context.config.printer.profile), args.length)
+    store.events.append("paper_loaded", role=SHELL, length_m=roll.length_mm / 1000)
+    emit({"length_m": roll.length_mm / 1000, "used_m": 0.0, "loaded_at": roll.loaded_at})
     return EXIT_OK

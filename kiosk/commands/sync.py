@@ -1,8 +1,10 @@
 """``kiosk sync once`` and ``kiosk sync directory``: one pass with the office, by hand.
 
-The app runs the same uploader continuously (``sync.uploader.Uploader.start``). Exit code 0 when
-the pass completed, 1 when the office could not be reached or refused (the summary still prints:
-nothing queued was lost, it waits for the next pass).
+The app runs the same uploader continuously (``sync.uploader.Uploader.start``). ``sync once``
+ends with a heartbeat and carries out the office's commands in its answer (those a process
+without the touch screen can: a restart and the logs wait for the app), reporting them at once.
+Exit code 0 when the pass completed, 1 when the office could not be reached or refused (the
+summary still prints: nothing queued was lost, it waits for the next pass).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     directory.set_defaults(run=_directory)
 
 
-def _client(context) -> OfficeClient | None:  # type: ignore[no-untyped-def]
+def _client(context) -> OfficeClient | None:
     try:
         return OfficeClient(OfficeSettings.from_config(context.config))
     except OfficeError as exc:
@@ -33,13 +35,14 @@ def _client(context) -> OfficeClient | None:  # type: ignore[no-untyped-def]
         return None
 
 
-def _once(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-def]
+def _once(args: argparse.Namespace, context) -> int:
     client = _client(context)
     if client is None:
         return 1
     store = context.store()
     try:
-        upload = Uploader(store.outbox, client, batch_size=context.config.office.batch_size).run_once()
+        uploader = Uploader(store.outbox, client, batch_size=context.config.office.batch_size)
+        upload = uploader.run_once()
         summary = upload.as_dict()
         errors = [upload.error] if upload.error else []
         if args.no_directory:
@@ -50,6 +53,7 @@ def _once(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-
             summary["directory_pages"] = pulled.pages
             if pulled.error:
                 errors.append(pulled.error)
+        summary["commands"] = _heartbeat(context, uploader, errors)
     finally:
         client.close()
     summary["error"] = "; ".join(errors) or None
@@ -59,7 +63,21 @@ def _once(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-
     return 1 if errors else 0
 
 
-def _directory(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-def]
+def _heartbeat(context, uploader: Uploader, errors: list[str]) -> list[int]:
+    """A heartbeat, the office's commands in its answer carried out and reported; the ids of
+    those carried out (or dropped as expired) now."""
+    from kiosk import fleet
+    from kiosk.service.access import ServiceAccess
+
+    store = context.store()
+    desk = fleet.CommandDesk(store, fleet.handlers(store, ServiceAccess(store, context.config.service), uploader))
+    uploader.on_answer = desk.answered
+    if uploader.send_heartbeat(lambda: fleet.heartbeat_from_outside(context.config, store, uploader)) is None:
+        errors.append("heartbeat not delivered")
+    return desk.carried
+
+
+def _directory(args: argparse.Namespace, context) -> int:
     client = _client(context)
     if client is None:
         return 1

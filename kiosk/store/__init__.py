@@ -2,7 +2,8 @@
 
 ``Store.open(path)`` creates the file if needed and migrates it to the newest schema. Its parts:
 ``directory`` (accounts and meters), ``submissions``, ``outbox`` (the upload queue) and
-``events`` (the append-only log).
+``events`` (the append-only log), and for the office's fleet view ``commands``, ``staff_calls``
+and ``paper``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from kiosk.errors import StoreError
 from kiosk.store.database import create_directory_durably, create_sqlite_engine, upgrade
 from kiosk.store.directory import Directory
 from kiosk.store.events import EventLog
+from kiosk.store.fleet import CommandLog, PaperCounter, StaffCalls
 from kiosk.store.outbox import Outbox
 from kiosk.store.service import ServiceState
 from kiosk.store.submissions import MeterChanged, NewSubmission, Submission, Submissions
+from kiosk.store.tariffs import Tariffs
 
 __all__ = ["Store", "StoreError", "MeterChanged", "NewSubmission", "Submission"]
 
@@ -31,6 +34,10 @@ class Store:
         self.outbox = Outbox(self.engine)
         self.events = EventLog(self.engine)
         self.service = ServiceState(self.engine)
+        self.commands = CommandLog(self.engine)
+        self.staff_calls = StaffCalls(self.engine)
+        self.paper = PaperCounter(self.engine)
+        self.tariffs = Tariffs(self.engine)
 
     @classmethod
     def open(cls, path: Path | str, *, migrate: bool = True) -> "Store":

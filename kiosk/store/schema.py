@@ -6,7 +6,18 @@ objects describe it for queries, and a test checks that the two agree.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, MetaData, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -38,6 +49,10 @@ meters = Table(
     Column("max_kwh", Integer),
     Column("window_start", Integer),
     Column("window_end", Integer),
+    Column("tariff", Text),  # the code of its prices in tariff_prices; NULL: no estimate
+    # The office's last billed periods, oldest first: "2026-09:120,80;2026-10:131,85" (kWh per
+    # zone); a few bytes a period, as a million meters keep twelve each.
+    Column("history", Text),
     UniqueConstraint("account", "serial", name="uq_meters_account_serial"),
     CheckConstraint("zones BETWEEN 1 AND 3", name="ck_meters_zones"),
     CheckConstraint("digits BETWEEN 1 AND 12", name="ck_meters_digits"),
@@ -50,6 +65,28 @@ directory_state = Table(
     Column("version", Integer, nullable=False),  # the office's directory version last applied
     Column("updated_at", Text),
     CheckConstraint("id = 1", name="ck_directory_state_single_row"),
+)
+
+# Every price of every tariff (``sync.tariff_file``); price as the decimal text it came as, never
+# a binary fraction.
+tariff_prices = Table(
+    "tariff_prices",
+    metadata,
+    Column("tariff", Text, nullable=False),
+    Column("zone", Text, nullable=False),  # a zone meaning: single, day, night, peak, semi_peak
+    Column("valid_from", Text, nullable=False),  # ISO date
+    Column("price", Text, nullable=False),  # roubles per kWh: "7.0150"
+    PrimaryKeyConstraint("tariff", "zone", "valid_from"),
+    sqlite_with_rowid=False,
+)
+
+tariff_state = Table(
+    "tariff_state",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: a single row
+    Column("version", Text),  # the office's version of the prices held; NULL: imported from a file
+    Column("updated_at", Text),
+    CheckConstraint("id = 1", name="ck_tariff_state_single_row"),
 )
 
 # No foreign key to meters: a reading already given must outlive its meter's removal from the
@@ -130,4 +167,48 @@ service_state = Table(
     Column("out_of_service_by", Text),  # a role, "shell", or "system" when storage failed
     Column("out_of_service_reason", Text),
     CheckConstraint("id = 1", name="ck_service_state_single_row"),
+)
+
+# The office's commands (sync/PROTOCOL.md), one row each, written before the command is carried
+# out: a command the office sends again finds its row and is never carried out twice, even
+# when the power went between doing it and reporting it. "started" rows of a process that is
+# gone were cut short and are reported failed.
+office_commands = Table(
+    "office_commands",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # the office's number
+    Column("action", Text, nullable=False),
+    Column("operator", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("claimed_by", Text),  # "boot id:pid" of the process carrying it out
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text),
+    Column("detail", Text),
+    Column("output", Text, nullable=False, server_default="[]"),  # JSON list of masked log lines
+    Column("reported_at", Text),  # the office answered a heartbeat carrying the result
+    CheckConstraint("state IN ('started', 'done', 'failed')", name="ck_office_commands_state"),
+    sqlite_with_rowid=False,
+)
+
+# A customer pressed «Позвать сотрудника»: sent with every heartbeat until one is answered.
+staff_calls = Table(
+    "staff_calls",
+    metadata,
+    Column("id", Text, primary_key=True),  # a version 4 UUID
+    Column("at", Text, nullable=False),
+    Column("reference", Text, nullable=False),  # what the screen showed the customer
+    Column("delivered_at", Text),
+    sqlite_with_rowid=False,
+)
+
+# One row: the roll in the printer, its length and the paper the slips printed on it took.
+paper_roll = Table(
+    "paper_roll",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: a single row
+    Column("length_mm", Integer, nullable=False),
+    Column("used_mm", Float, nullable=False, server_default="0"),
+    Column("slips", Integer, nullable=False, server_default="0"),
+    Column("loaded_at", Text),  # ISO 8601 UTC; NULL: counted since the first slip, no roll loaded by hand
+    CheckConstraint("id = 1", name="ck_paper_roll_single_row"),
 )

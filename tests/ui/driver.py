@@ -24,7 +24,7 @@ from devices.emulators import control
 from screens.boot import terminal_app
 from kiosk.demo import DemoTerminal, demo_terminal
 from sync.reference import reference
-from tests.ui.touch import play
+from tests.ui.touch import play, tagged
 
 KEY_PAUSE = 0.25  # between keypad taps: a customer's pace, well apart from the bounce guard
 SCREEN_PAUSE = 0.5  # after a tap that changes the screen: longer than the double-tap guard
@@ -52,21 +52,10 @@ def drive(demo: DemoTerminal) -> dict:
     from screens.qr import qr_texture
 
     def visible(tag: str):  # type: ignore[no-untyped-def]
-        found = []
-
-        def walk(widget) -> None:  # type: ignore[no-untyped-def]
-            if widget.opacity == 0 or widget.disabled:
-                return
-            if getattr(widget, "tag", "") == tag:
-                found.append(widget)
-            for child in widget.children:
-                walk(child)
-
         ids = app.root_widget.ids
         # A card over the screen takes every touch: then only what is on it can be tapped.
         covers = [layer for layer in (ids.countdown, ids.ask) if layer.opacity > 0]
-        for layer in covers[:1] or (ids.screens.current_screen, ids.top, ids.bottom):
-            walk(layer)
+        found = tagged(tag, *(covers[:1] or (ids.screens.current_screen, ids.top, ids.bottom)))
         if not found:
             raise LookupError(f"no visible widget tagged {tag!r} on {app.journey.step}")
         return found[0]
