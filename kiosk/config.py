@@ -56,6 +56,15 @@ class Supplier(_Section):
     hotline: str = "8 800 000-00-00"
 
 
+class Slip(_Section):
+    # An office page that shows one submission: the QR code on the slip and on the result screen
+    # carries this followed by the transaction id, e.g. "https://office.example.org/check/".
+    # Empty: the QR code carries the slip's code, the one a customer quotes on the hotline.
+    verify_url: str = Field("", pattern=r"^(https?://[!-~]+)?$")
+    # Where the slip comes out of the terminal, named on the result screen.
+    slot: Literal["below", "right", "left"] = "below"
+
+
 class Office(_Section):
     # Empty: no central office configured; readings stay queued on the terminal.
     url: str = ""
@@ -183,6 +192,7 @@ class Rules(_Section):
 class Config(_Section):
     terminal: Terminal = Field(default_factory=Terminal)
     supplier: Supplier = Field(default_factory=Supplier)
+    slip: Slip = Field(default_factory=Slip)
     office: Office = Field(default_factory=Office)
     printer: Printer = Field(default_factory=Printer)
     scanner: Scanner = Field(default_factory=Scanner)

@@ -31,7 +31,8 @@ from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kiosk.intake import Intake, IntakeResult
 from kiosk.meters import Account, Meter
 from kiosk.periods import in_window
-from kiosk.rules import Finding, Kind, Verdict
+from kiosk.rules import Finding, Kind, Verdict, outside_window
+from kiosk.slips import SlipData, slip_data
 from kiosk.store import Submission
 
 
@@ -208,6 +209,26 @@ class Journey:
         if self.step is not Step.QUESTION or s is None or s.question >= len(s.questions):
             return None
         return s.questions[s.question]
+
+    @property
+    def receipt(self) -> SlipData | None:
+        """On the result: what the slip says (or would have said), for the screen to show the
+        same readings, code, QR and hotline, printed or not."""
+        s = self.session
+        if self.step is not Step.RESULT or s is None or s.result is None or s.result.submission is None:
+            return None
+        return slip_data(s.result.submission, self._intake.config, s.language)
+
+    def next_period_notice(self) -> Finding:
+        """What the start screen says when today is outside the office's submission window:
+        the review's ``outside_window`` notice, word for word, with the same month."""
+        rules = self._intake.config.rules
+        return outside_window(self._intake.now().date(), (rules.window_start, rules.window_end))
+
+    @property
+    def slip_slot(self) -> str:
+        """Where the slip comes out of the terminal: "below" the screen, "right" or "left"."""
+        return self._intake.config.slip.slot
 
     def other_meters(self) -> tuple[Meter, ...]:
         """Meters of the account not yet submitted in this session."""
@@ -562,7 +583,7 @@ class Journey:
     # -- questions and review ------------------------------------------------------------------
 
     def answer(self, right: bool) -> None:
-        """"Yes, that is right" (True) or "Check again" (False)."""
+        """"Yes, that is right" (True) or "Change" (False), the bottom bar's way back."""
         self._touch()
         s = self.session
         finding = self.question

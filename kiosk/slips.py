@@ -28,6 +28,7 @@ from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
 from kiosk.payment import pay_label, payment_code
 from kiosk.tariffs import submission_estimate
+from sync.reference import reference
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,44 @@ class SlipPrinter(Protocol):
     def follow_presented_slip(self, presented_at: float, stop: threading.Event | None = None) -> Pickup: ...
 
 
+def qr_payload(txn_id: str, verify_url: str) -> str:
+    """What the QR code on the slip and on the result screen carries: the office's page for the
+    submission when there is one, else the slip's code. A bare transaction id tells a phone
+    nothing."""
+    return f"{verify_url}{txn_id}" if verify_url else reference(txn_id)
+
+
+def slip_data(submission: Submission, config: Config, language: str, *, copy: bool = False,
+              estimate: str | None = None, payment_code: str | None = None, payment_label: str = "") -> SlipData:
+    """What the slip says, from the stored row; the result screen shows the same."""
+    year, month = (int(part) for part in submission.period.split("-"))
+    return SlipData(
+        supplier=config.supplier.name,
+        terminal_id=submission.terminal_id,
+        office_address=config.terminal.address,
+        hotline=config.supplier.hotline,
+        taken_at=format_taken_at(datetime.fromisoformat(submission.taken_at), language),
+        account=mask(submission.account),
+        meter_serial=mask(submission.meter),
+        zones=tuple(
+            SlipZone(label=zone_label(r.zone, ZoneMeaning(r.meaning), language),
+                     previous=r.previous, new=r.value, consumption=r.consumption)
+            for r in submission.readings
+        ),
+        total=submission.total,
+        period=format_period(date(year, month, 1), language),
+        txn_id=submission.txn_id,
+        seq=submission.seq,
+        reference=reference(submission.txn_id),
+        qr=qr_payload(submission.txn_id, config.slip.verify_url),
+        words=slip_words(language),
+        copy=copy,
+        estimate=estimate,
+        payment_code=payment_code,
+        payment_label=payment_label,
+    )
+
+
 class SlipDesk:
     def __init__(self, store: Store, config: Config, printer: SlipPrinter | None) -> None:
         self._store = store
@@ -58,27 +97,8 @@ class SlipDesk:
 
     def slip_for(self, submission: Submission, language: str, *, copy: bool = False) -> SlipData:
         year, month = (int(part) for part in submission.period.split("-"))
-        return SlipData(
-            supplier=self._config.supplier.name,
-            terminal_id=submission.terminal_id,
-            office_address=self._config.terminal.address,
-            hotline=self._config.supplier.hotline,
-            taken_at=format_taken_at(datetime.fromisoformat(submission.taken_at), language),
-            account=mask(submission.account),
-            meter_serial=mask(submission.meter),
-            zones=tuple(
-                SlipZone(label=zone_label(r.zone, ZoneMeaning(r.meaning), language),
-                         previous=r.previous, new=r.value, consumption=r.consumption)
-                for r in submission.readings
-            ),
-            total=submission.total,
-            period=format_period(date(year, month, 1), language),
-            txn_id=submission.txn_id,
-            seq=submission.seq,
-            words=slip_words(language),
-            copy=copy,
-            **self._money(submission, language, date(year, month, 1)),
-        )
+        return slip_data(submission, self._config, language, copy=copy,
+                         **self._money(submission, language, date(year, month, 1)))
 
     def _money(self, submission: Submission, language: str, period: date) -> dict[str, Any]:
         """The estimate's line and, with ``[payment] qr = "estimate"``, the code to pay it."""

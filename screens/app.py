@@ -407,7 +407,8 @@ class KioskApp(App):
         ids.large.text = t("Large text")
         ids.large.opacity, ids.large.disabled = 1, False
         ids.cancel.text = t("Cancel")
-        ids.back.text = {Step.REVIEW: t("Change"), Step.QUESTION: t("Check again")}.get(step, t("Back"))
+        # The way back from the question and the review is to change what was typed.
+        ids.back.text = t("Change") if step in (Step.QUESTION, Step.REVIEW) else t("Back")
         ids.next.text = next_text
         for key, visible in shown.items():
             ids[key].opacity = 1 if visible else 0

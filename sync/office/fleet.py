@@ -16,7 +16,6 @@ are naive UTC, as every DateTime column holds them.
 
 from __future__ import annotations
 
-import typing
 
 import itertools
 import json

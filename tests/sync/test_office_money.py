@@ -17,7 +17,6 @@ from sync.directory_pull import DirectoryPuller
 from sync.history_file import periods_of, read_history
 from sync.ports import DirectoryChanges
 from sync.office.money import Refused, import_history, import_tariffs, tariff_list
-from sync.ports import DirectoryChanges
 from sync.tariff_file import TariffPrice, read_tariffs
 from sync.wire import API_PREFIX, DirectoryPage
 from sync.zones import ZoneMeaning

@@ -270,8 +270,8 @@ def main() -> None:
                             and journey.session.problem is not None)
         yield from wait_for("out of service", lambda: mode.out_of_service is not None)
         note("storage_failed", screen=screen(), problem=journey.session.problem.code)
-        app.act("cancel")
-        app.act("reply", True)  # "Cancel and erase the readings?": yes
+        app.act("cancel")  # every reading was typed: the customer is asked, and says yes
+        app.act("reply", True)
         yield SCREEN_PAUSE
         note("storage_cover", screen=screen(), reason=text_of("cover_reason"))
 
