@@ -8,6 +8,8 @@ line with the rest of the year. Under each bar its month's initial letter, at th
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Line, Rectangle
 from kivy.properties import ListProperty, NumericProperty
@@ -61,7 +63,7 @@ class HistoryChart(Widget):
             Color(*theme.INK)
             Line(points=[self.x, self.y + below, self.right, self.y + below], width=1.2)
 
-    def _text(self, text: str, *, bold: bool = False):  # type: ignore[no-untyped-def]
+    def _text(self, text: str, *, bold: bool = False) -> Any:  # a Kivy texture, which has no type information
         label = CoreLabel(text=text, font_size=self.font_size, bold=bold, color=theme.INK)
         label.refresh()
         return label.texture
