@@ -58,7 +58,7 @@ class Supplier(_Section):
 
 class Slip(_Section):
     # An office page that shows one submission: the QR code on the slip and on the result screen
-    # carries this followed by the transaction id, e.g. "https://office.example.org/check/".
+    # carries this followed by the transaction id, e.g. "https://office.example.org/r/".
     # Empty: the QR code carries the slip's code, the one a customer quotes on the hotline.
     verify_url: str = Field("", pattern=r"^(https?://[!-~]+)?$")
     # Where the slip comes out of the terminal, named on the result screen.

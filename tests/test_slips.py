@@ -144,7 +144,7 @@ def assert_quiet_zone(png: Path, module: int) -> None:
                 assert pixels[x, y] >= 128, f"dark dot at {x - margin}, {y - margin} around the QR code"
 
 
-@pytest.mark.parametrize("verify_url", ["", "https://office.example.org/check/"])
+@pytest.mark.parametrize("verify_url", ["", "https://office.example.org/r/"])
 def test_a_phone_reads_the_slips_qr_code_with_its_quiet_zone(
         seeded_store: Store, kiosk_config: Config, tmp_path: Path, verify_url: str) -> None:
     config = kiosk_config.model_copy(update={"slip": config_module.Slip(verify_url=verify_url)})
