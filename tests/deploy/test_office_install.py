@@ -138,3 +138,13 @@ def test_a_second_run_keeps_the_settings_and_the_terminal_installer_hands_over(
     assert _mode(root / "etc/kiosk/office.env") == 0o600
     assert sorted(path.name for path in (root / "etc/systemd/system").glob("kiosk*")) == ["kiosk-office.service"]
 
+
+
+def test_uninstall_removes_the_office_and_keeps_its_settings(office_root: Path, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(office_root, root, symlinks=True)
+    removed = run(["bash", DEPLOY / "uninstall.sh", "--root", root], cwd="/")
+    assert removed.returncode == 0 and "Failed" not in removed.stderr, removed.stderr
+    assert not (root / "opt/kiosk").exists() and not (root / "usr/local/bin/kiosk").exists()
+    assert not [path for path in (root / "etc/systemd/system").rglob("kiosk*")]  # nor its enablement
+    assert (root / "etc/kiosk/office.env").is_file() and (root / "etc/kiosk/office.toml").is_file()
