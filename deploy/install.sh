@@ -16,7 +16,8 @@ usage: ${0##*/} [--root DIR] [--wheel FILE] [--find-links DIR] [--python PYTHON]
   --find-links DIR  install the package's dependencies from DIR only (offline)
   --python PYTHON   the Python 3.11+ for the virtual environment (default: /usr/bin/python3)
   --side SIDE       terminal (default: the touch screen, Kivy) or office (the central office's
-                    web service: FastAPI, uvicorn, psycopg); each installs its own stack only
+                    web service: FastAPI, uvicorn, psycopg; the same as office/install.sh); each
+                    installs its own stack only
   --printer, --scanner
                     USB ids for /dev/kiosk-printer and /dev/kiosk-scanner (udevadm info, see
                     deploy/README.md); the rules file is written only when it is missing or when
@@ -54,6 +55,15 @@ while [ $# -gt 0 ]; do
     esac
 done
 require_root_when_live
+
+# The office's server gets no terminal: no kiosk user, screen, devices or their units.
+if [ "$SIDE" = office ]; then
+    office=(--root "$ROOT" --python "$PYTHON")
+    if [ -n "$WHEEL" ]; then office+=(--wheel "$WHEEL"); fi
+    if [ -n "$FIND_LINKS" ]; then office+=(--find-links "$FIND_LINKS"); fi
+    if [ "$APT" = no ]; then office+=(--no-apt); fi
+    exec "$DEPLOY_DIR/office/install.sh" "${office[@]}"
+fi
 
 if is_live && [ "$APT" = yes ]; then
     say "installing Debian packages: $DEBIAN_PACKAGES"

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Remove the kiosk software from a terminal (or a staged tree) and keep what is the owner's:
-# the database and its backups in /var/lib/kiosk, the configuration in /etc/kiosk, and the kiosk
-# user that owns them. Installing again picks them up as they are.
+# Remove the kiosk software from a terminal or an office server (or a staged tree) and keep what
+# is the owner's: the database and its backups in /var/lib/kiosk, the configuration in /etc/kiosk,
+# and the kiosk user that owns them. Installing again picks them up as they are.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -21,8 +21,12 @@ if is_live; then
     # shellcheck disable=SC2086  # a list of unit names
     systemctl disable --now $UNITS || true
 else
-    # shellcheck disable=SC2086  # a list of unit names
-    systemctl --root="$ROOT" --quiet disable $ENABLED_UNITS
+    # A terminal's units, or the office's (deploy/office/install.sh): disable those installed.
+    for unit in $ENABLED_UNITS kiosk-office.service; do
+        if [ -e "$(at "/etc/systemd/system/$unit")" ]; then
+            systemctl --root="$ROOT" --quiet disable "$unit"
+        fi
+    done
 fi
 for unit in $UNITS; do
     rm -f "$(at "/etc/systemd/system/$unit")"

@@ -24,11 +24,13 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
-# The packages only one side of the product installs, by the extra that brings them: a terminal
-# has no web server, an office no Kivy.
+# The packages only the extras install, by the extra that brings them: a terminal has no web
+# server, an office no Kivy. prometheus_client comes with both; a command without it is the
+# terminal's `kiosk status --prometheus` (the office's pages stop earlier, at fastapi).
 EXTRA_OF_PACKAGE = {
-    "kivy": "terminal", "qrcode": "terminal", "PIL": "terminal",
+    "kivy": "terminal", "qrcode": "terminal", "PIL": "terminal", "prometheus_client": "terminal",
     "fastapi": "office", "starlette": "office", "uvicorn": "office", "psycopg": "office",
+    "jinja2": "office", "markupsafe": "office", "argon2": "office", "itsdangerous": "office",
 }
 
 COMMAND_MODULES = (

@@ -12,6 +12,7 @@ the App. The CLI imports this module lazily, the one import from the core up int
 from __future__ import annotations
 
 import queue
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -111,6 +112,23 @@ def terminal_app(terminal: Terminal, config: TerminalConfig, *, windowed: bool,
         Clock.schedule_once(lambda _dt: app.stop())
 
     terminal.restart = restart
+    _stop_on_signals(app)
     if terminal.uploader is not None:  # without an office nobody would hear the call
         app.call_staff, app.staff_button = terminal.call_staff, True
     return app
+
+
+def _stop_on_signals(app: KioskApp) -> None:
+    """SIGTERM (systemd's stop) and SIGINT end the app as a closed window would, so the caller's
+    clean-up runs: the uploader and device threads stop and the store is closed. Without this,
+    SDL turns SIGTERM into a request to close the window, which a kiosk refuses (KioskApp.build),
+    and SIGINT raises KeyboardInterrupt wherever Kivy's loop happens to be. Installed once the
+    window exists, after SDL's own handlers. Python runs the handler on the main thread, between
+    two steps of Kivy's loop; the stop itself waits for the loop's next frame."""
+    from kivy.clock import Clock
+
+    def stop(_number: int, _frame: object) -> None:
+        Clock.schedule_once(lambda _dt: app.stop())
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.deploy.conftest import DEPLOY, run
 
-SCRIPTS = sorted([*DEPLOY.glob("*.sh"), DEPLOY / "bin/kiosk"])
+SCRIPTS = sorted([*DEPLOY.rglob("*.sh"), DEPLOY / "bin/kiosk"])
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: str(path.relative_to(DEPLOY)))

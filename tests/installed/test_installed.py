@@ -3,7 +3,9 @@ folder that holds no checkout (cwd=/)."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
+import re
 import shutil
 import signal
 import socket
@@ -11,6 +13,7 @@ import struct
 import subprocess
 import time
 import tomllib
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -42,6 +45,9 @@ def _one_line_naming(result: subprocess.CompletedProcess[str], extra: str) -> No
 def test_the_terminal_names_the_extra_for_the_office(terminal_venv: Path, tmp_path: Path) -> None:
     _one_line_naming(kiosk(terminal_venv, "office", "serve", "--db", f"sqlite:///{tmp_path / 'office.sqlite3'}"),
                      "office")
+    # Operators' passwords are hashed with the office's Argon2, which a terminal does not install.
+    _one_line_naming(kiosk(terminal_venv, "office", "operator", "add", "anna", "--role", "admin",
+                           "--db", f"sqlite:///{tmp_path / 'office.sqlite3'}"), "office")
     # The demo and the screenshots run a local office beside the terminal: they need both sides.
     env = clean_environment(KIOSK_TERMINAL_DATA_DIR=str(tmp_path / "data"))
     env.pop("DISPLAY", None)
@@ -63,27 +69,55 @@ def test_the_installed_office_migrates_and_serves(office_venv: Path, tmp_path: P
     assert "Traceback" not in refused.stderr, refused.stderr
     migrated = kiosk(office_venv, "office", "migrate", "--db", database)
     assert migrated.returncode == 0, migrated.stderr
+    # Operators' passwords are Argon2 hashes: the installed office has what makes and checks them.
+    added = kiosk(office_venv, "office", "operator", "add", "anna", "--role", "admin", "--db", database)
+    assert added.returncode == 0, added.stderr
+    password = json.loads(added.stdout)["password"]
     port = _free_port()
     server = subprocess.Popen(
         [office_venv / "bin/kiosk", "office", "serve", "--db", database, "--port", str(port)],
         cwd="/", env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
     try:
         health = document = None
         deadline = time.monotonic() + SERVE_WITHIN_S
         while health is None and time.monotonic() < deadline and server.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
                     health = (answer.status, json.load(answer))
             except OSError:
                 time.sleep(0.2)
         if health is not None:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=5) as answer:
+            with urllib.request.urlopen(f"{base}/openapi.json", timeout=5) as answer:
                 document = json.load(answer)
+            with urllib.request.urlopen(f"{base}/metrics", timeout=5) as answer:
+                metrics = (answer.status, answer.headers["Content-Type"], answer.read().decode())
+            signed_in = _sign_in(base, "anna", password)
+            with urllib.request.urlopen(f"{base}/static/office.css", timeout=5) as answer:
+                stylesheet = (answer.status, len(answer.read()))
     finally:
         server.send_signal(signal.SIGINT)
         output = server.communicate(timeout=20)[0].decode(errors="replace")
     assert health == (200, {"status": "ok"}), f"no health answer within {SERVE_WITHIN_S} s:\n{output[-3000:]}"
     assert document is not None and any(path.startswith("/api/v1/") for path in document["paths"])
+    assert metrics[0] == 200 and metrics[1].startswith("text/plain") and "# TYPE " in metrics[2], metrics
+    # The sign-in page and the fleet behind it: templates, catalogs and the session cookie, installed.
+    login_page, fleet_page = signed_in
+    assert login_page[0] == 200 and 'name="password"' in login_page[1], login_page
+    assert fleet_page[0] == 200 and fleet_page[2].endswith("/fleet") and "anna" in fleet_page[1], fleet_page[:2]
+    assert stylesheet[0] == 200 and stylesheet[1] > 100
+
+
+def _sign_in(base: str, name: str, password: str) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    """The sign-in page as a browser gets it, then the page the form leads to: (status, body, URL)."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(f"{base}/login?next=/fleet", timeout=10) as answer:
+        login_page = (answer.status, answer.read().decode(), answer.url)
+    token = re.search(r'name="csrf" value="([^"]+)"', login_page[1])
+    assert token is not None, login_page[1][:2000]
+    fields = urllib.parse.urlencode({"csrf": token.group(1), "next": "/fleet", "name": name, "password": password})
+    with browser.open(f"{base}/login", data=fields.encode(), timeout=30) as answer:
+        return login_page, (answer.status, answer.read().decode(), answer.url)
 
 
 def _png_size(path: Path) -> tuple[int, int]:

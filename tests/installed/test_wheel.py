@@ -8,12 +8,13 @@ import zipfile
 from email.parser import Parser
 from pathlib import Path
 
-from tests.product import REPO, Product, package_data_files, run, tracked_files
+from kiosk.cli import EXTRA_OF_PACKAGE
+from tests.product import REPO, Product, clean_environment, package_data_files, run, tracked_files
 
 TERMINAL_ONLY = {"kivy", "qrcode", "pillow"}
 OFFICE_ONLY = {"fastapi", "starlette", "uvicorn", "psycopg", "psycopg-binary", "jinja2", "argon2-cffi", "itsdangerous"}
-# In both extras, not the base: each side writes Prometheus's text format (kiosk status --prometheus, /metrics).
-EACH_SIDE = {"prometheus-client"}
+# Both sides export metrics: the terminal for node_exporter's textfile, the office on /metrics.
+IN_BOTH_EXTRAS = {"prometheus-client"}
 BOTH = {"meter-kiosk", "sqlalchemy", "alembic", "pyserial", "requests", "platformdirs", "pydantic"}
 
 
@@ -39,9 +40,9 @@ def test_the_wheel_declares_the_base_and_one_extra_per_side(product: Product) ->
         extra = marker.split("extra ==")[1].strip().strip("'\"") if "extra ==" in marker else "base"
         requirements.setdefault(extra, set()).add(name)
     assert set(metadata.get_all("Provides-Extra")) >= {"terminal", "office"}
-    assert requirements["terminal"] == TERMINAL_ONLY | EACH_SIDE
-    assert requirements["office"] == {"fastapi", "uvicorn", "psycopg", "jinja2", "argon2-cffi", "itsdangerous"} | EACH_SIDE
-    assert not requirements["base"] & (TERMINAL_ONLY | OFFICE_ONLY)
+    assert requirements["terminal"] == TERMINAL_ONLY | IN_BOTH_EXTRAS
+    assert requirements["office"] == {"fastapi", "uvicorn", "psycopg", "jinja2", "argon2-cffi", "itsdangerous"} | IN_BOTH_EXTRAS
+    assert not requirements["base"] & (TERMINAL_ONLY | OFFICE_ONLY | IN_BOTH_EXTRAS)
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     assert metadata["Version"] == version
 
@@ -58,3 +59,41 @@ def test_the_terminal_brings_no_web_server_and_the_office_no_kivy(terminal_venv:
     terminal, office = _installed_names(terminal_venv), _installed_names(office_venv)
     assert BOTH | TERMINAL_ONLY <= terminal and not terminal & OFFICE_ONLY, sorted(terminal)
     assert BOTH | OFFICE_ONLY <= office and not office & TERMINAL_ONLY, sorted(office)
+
+
+# Imports every module of the installed packages and names, for each that cannot be imported, the
+# package it missed. Migrations are Alembic's scripts, run by Alembic, not imported.
+IMPORT_EVERY_MODULE = """
+import importlib, json, pkgutil
+missing = {}
+for top in ("kiosk", "screens", "devices", "sync"):
+    for info in pkgutil.walk_packages(importlib.import_module(top).__path__, top + "."):
+        if ".migrations" in info.name or info.name.endswith("__main__"):
+            continue
+        try:
+            importlib.import_module(info.name)
+        except ModuleNotFoundError as exc:
+            missing[info.name] = exc.name
+print(json.dumps(missing))
+"""
+
+
+def _unimportable(venv: Path) -> dict[str, str]:
+    env = clean_environment(KIVY_NO_ARGS="1", KIVY_NO_CONSOLELOG="1")
+    env.pop("DISPLAY", None)
+    result = run([venv / "bin/python", "-P", "-c", IMPORT_EVERY_MODULE], cwd="/", env=env, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_each_side_imports_all_its_modules_and_lacks_only_the_others_packages(terminal_venv: Path,
+                                                                              office_venv: Path) -> None:
+    # What a module of one side imports must come with that side's extra: the only modules an
+    # install may fail to import are the other side's, and the missing package is one that the
+    # command line names with the other extra (kiosk/cli.py).
+    missed = {"office": _unimportable(terminal_venv), "terminal": _unimportable(office_venv)}
+    for other, modules in missed.items():
+        wrong = {module: package for module, package in modules.items()
+                 if EXTRA_OF_PACKAGE.get(package.partition(".")[0]) != other}
+        assert not wrong, f"modules that need a package their side's extra does not bring: {wrong}"
+    assert "sync.office.web.pages" in missed["office"] and "screens.app" in missed["terminal"]  # it sees
