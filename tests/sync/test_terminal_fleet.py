@@ -201,3 +201,18 @@ def test_kiosk_sync_once_sends_a_heartbeat_and_carries_out_the_commands(fleet, r
     assert terminal.service.out_of_service().reason == "уборка"
     assert operator.results[21]["state"] == "done" and 22 not in operator.results
     assert office_heartbeat(office.engine)["out_of_service"]["reason"] == "уборка"
+
+
+def test_a_call_for_staff_is_sent_again_until_a_heartbeat_carrying_it_is_answered(fleet) -> None:
+    office, operator, terminal = fleet
+    reference = terminal.call_staff()
+    operator.lose_answers = 1  # the office stored it; its answer never reached the terminal
+    terminal.uploader.send_heartbeat()
+    assert [call.reference for call in terminal.store.staff_calls.undelivered(5)] == [reference]
+    terminal.uploader.send_heartbeat()
+    assert terminal.store.staff_calls.undelivered(5) == []
+    terminal.uploader.send_heartbeat()
+    carried = [[call["reference"] for call in beat["staff_calls"]] for beat in operator.beats]
+    assert carried == [[reference], [reference], []]
+    assert next(e for e in terminal.store.events.recent(5) if e.kind == "staff_called").detail == {
+        "reference": reference}
