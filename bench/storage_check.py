@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import median, report  # noqa: E402
 from kiosk import config as config_module  # noqa: E402
 from sync.directory_file import read_directory  # noqa: E402
-from kiosk.health import storage_health  # noqa: E402
+from kiosk.service.health import storage_health  # noqa: E402
 from kiosk.intake import Intake  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from tests.filesystems import held_by_another_program  # noqa: E402

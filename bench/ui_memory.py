@@ -209,7 +209,7 @@ class Driver:
         meter, zone = session.meter, session.meter.zones[session.zone]
         if not session.entered[session.zone]:
             value = ((zone.previous or 0) + 1 + number % 40) % 10 ** meter.digits
-            app.reading_key(str(value))
+            app.reading_key(str(value).zfill(meter.digits))  # every digit the register shows
         else:
             app.next_pressed()
         yield

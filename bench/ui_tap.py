@@ -151,10 +151,10 @@ def journeys(app: Any, tapper: Tapper, numbers: list[str]) -> Iterator[float]:
         meter = app.journey.session.meter
         for index, zone in enumerate(meter.zones):
             value = ((zone.previous or 0) + 3 + number) % 10 ** meter.digits
-            yield from keys(str(value))
+            yield from keys(str(value).zfill(meter.digits))  # every digit the register shows
             yield from screen("next", "zone_next" if index + 1 < len(meter.zones) else "reading_next")
         while step() == "question":
-            yield from screen("that_is_right", "question_yes")
+            yield from screen("next", "question_yes")
         expect("review")
         yield from screen("back", "review_change")
         yield from screen("next", "reading_next")

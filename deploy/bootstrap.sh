@@ -9,7 +9,8 @@ VENV=${VENV:-.venv}
 # xvfb, xauth: the touch screen under a virtual display; libmtdev1: Kivy's input stack;
 # systemd, shellcheck, cage: tests/deploy verifies the units (ExecStart= must exist) and the scripts.
 # fuse3: the power-cut test mounts its own file system that forgets whatever was never fsynced.
-DEBIAN_PACKAGES="xvfb xauth libmtdev1 systemd shellcheck cage fuse3"
+# chromium, chromium-driver: tests/browser drives the office's pages in a real browser.
+DEBIAN_PACKAGES="xvfb xauth libmtdev1 systemd shellcheck cage fuse3 chromium chromium-driver"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

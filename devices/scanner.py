@@ -43,6 +43,17 @@ class _LineProtocol(Protocol):
             self._buffer.clear()
 
 
+def port_opens(port: str, baud: int) -> bool:
+    """Whether a scanner's port opens now, for a process that does not run the scanner: a scanner
+    only speaks when it reads a code, so that its port opens is all that can be learnt of it.
+    False too while another process holds it (the running terminal)."""
+    try:
+        serial.Serial(port, baud, timeout=0, exclusive=True).close()
+        return True
+    except (serial.SerialException, OSError, ValueError):
+        return False
+
+
 class BillScanner:
     def __init__(
         self,

@@ -16,7 +16,7 @@ from typing import Any, Literal, Mapping
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kiosk import pins
+from kiosk.service import pins
 
 ENV_PREFIX = "KIOSK_"
 CONFIG_ENV = "KIOSK_CONFIG"
@@ -163,6 +163,8 @@ class Config(_Section):
         return self.data_dir / "kiosk.sqlite3"
 
 
+# Every section's default_factory is its class; pydantic types the attribute as any factory, of
+# no argument or of the validated data, or None.
 SECTIONS: dict[str, type[_Section]] = {
     name: field.default_factory for name, field in Config.model_fields.items()  # type: ignore[misc]
 }

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from devices.emulators import PrinterEmulator, ScannerEmulator
 from kiosk import config as config_module
-from kiosk import demo_data, pins
+from kiosk import demo_data
+from kiosk.service import pins
 from sync.directory_file import DirectoryRow, read_directory
 from kiosk.wiring import Terminal, assemble
 from sync.client import OfficeClient, OfficeSettings

@@ -44,8 +44,8 @@ from sync.wire import (
 )
 
 if TYPE_CHECKING:
-    from kiosk.health import Health
-    from kiosk.service_access import ServiceAccess
+    from kiosk.service.health import Health
+    from kiosk.service.access import ServiceAccess
     from kiosk.wiring import Terminal
     from sync.uploader import Uploader
 
@@ -320,7 +320,7 @@ class HealthLines:
         self._storage_at = float("-inf")
 
     def __call__(self, terminal: Terminal) -> list[Health]:
-        from kiosk import health  # it imports kiosk.wiring, which imports this module
+        from kiosk.service import health  # it imports kiosk.wiring, which imports this module
 
         devices = health.Devices(
             printer=terminal.printer_watch.status if terminal.printer else None,
@@ -341,7 +341,7 @@ class HealthLines:
 def heartbeat_from_outside(config: Config, store: Store, uploader: Uploader) -> Heartbeat:
     """The heartbeat of `kiosk sync once`, in a process of its own: the health lines of `kiosk
     status`, and the printer as the running app last saw it (unknown when no app runs)."""
-    from kiosk import health, live_status  # the drivers load only for this
+    from kiosk.service import health, live_status  # the drivers load only for this
 
     live = live_status.read(live_status.path_for(config))
     if not config.printer.port:

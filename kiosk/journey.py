@@ -46,6 +46,13 @@ class Step(StrEnum):
     THANKS = "thanks"  # the session's data is gone already; back to ATTRACT shortly
 
 
+class Prompt(StrEnum):
+    """A question over the current screen that must be answered before anything else."""
+
+    DISCARD = "discard"  # "Cancel" after every reading was typed: throw them away?
+    SWITCH_ACCOUNT = "switch_account"  # a bill of another account was scanned mid-way
+
+
 class Notice(StrEnum):
     """What the attract screen tells every customer before they start."""
 
@@ -56,11 +63,19 @@ class Notice(StrEnum):
 # Problems the journey itself finds (the rules' findings carry their own codes and wording).
 ACCOUNT_EMPTY = "account_empty"
 READING_EMPTY = "reading_empty"
+# Fewer digits than the register shows: "051" on a 5-digit meter is most likely "05100" cut
+# short, not 51, so the count is told before any rule compares the value.
+TOO_FEW_DIGITS = "too_few_digits"
 SCAN_UNREADABLE = "scan_unreadable"
 COMMIT_FAILED = "commit_failed"
 
 ACCOUNT_MAX_CHARS = 20  # longer than any account format; the keypad stops there
-QUESTION_CODES = ("possible_rollover", "unusually_high", "looks_like_total")
+QUESTION_CODES = ("already_submitted_today", "possible_rollover", "unusually_high",
+                  "looks_like_total")
+# Steps where every reading has been typed: leaving them throws work away, so it is asked first.
+_ASK_BEFORE_DISCARD = frozenset({"question", "review"})
+# Steps where a bill scanned for another account asks whether to switch to it.
+_ASK_BEFORE_SWITCH = frozenset({"meter", "reading", "question", "review", "result"})
 
 
 class PrintOutcome(Protocol):
@@ -126,6 +141,8 @@ class Session:
     outcome: PrintOutcome | None = None
     done_meters: list[str] = field(default_factory=list)  # serials submitted in this session
     scanned: bool = False
+    prompt: Prompt | None = None  # asked over the current screen
+    scanned_number: str | None = None  # the other account a mid-way scan named
 
 
 class Journey:
@@ -229,11 +246,42 @@ class Journey:
             return True
         return idle >= self._timeouts.idle
 
+    @property
+    def prompt(self) -> Prompt | None:
+        return self.session.prompt if self.session is not None else None
+
     def cancel(self) -> None:
-        """Back to the start from anywhere; nothing is stored unless the commit already ran."""
+        """Back to the start from anywhere; nothing is stored unless the commit already ran.
+        Once every reading is typed, the customer is asked first (``reply``)."""
         if self.step in (Step.COMMITTING, Step.PRINTING):
             return  # the readings are being stored or printed; the result screen follows
+        s = self.session
+        if s is not None and self.step in _ASK_BEFORE_DISCARD and s.prompt is None:
+            self._touch()
+            s.prompt = Prompt.DISCARD
+            return
         self._end()
+
+    def reply(self, yes: bool) -> None:
+        """The answer to the prompt: "Yes, discard" / "Go to that account" (True) or "No, stay"
+        (False), which leaves everything as it was."""
+        self._touch()
+        s = self.session
+        if s is None or s.prompt is None:
+            return
+        prompt, number = s.prompt, s.scanned_number
+        s.prompt, s.scanned_number = None, None
+        if not yes:
+            return
+        if prompt is Prompt.DISCARD:
+            self._end()
+        elif number is not None:
+            # A new customer's session in all but the language: nothing of the old account stays.
+            self._drop_session()
+            self.session = fresh = Session(self.language, scanned=True)
+            self.step = Step.ACCOUNT
+            fresh.account_text = number[:ACCOUNT_MAX_CHARS]
+            self._look_up(fresh, fresh.account_text)
 
     def reset(self) -> None:
         """Drop everything at once, whatever the step: the app is stopping or being re-staged.
@@ -256,7 +304,7 @@ class Journey:
             else:
                 self.step = Step.METER
         elif self.step is Step.QUESTION:
-            self.step = Step.READING
+            self.answer(False)  # the question's one way back: to the reading it is about
         elif self.step is Step.REVIEW:
             assert s.meter is not None
             s.zone = len(s.meter.zones) - 1
@@ -304,9 +352,13 @@ class Journey:
         self._look_up(s, s.account_text)
 
     def scanned(self, text: str | None) -> bool:
-        """A bill scanned on the attract or account screen; None for a code that is no bill.
+        """A bill scanned; None for a code that is no bill. On the attract or account screen it
+        fills in the account; past it, a bill of another account asks whether to switch to it.
 
-        Returns False when the scan was ignored (the customer is past the account step)."""
+        Returns False when the scan was ignored (the same account, no bill, or while the
+        readings are stored and printed)."""
+        if self.step.value in _ASK_BEFORE_SWITCH:
+            return self._scanned_mid_way(text)
         if self.step not in (Step.ATTRACT, Step.ACCOUNT):
             return False
         self._touch()
@@ -321,6 +373,15 @@ class Journey:
             return True
         s.account_text = number[:ACCOUNT_MAX_CHARS]
         self._look_up(s, s.account_text)
+        return True
+
+    def _scanned_mid_way(self, text: str | None) -> bool:
+        s = self.session
+        number = normalise_account(str(text)) if text is not None else None
+        if s is None or number is None or number == s.account_number:
+            return False
+        self._touch()
+        s.prompt, s.scanned_number = Prompt.SWITCH_ACCOUNT, number
         return True
 
     def _look_up(self, s: Session, typed: str) -> None:
@@ -386,8 +447,13 @@ class Journey:
         if s is None:
             return
         assert s.meter is not None
-        if not s.entered[s.zone]:
+        typed = len(s.entered[s.zone])
+        if not typed:
             s.problem = Finding(READING_EMPTY, Kind.ERROR, s.zone + 1)
+            return
+        if typed < s.meter.digits:
+            s.problem = Finding(TOO_FEW_DIGITS, Kind.ERROR, s.zone + 1,
+                                {"typed": typed, "digits": s.meter.digits})
             return
         verdict = self._intake.check(s.meter, s.entered)
         own_errors = [f for f in verdict.errors if f.zone == s.zone + 1]
@@ -505,7 +571,8 @@ class Journey:
         if result.verdict is not None and not result.verdict.errors and result.needs_confirmation:
             self._after_readings(s, result.verdict)
             return
-        problem = result.findings[0] if result.findings else Finding(COMMIT_FAILED, Kind.ERROR, None)
+        errors = [f for f in result.findings if f.kind is Kind.ERROR]
+        problem = errors[0] if errors else Finding(COMMIT_FAILED, Kind.ERROR, None)
         s.problem = problem
         if problem.zone is not None and s.meter is not None:
             s.zone = min(problem.zone, len(s.meter.zones)) - 1

@@ -80,6 +80,10 @@ MESSAGES: dict[str, str] = {
         "Readings are due from day {start} to day {end} of the month. Your reading can still be "
         "sent and will count toward {period}."
     ),
+    "already_submitted_today": N_(
+        "Readings for this meter were already sent today: {values}. If you want to send new ones, "
+        "confirm them."
+    ),
     "zero_consumption": N_(
         "The reading for {zone} is the same as last time ({value}): no electricity was used "
         "in this zone. It can be sent as it is."
@@ -101,6 +105,11 @@ class Finding:
         fields = dict(self.params)
         if self.zone is not None:
             fields["zone"] = _zone_in_message(self.zone, fields.get("meaning"), language)
+        if "today" in fields:
+            # The first submission's readings, each with its zone: "T1 (день) 12400, T2 …".
+            fields["values"] = ", ".join(
+                f"{_zone_in_message(position, meaning, language)} {value}"
+                for position, (meaning, value) in enumerate(fields["today"], start=1))
         if "month" in fields and "year" in fields:
             # Named as the slip and the screens name it ("декабрь 2026"), not "12.2026".
             fields["period"] = format_period(date(fields["year"], fields["month"], 1),
@@ -169,6 +178,7 @@ def check_readings(
     """Check the readings typed for every zone of one meter, T1..Tn in order."""
     parsed = tuple(parse_reading(text) for text in entered)
     findings: list[Finding] = []
+    _check_sent_today(meter, today, findings)
     count_ok = len(parsed) == len(meter.zones)
     if not count_ok:
         findings.append(Finding("wrong_zone_count", Kind.ERROR, None,
@@ -203,6 +213,16 @@ def check_readings(
         findings=tuple(findings),
         period=period,
     )
+
+
+def _check_sent_today(meter: Meter, today: date, findings: list[Finding]) -> None:
+    """A second submission for the meter on the same day: the meter's last readings are then
+    the first one's (the store writes them with the date), from this terminal or the office.
+    A customer who did not see the first slip may be sending the same readings twice."""
+    if meter.last_date != today or any(zone.previous is None for zone in meter.zones):
+        return
+    findings.append(Finding("already_submitted_today", Kind.CONFIRM, None, {
+        "today": [[zone.meaning.value, zone.previous] for zone in meter.zones]}))
 
 
 def _check_typing(

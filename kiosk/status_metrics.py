@@ -18,7 +18,7 @@ from kiosk.release import package_version
 from kiosk.store import Store
 
 if TYPE_CHECKING:
-    from kiosk.health import Health
+    from kiosk.service.health import Health
 
 LEVELS = {"green": 0, "yellow": 1, "red": 2}
 

@@ -21,7 +21,7 @@ from kiosk.billcode import NOT_A_BILL, ScanResult, parse_scan
 from kiosk.config import Config
 from kiosk.intake import Intake
 from kiosk.periodic import Periodic
-from kiosk.service_access import ServiceAccess
+from kiosk.service.access import ServiceAccess
 from kiosk.slips import SlipDesk
 from kiosk.store import Store
 from sync.client import OfficeClient, OfficeSettings

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -26,17 +25,18 @@ from kiosk.billcode import ScanResult
 from kiosk import watchdog
 from kiosk.intake import Intake
 from kiosk.journey import Job, Journey, Notice, PrintSlip, StatusProvider, Step
+from kiosk.service.presenter import ServiceMode
 from screens import service_views
 from screens import views  # noqa: F401  (registers the screen classes the kv file names)
-from screens import widgets  # noqa: F401
+from screens import meter_face, widgets  # noqa: F401
+from screens.background import Background
 from screens.qr import qr_texture
-from screens.service_views import ServiceMode
 from screens.settings import UiSettings
-from screens.texts import texts_for
+from screens.texts import service_catalog, texts_for
 from screens.theme import body_px
 
 if TYPE_CHECKING:
-    from kiosk.service_desk import ServiceDesk
+    from kiosk.service.desk import ServiceDesk
 
 Builder.load_file(str(Path(__file__).with_name("layout.kv")))
 Builder.load_file(str(Path(__file__).with_name("service.kv")))
@@ -99,6 +99,9 @@ class KioskRoot(FloatLayout):
 class KioskApp(App):
     language = StringProperty("ru")
     portrait = BooleanProperty(False)
+    # The customer's "Large text": every text size times theme.LARGE_TEXT, the touch targets as
+    # they are; for this customer only, off again when the journey is back at its start.
+    large_text = BooleanProperty(False)
     target = NumericProperty(80)  # the smallest touch target, px
     body = NumericProperty(32)
     big = NumericProperty(40)
@@ -129,9 +132,11 @@ class KioskApp(App):
                                clock=clock,
                                on_storage_failure=self._storage_failed if service is not None else None)
         self.language = self.journey.language
+        self.background = Background()
         self.service: ServiceMode | None = None
         if service is not None:
-            self.service = ServiceMode(self, service, intake.now)
+            self.service = ServiceMode(self.journey, service, now=intake.now, render=self.render,
+                                       run=self.background.run, catalog=service_catalog)
         self.changed_at = 0.0
         self._shown: tuple[Any, ...] = ()
         self._notices: tuple[Notice, ...] = ()
@@ -141,6 +146,7 @@ class KioskApp(App):
         # A customer's call for staff: stores it, tells the office, returns the reference to show
         # (screens.boot sets it on a terminal with an office). Blocks briefly: off the UI thread.
         self.call_staff: Callable[[], str] | None = None
+        self.bind(large_text=lambda *_args: self._resized(Window, Window.size))
 
     # -- building ------------------------------------------------------------------------------
 
@@ -154,6 +160,7 @@ class KioskApp(App):
         for screen in (service_views.ServicePinScreen(name=service_views.PIN),
                        service_views.ServiceOverviewScreen(name=service_views.OVERVIEW),
                        service_views.ServicePageScreen(name=service_views.PAGE),
+                       service_views.ServiceReprintScreen(name=service_views.REPRINT),
                        service_views.ServiceCoverScreen(name=service_views.COVER)):
             manager.add_widget(screen)
         self._resized(Window, Window.size)
@@ -179,9 +186,10 @@ class KioskApp(App):
         width, height = int(size[0]), int(size[1])
         self.portrait = height > width
         self.target = self.settings.target_px(width, height)
-        self.body = body_px(width, height)
+        self.body = body_px(width, height, self.settings.px_per_mm(width, height), self.large_text)
         self.big = round(self.body * 1.25)
-        self.heading = round(self.body * 1.5)
+        # Large text makes body text the most of it: headings, already large, grow less.
+        self.heading = round(self.body * (1.25 if self.large_text else 1.5))
         self.key_font = max(self.body * 1.5, self.target * 0.5)
         self.digit_box = max(self.target * 1.3, self.body * 3.2)
         self.digit_font = self.digit_box * 0.7
@@ -201,15 +209,17 @@ class KioskApp(App):
         if call is None:
             return
 
-        def work() -> None:
-            try:
-                reference: str | None = call()
-            except Exception:  # the store failed: the customer is told to ask at the desk
-                log.exception("the call for staff was not stored")
-                reference = None
-            Clock.schedule_once(lambda _dt: self.root_widget.ids.staff.show(reference, texts_for(self.language)))
+        def failed(_exc: Exception) -> None:  # the call was not stored: the customer is told to ask at the desk
+            self.root_widget.ids.staff.show(None, texts_for(self.language))
 
-        threading.Thread(target=work, name="kiosk-call-staff", daemon=True).start()
+        self.background.run(call, lambda reference: self.root_widget.ids.staff.show(reference, texts_for(self.language)),
+                            failed)
+    def toggle_large_text(self) -> None:
+        """On the start screen the toggle also starts the journey: the size is the customer's."""
+        if self.journey.step is Step.ATTRACT:
+            self.journey.start()
+        self.large_text = not self.large_text
+        self.render()
 
     def account_key(self, key: str) -> None:
         {"erase": self.journey.erase_account, "clear": self.journey.clear_account}.get(
@@ -230,6 +240,8 @@ class KioskApp(App):
             journey.choose_meter(journey.other_meters()[0].serial)
         elif step is Step.READING:
             journey.next_zone()
+        elif step is Step.QUESTION:
+            journey.answer(True)
         elif step is Step.REVIEW:
             journey.confirm_review()
         elif step is Step.RESULT:
@@ -266,11 +278,7 @@ class KioskApp(App):
         self.service.storage_failed(error)
 
     def _start_job(self, job: Job) -> None:
-        def work() -> None:
-            value = job.run()
-            Clock.schedule_once(lambda _dt: self._deliver(job, value))
-
-        threading.Thread(target=work, name=f"kiosk-{job.name}", daemon=True).start()
+        self.background.run(job.run, lambda value: self._deliver(job, value))
 
     def _deliver(self, job: Job, value: Any) -> None:
         job.deliver(value)
@@ -317,15 +325,20 @@ class KioskApp(App):
         t = texts_for(journey.language)
         self.language = journey.language
         name = _SCREEN_OF[journey.step]
+        if journey.step is Step.ATTRACT:
+            self.large_text = False
         manager = root.ids.screens
-        if manager.current != name or self._shown[:1] != (journey.step,):
+        # A question popping up over the screen is a change too: a double tap must not answer it.
+        if manager.current != name or self._shown[:1] != (journey.step,) or (
+                self._shown[2:] != (journey.prompt,)):
             self.changed_at = time.monotonic()
-        if force or self._shown != (journey.step, journey.language):
+        if force or self._shown != (journey.step, journey.language, journey.prompt):
             manager.get_screen(name).show(self, journey, t)
             self._bars(t)
         manager.current = name
-        self._shown = (journey.step, journey.language)
-        root.ids.countdown.show(journey.countdown, t)
+        self._shown = (journey.step, journey.language, journey.prompt)
+        root.ids.countdown.show(journey, t)
+        root.ids.ask.show(journey, t)
 
     def _render_service(self, name: str, force: bool) -> None:
         """Service mode, or the cover: the journey's top bar with the language switch, no
@@ -343,9 +356,11 @@ class KioskApp(App):
             self._bars(t)  # the journey is at its start: only the title and the language switch
             if service.active:
                 root.ids.title.text = service.title()
+            root.ids.large.opacity, root.ids.large.disabled = 0, True  # the customer's option
         manager.current = name
         self._shown = (name, language)
         root.ids.countdown.show(None, texts_for(language))
+        root.ids.ask.show(None, texts_for(language))
 
     def _bars(self, t: Any) -> None:
         ids = self.root_widget.ids
@@ -362,6 +377,7 @@ class KioskApp(App):
         next_text = {
             Step.ACCOUNT: t("Next"),
             Step.READING: self._reading_next(t),
+            Step.QUESTION: t("Yes, that is right"),
             Step.REVIEW: t("Send readings"),
             Step.RESULT: t("Done"),
         }.get(step, t("Yes, continue") if single else "")
@@ -371,8 +387,10 @@ class KioskApp(App):
             "next": bool(next_text),
         }
         ids.call_staff.text = t("Call staff")
+        ids.large.text = t("Large text")
+        ids.large.opacity, ids.large.disabled = 1, False
         ids.cancel.text = t("Cancel")
-        ids.back.text = t("Change") if step is Step.REVIEW else t("Back")
+        ids.back.text = {Step.REVIEW: t("Change"), Step.QUESTION: t("Check again")}.get(step, t("Back"))
         ids.next.text = next_text
         for key, visible in shown.items():
             ids[key].opacity = 1 if visible else 0

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from kiosk.config import Config as TerminalConfig  # not kivy.config's Config, used below
 from kiosk.intake import Intake
 from kiosk.journey import PrintSlip, StatusProvider, office_notices
-from kiosk.service_desk import ServiceDesk
+from kiosk.service.desk import ServiceDesk
 from kiosk.store import Submission
 from kiosk.wiring import Terminal
 from screens.settings import UiSettings

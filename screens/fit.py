@@ -8,7 +8,7 @@ the countdown over them) and reports each problem as a dict:
 - ``overlap``: two visible leaf widgets (labels, buttons, keys, pictures) cover each other;
 - ``off_screen``: a widget reaches outside the window (or outside the list that scrolls it);
 - ``small_target``: a button, key or service line under ``[ui] touch_target_mm`` on the panel;
-- ``small_text``: text under the body size rule (``theme.body_px``);
+- ``small_text``: text under the body size rule (``theme.body_px``, times 1.4 with large text);
 - ``low_contrast``: text under 7:1 against what is actually drawn behind it (from the picture).
 
 Kivy is imported by the caller's running app; this module only reads its widgets.
@@ -35,13 +35,14 @@ def check(root: Any, app: Any, picture: Path | None) -> list[dict[str, Any]]:
 
     width, height = int(Window.width), int(Window.height)
     window = (0.0, 0.0, float(width), float(height))
-    countdown = root.ids.countdown
-    # The countdown's shade covers the screen: then only the card on it can be seen or touched.
-    layer = countdown if countdown.opacity > 0 else root.children[-1]
+    # The countdown's or a question's shade covers the screen: then only the card on it can be
+    # seen or touched.
+    covers = [layer for layer in (root.ids.countdown, root.ids.ask) if layer.opacity > 0]
+    layer = covers[0] if covers else root.children[-1]
     seen = list(_visible(layer, window))
     problems: list[dict[str, Any]] = []
     target = app.settings.target_px(width, height)
-    body = body_px(width, height)
+    body = body_px(width, height, app.settings.px_per_mm(width, height), app.large_text)
     image = _load(picture)
     for widget, rect, clip in seen:
         if not _inside(rect, clip):

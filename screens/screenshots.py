@@ -9,6 +9,10 @@ pictures of a state show the same figures. The service screens follow as
 
 With ``check``, each picture is also checked by machine as it is taken (screens.fit): every
 problem is passed to ``check`` as a dict naming the state, the size and the language.
+
+With ``large_text`` the customer's states are rendered with the customer's "Large text" on, into
+``<size>-large/``, and the service screens (whose reader is a technician) are left out; the start
+screen too, where no customer has chosen yet.
 """
 
 from __future__ import annotations
@@ -64,8 +68,10 @@ def _to_reading(j: Journey, account: str, zone: int = 0, typed: str = "") -> Non
     _to_account(j, account)
     j.choose_meter(j.other_meters()[0].serial)
     assert j.session is not None and j.session.meter is not None
+    meter = j.session.meter
     for index in range(zone):
-        j.type_digit(str(j.session.meter.zones[index].previous + 37))
+        # Every digit of the register, as the customer must type it ("06826").
+        j.type_digit(str(meter.zones[index].previous + 37).zfill(meter.digits))
         j.next_zone()
     j.type_digit(typed)
 
@@ -74,8 +80,15 @@ def _enter_all(j: Journey, values: Callable[[int], str]) -> None:
     s = j.session
     assert s is not None and s.meter is not None
     for zone in s.meter.zones:
-        j.type_digit(values(zone.previous or 0))
+        j.type_digit(values(zone.previous or 0).zfill(s.meter.digits))
         j.next_zone()
+
+
+def _past_sent_today(j: Journey) -> None:
+    """Earlier states (and sizes) stored readings for the same meters today: the question they
+    raise belongs to its own state, not to the one after it."""
+    while j.question is not None and j.question.code == "already_submitted_today":
+        j.answer(True)
 
 
 def _review(j: Journey, account: str, used: int = 55) -> None:
@@ -123,11 +136,14 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
 
         return go
 
-    def question(account: str, values: Callable[[int], str]) -> Callable[[Journey], None]:
+    def question(account: str, values: Callable[[int], str],
+                 sent_today: bool = False) -> Callable[[Journey], None]:
         def go(j: Journey) -> None:
             _to_account(j, account)
             j.choose_meter(j.other_meters()[0].serial)
             _enter_all(j, values)
+            if not sent_today:
+                _past_sent_today(j)
 
         return go
 
@@ -139,8 +155,10 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
         zones = j.session.meter.zones
         total = sum(zone.previous or 0 for zone in zones)
         for index, zone in enumerate(zones):
-            j.type_digit(str(total if index == 0 else (zone.previous or 0) + 10))
+            j.type_digit(str(total if index == 0 else (zone.previous or 0) + 10).zfill(
+                j.session.meter.digits))
             j.next_zone()
+        _past_sent_today(j)
 
     def commit_failed(j: Journey) -> None:
         _review(j, "2287008779")
@@ -172,6 +190,22 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
             j.answer(True)
         j.confirm_review()
         _run_jobs(j)
+
+    def asked(then: Callable[[Journey], None], ask: Callable[[Journey], object]) -> Callable[[Journey], None]:
+        def go(j: Journey) -> None:
+            then(j)
+            ask(j)
+
+        return go
+
+    def sent_today(j: Journey) -> None:
+        # The meter's first submission today, then the same customer back with new figures.
+        _result(stage, Printed(), "1000000045")(j)
+        j.reset()
+        question("1000000045", lambda p: str(p + 12), sent_today=True)(j)
+
+    def result_countdown(j: Journey) -> None:
+        _result(stage, Printed())(j)
 
     def thanks(j: Journey) -> None:
         _result(stage, Printed())(j)
@@ -213,6 +247,13 @@ def scenarios(stage: Stage) -> list[tuple[str, Callable[[Journey], None]]]:
         ("result-another-meter", another),
         ("thanks", thanks),
         ("countdown", countdown),
+        ("reading-too-few-digits", lambda j: (_to_reading(j, "1000000011", 0, "051"), j.next_zone())),
+        ("question-sent-today", sent_today),
+        ("review-rollover", lambda j: (question("1000000029", lambda p: "00030")(j), j.answer(True))),
+        ("ask-discard", asked(lambda j: _review(j, "2287008779"), lambda j: j.cancel())),
+        ("ask-switch-account", asked(lambda j: _to_reading(j, "2287008779", 1, "68"),
+                                     lambda j: j.scanned("1000000011"))),
+        ("countdown-result", result_countdown),
     ]
 
 
@@ -220,7 +261,7 @@ Check = Callable[[dict[str, Any]], None]
 
 
 def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collection[str] = (),
-          check: Check | None = None) -> list[Path]:
+          check: Check | None = None, large_text: bool = False) -> list[Path]:
     """Render everything into ``out``, or the screens whose names match one of the ``only``
     patterns (``attract``, ``service-page-*``), passing each state's fit problems to ``check``;
     runs a Kivy App, so call it once per process."""
@@ -235,13 +276,14 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collectio
         app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
                          settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock,
                          **service.app_options())
-        written = _run(app, stage, service, out, sizes, only, check)
+        written = _run(app, stage, service, out, sizes, only, check, large_text)
     store.close()
     return written
 
 
 def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
-         sizes: tuple[tuple[int, int], ...], only: Collection[str], check: Check | None = None) -> list[Path]:
+         sizes: tuple[tuple[int, int], ...], only: Collection[str], check: Check | None = None,
+         large: bool = False) -> list[Path]:
     from screens.service_screenshots import scenarios as service_scenarios
 
     written: list[Path] = []
@@ -260,12 +302,14 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
             from screens import fit
 
             size = f"{int(Window.width)}x{int(Window.height)}"
+            extra = {"large_text": True} if large else {}
             for problem in fit.check(app.root_widget, app, path):
-                check({"state": state, "size": size, "language": language, **problem})
+                check({"state": state, "size": size, "language": language, **extra, **problem})
 
     def plan() -> Iterator[int]:
         for width, height in sizes:
             Window.size = (width, height)
+            folder = out / (f"{width}x{height}-large" if large else f"{width}x{height}")
             yield FRAMES
             for number, (name, go) in enumerate(scenarios(stage), start=1):
                 if not wanted(name):
@@ -274,17 +318,22 @@ def _run(app, stage: Stage, service, out: Path,  # type: ignore[no-untyped-def]
                 stage.letters = False
                 journey.reset()
                 go(journey)
+                if large and journey.step is Step.ATTRACT:
+                    continue
                 for language in ("ru", "en"):
                     journey.set_language(language)
-                    if name == "countdown":
+                    if name.startswith("countdown"):
                         stage.now += app.settings.idle_s + 7  # 13 s left on the overlay
                     app.refresh_notices()
+                    app.large_text = large
                     app.render(force=True)
                     app.root_widget.ids.account.ids.keypad.showing_letters = stage.letters
                     yield FRAMES
-                    take(out / f"{width}x{height}" / f"{language}-{number:02d}-{name}.png", name, language)
+                    take(folder / f"{language}-{number:02d}-{name}.png", name, language)
                 stage.now += 1
             app.journey.cancel()
+            if large:
+                continue
             for number, (name, setup) in enumerate(service_scenarios(service), start=1):
                 if not wanted(f"service-{name}"):
                     continue

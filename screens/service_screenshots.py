@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from kiosk.billcode import parse_scan
 from kiosk.config import Config
 from kiosk.demo import DemoTerminal, demo_terminal
-from kiosk.service_access import ADMINISTRATOR, TECHNICIAN, Entry
-from kiosk.service_desk import ServiceDesk
-from screens.service_views import OVERVIEW, PAGE, PIN
+from kiosk.service.access import ADMINISTRATOR, TECHNICIAN, Entry
+from kiosk.service.desk import ServiceDesk
+from screens.service_views import OVERVIEW, PAGE, PIN, REPRINT
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -45,7 +45,7 @@ class ServiceStage:
     offline: Config  # the same with an office address nobody answers at
 
     @property
-    def terminal(self):  # type: ignore[no-untyped-def]
+    def terminal(self):
         return self.demo.terminal
 
     def app_options(self) -> dict[str, Any]:
@@ -126,6 +126,18 @@ def scenarios(stage: ServiceStage) -> list[tuple[str, Setup]]:
 
         return go
 
+    def reprint(typed: str, *, find: bool = False) -> Setup:
+        def go(app: "KioskApp", language: str) -> None:
+            stage.reset()
+            mode = _enter(app, language, ADMINISTRATOR)
+            mode.page_name, mode.page = "printer", desk.page("printer", ADMINISTRATOR, language)
+            mode.screen, mode.slip = REPRINT, typed
+            if find:
+                assert mode.session is not None
+                mode.slip_message = desk.act("reprint", mode.session, language, slip=typed).message
+
+        return go
+
     def cover(storage_failed: bool) -> Setup:
         def go(app: "KioskApp", language: str) -> None:
             stage.reset()
@@ -152,7 +164,9 @@ def scenarios(stage: ServiceStage) -> list[tuple[str, Setup]]:
         ("page-printer-paper-out", page("printer", paper_out=True)),
         ("page-printer-working", page("printer", working=True)),
         ("page-printer-test-slip-printed", page("printer", action="test_slip")),
-        ("page-printer-reprint-refused-technician", page("printer", role=TECHNICIAN, action="reprint")),
+        ("page-printer-technician", page("printer", role=TECHNICIAN)),
+        ("reprint-entry", reprint("")),
+        ("reprint-not-found", reprint("3F2A91C0B7", find=True)),
         ("page-scanner-live-scan", page("scanner")),
         ("page-upload", page("upload")),
         ("page-directory", page("directory")),
@@ -165,7 +179,7 @@ def scenarios(stage: ServiceStage) -> list[tuple[str, Setup]]:
     ]
 
 
-def _fresh(app: "KioskApp", language: str):  # type: ignore[no-untyped-def]
+def _fresh(app: "KioskApp", language: str):
     mode = app.service
     assert mode is not None, "create the app with the stage's app_options()"
     mode.close()
@@ -174,7 +188,7 @@ def _fresh(app: "KioskApp", language: str):  # type: ignore[no-untyped-def]
     return mode
 
 
-def _enter(app: "KioskApp", language: str, role: str):  # type: ignore[no-untyped-def]
+def _enter(app: "KioskApp", language: str, role: str):
     mode = _fresh(app, language)
     mode.session = mode.access.session(role)
     mode.out_of_service = mode.desk.out_of_service()

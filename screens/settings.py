@@ -35,6 +35,10 @@ class UiSettings:
     def timeouts(self) -> Timeouts:
         return Timeouts(idle=self.idle_s, countdown=self.countdown_s, thanks=self.thanks_s)
 
+    def px_per_mm(self, width: int, height: int) -> float:
+        """The panel's pixel density when a window of this size fills it."""
+        return math.hypot(width, height) / self.screen_diagonal_mm
+
     def target_px(self, width: int, height: int) -> float:
         """The smallest touch target in pixels for a window of this size on this panel."""
-        return self.touch_target_mm * math.hypot(width, height) / self.screen_diagonal_mm
+        return self.touch_target_mm * self.px_per_mm(width, height)

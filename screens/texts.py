@@ -26,6 +26,11 @@ def texts_for(language: str) -> Callable[[str], str]:
     return _load(DOMAIN, _supported(language)).gettext
 
 
+def screens_catalog(language: str) -> gettext.NullTranslations:
+    """The customer screens' catalog, for ``ngettext`` where a count is shown ("13 секунд")."""
+    return _load(DOMAIN, _supported(language))
+
+
 def service_catalog(language: str) -> gettext.NullTranslations:
     """The service screens' catalog: its ``gettext``, and ``ngettext`` for counts."""
     return _load(SERVICE_DOMAIN, _supported(language))

@@ -5,6 +5,8 @@ No Kivy here, so a plain test can check every pair the screens draw.
 
 from __future__ import annotations
 
+import math
+
 RGBA = tuple[float, float, float, float]
 
 
@@ -25,6 +27,10 @@ INFO_PAPER = hex_colour("#E6EEF9")
 BOX_EMPTY = hex_colour("#F1F1F1")
 HIGHLIGHT = hex_colour("#F7B500")  # the box the next digit goes into: a border, not text
 SHADE = (0.0, 0.0, 0.0, 0.78)  # behind the countdown card
+# The meter face on the reading screen: a grey case, black drums with white digits, red tenths.
+METER_CASE = hex_colour("#C9CED6")
+METER_DRUM = hex_colour("#111111")
+METER_TENTHS = hex_colour("#C62828")
 # A bold Roboto letter's average width in em, Cyrillic included: enough to size a caption or a
 # title to its room without measuring it first.
 BOLD_EM = 0.6
@@ -41,6 +47,7 @@ TEXT_PAIRS: dict[str, tuple[RGBA, RGBA]] = {
     "info": (INK, INFO_PAPER),
     "digit_box": (INK, BOX_EMPTY),
     "accepted": (AFFIRM, PAPER),
+    "meter_drum": (ON_DARK, METER_DRUM),
 }
 
 
@@ -57,6 +64,17 @@ def contrast(first: RGBA, second: RGBA) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-def body_px(width: int, height: int) -> int:
-    """Body text: 32 px on a 1080-pixel short side, never below 28 px."""
-    return max(28, round(32 * min(width, height) / 1080))
+# Body text is drawn at 32 px on a 1080-pixel short side, the size the screens were designed at,
+# and scales with the screen so that every panel shows the same lines; within two bounds: pixels
+# enough for a glyph's strokes, and a height a customer reads at arm's length on the panel itself
+# (about 17 minutes of arc at 60 cm: on a small panel of fine pixels the text is set larger).
+BODY_MIN_PX = 18
+BODY_MIN_MM = 4.2
+# The large-text option: every size of text times this, the touch targets as they are.
+LARGE_TEXT = 1.4
+
+
+def body_px(width: int, height: int, px_per_mm: float = 0.0, large: bool = False) -> int:
+    """The body text's size in pixels on a window of this size on a panel of ``px_per_mm``."""
+    size = max(BODY_MIN_PX, round(32 * min(width, height) / 1080), math.ceil(BODY_MIN_MM * px_per_mm))
+    return round(size * LARGE_TEXT) if large else size

@@ -12,10 +12,13 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import N_, meaning_word, zone_label
 from kiosk.journey import (
-    ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, Journey, Notice, Session, Step,
+    ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, TOO_FEW_DIGITS, Journey, Notice,
+    Prompt, Session, Step,
 )
 from kiosk.meters import Meter
 from kiosk.rules import Finding
+from sync.zones import ZoneMeaning
+from screens.texts import screens_catalog
 from screens.widgets import Cell, FitCell, KioskButton
 
 if TYPE_CHECKING:
@@ -51,6 +54,12 @@ def period_text(period: date, t: Translate) -> str:
 def problem_text(problem: Finding | None, language: str, t: Translate) -> str:
     if problem is None:
         return ""
+    if problem.code == TOO_FEW_DIGITS:
+        typed, digits = problem.params["typed"], problem.params["digits"]
+        counted = screens_catalog(language).ngettext(
+            "{typed} digit of {digits} typed.", "{typed} digits of {digits} typed.", typed)
+        return counted.format(typed=typed, digits=digits) + " " + t(
+            "Type every digit the meter shows, from left to right, zeros at the front included.")
     own = _OWN_PROBLEMS.get(problem.code)
     return t(own) if own else problem.message(language)
 
@@ -180,8 +189,6 @@ class QuestionScreen(KioskScreen):
                           "" if zone.previous is None else str(zone.previous), typed),
                          zone.position == finding.zone))
         fill_table(self.ids.figures, rows)
-        self.ids.again.text = t("Check again")
-        self.ids.right.text = t("Yes, that is right")
 
 
 class ReviewScreen(KioskScreen):
@@ -204,8 +211,18 @@ class ReviewScreen(KioskScreen):
             rows.append(((t("Total, kWh"), "", "", str(verdict.total)), True))
         fill_table(table, rows)
         self.ids.period.text = period_text(verdict.period, t)
-        self.ids.notices.text = "\n".join(f.message(s.language) for f in verdict.notices)
+        self.ids.notices.text = "\n".join(
+            [rollover_text(f, s.language, t) for f in verdict.warnings if f.code == "possible_rollover"]
+            + [f.message(s.language) for f in verdict.notices])
         self.ids.problem.text = problem_text(s.problem, s.language, t)
+
+
+def rollover_text(finding: Finding, language: str, t: Translate) -> str:
+    """The review names a confirmed rollover, so "10" after "99950" is not read as a typo."""
+    return t("{zone}: the meter passed {register_max} and started again from zero, "
+             "so {consumption} kWh were used.").format(
+        zone=zone_label(finding.zone or 1, ZoneMeaning(finding.params["meaning"]), language),
+        register_max=finding.params["register_max"], consumption=finding.params["consumption"])
 
 
 class BusyScreen(KioskScreen):
@@ -243,18 +260,39 @@ class ThanksScreen(KioskScreen):
         self.ids.heading.text = t("Thank you! Have a good day.")
 
 
+def typed_so_far(journey: Journey, t: Translate) -> str:
+    """What the customer has typed, repeated on the countdown's card that covers it."""
+    s = journey.session
+    if s is None or journey.step is Step.RESULT:
+        return ""
+    if s.meter is not None and any(s.entered) and journey.step is not Step.METER:
+        return t("Typed: {readings}").format(readings=", ".join(
+            f"{zone_label(zone.position, zone.meaning, s.language)}: {typed}"
+            for zone, typed in zip(s.meter.zones, s.entered) if typed))
+    if s.account_text:
+        return t("Typed: account {number}").format(number=s.account_text)
+    return ""
+
+
 class Countdown(FloatLayout):
     """"Are you still there?": any touch on it keeps the session."""
 
-    def show(self, seconds: int | None, t: Translate) -> None:
+    def show(self, journey: Journey | None, t: Translate) -> None:
+        """Over the journey's screens when it counts down; ``None`` hides it (service mode)."""
+        seconds = journey.countdown if journey is not None else None
         visible = seconds is not None
         self.opacity = 1 if visible else 0
         self.disabled = not visible
-        if visible:
+        if journey is not None and seconds is not None:
             self.ids.heading.text = t("Are you still there?")
-            self.ids.seconds.text = str(seconds)
-            self.ids.explain.text = t("The screen will return to the start and what you typed "
-                                      "will be erased.")
+            self.ids.seconds.text = screens_catalog(journey.language).ngettext(
+                "{n} second", "{n} seconds", seconds).format(n=seconds)
+            self.ids.typed.text = typed_so_far(journey, t)
+            # After the readings are stored, the start screen takes nothing away from them.
+            self.ids.explain.text = (
+                t("Your readings are saved: nothing will be lost. The screen will return to the start.")
+                if journey.step is Step.RESULT else
+                t("Then the screen will return to the start and what you typed will be erased."))
             self.ids.here.text = t("Yes, I am here")
 
     def on_touch_down(self, touch):
@@ -305,11 +343,43 @@ class StaffCalled(FloatLayout):
     def _time_up(self, _dt: float) -> None:
         self.hide()
 
+
+class Ask(FloatLayout):
+    """A question over the screen (``Journey.prompt``), answered before anything else: the
+    journey's one way to confirm that work is thrown away or the account changes."""
+
+    def show(self, journey: Journey | None, t: Translate) -> None:
+        """Over the journey's screens while it asks; ``None`` hides it (service mode)."""
+        prompt = journey.prompt if journey is not None else None
+        s = journey.session if journey is not None else None
+        visible = prompt is not None and s is not None and journey is not None and journey.countdown is None
+        self.opacity = 1 if visible else 0
+        self.disabled = not visible
+        if not visible or s is None or journey is None:
+            return
+        if prompt is Prompt.DISCARD:
+            self.ids.heading.text = t("Cancel and erase the readings?")
+            self.ids.message.text = t("The readings you typed will not be sent.")
+            self.ids.stay.text = t("No, go back")
+            self.ids.go.text = t("Yes, erase")
+            return
+        self.ids.heading.text = t("Go to another account?")
+        scanned = t("You scanned the bill for account {number}.").format(number=s.scanned_number)
+        lost = (t("The readings for account {number} are already accepted.")
+                if journey.step is Step.RESULT else
+                t("What you typed for account {number} will be erased."))
+        self.ids.message.text = scanned + " " + lost.format(number=s.account_number)
+        self.ids.stay.text = t("No, stay")
+        self.ids.go.text = t("Go to that account")
+
     def on_touch_down(self, touch):
         if self.disabled:
             return False
         super().on_touch_down(touch)
         return True  # nothing under it takes the touch
+
+
+        return True  # nothing under the card is touched while it asks
 
     def on_touch_up(self, touch):
         if self.disabled:

@@ -1,15 +1,18 @@
-"""The kiosk's building blocks: big buttons, the keypad, the register's digit boxes."""
+"""The kiosk's building blocks: big buttons, the keypad, text, tables, lists that scroll."""
 
 from __future__ import annotations
 
 import re
 
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, OptionProperty, StringProperty
+from kivy.clock import Clock
+from kivy.properties import (BooleanProperty, ListProperty, NumericProperty, OptionProperty, StringProperty,
+                             VariableListProperty)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import NoTransition
+from kivy.uix.scrollview import ScrollView
 
 # The letters of the unified account number (2 digits, 2 letters, 6 digits); Ё is never used.
 LETTERS = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
@@ -36,6 +39,7 @@ class KioskButton(Button):
 
     kind = OptionProperty("secondary", options=("primary", "secondary", "affirm", "key"))
     tag = StringProperty("")
+    wraps = BooleanProperty(True)  # False: one line, the button as wide as its words
 
 
 class Key(KioskButton):
@@ -85,6 +89,61 @@ class WrappedText(Txt):
 
 
 _PATH_PIECES = re.compile(r"[^-/?&(,]+[-/?&(,]?|[-/?&(,]")
+
+
+class ScrollList(ScrollView):
+    """A list that scrolls up and down when it holds more than its room. Its bar runs on a
+    track the list's full height, at its edge, with a rule above and below: a row cut at the
+    bottom then reads as "more below", not as a fault, and the bar as the list's own. Its
+    content leaves ``gutter`` free on the right for the track."""
+
+    gutter = NumericProperty(0)
+
+
+class ScrollPage(ScrollList):
+    """A screen's column of content: it fills its room like a plain vertical BoxLayout, and
+    scrolls when what it holds is taller (large text on a small panel), rather than push its
+    first lines under the top bar. Children, padding and spacing go to the column inside. An
+    error that appears below the view is scrolled into it: it answers what the customer did."""
+
+    orientation = OptionProperty("vertical", options=("vertical",))
+    padding = VariableListProperty([0, 0, 0, 0])
+    spacing = NumericProperty(0)
+    minimum_height = NumericProperty(0)  # the content's own height, as a BoxLayout's
+
+    def __init__(self, **kwargs) -> None:
+        self._column = BoxLayout(orientation="vertical", size_hint_y=None)
+        super().__init__(**kwargs)
+        super().add_widget(self._column)
+        self._column.bind(minimum_height=self._fill)
+        self.bind(padding=self._fill, spacing=self._fill, gutter=self._fill, height=self._fill)
+        self._fill()
+
+    def add_widget(self, widget, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if widget is self._column:
+            super().add_widget(widget, *args, **kwargs)
+            return
+        self._column.add_widget(widget, *args, **kwargs)
+        if isinstance(widget, Note):
+            widget.bind(text=lambda *_args: Clock.schedule_once(self._show_error, 0))
+
+    def _fill(self, *_args: object) -> None:
+        column = self._column
+        left, top, right, bottom = self.padding
+        # Room on the right for the bar's track once the content scrolls.
+        scrolls = column.minimum_height > self.height + 1
+        column.padding = (left, top, right + (self.gutter if scrolls else 0), bottom)
+        column.spacing = self.spacing
+        self.minimum_height = column.minimum_height
+        column.height = max(column.minimum_height, self.height)
+
+    def _show_error(self, _dt: float) -> None:
+        for note in self._column.children:
+            # The view shows the column from (its height - the view's) * scroll_y upwards.
+            below = max(0.0, self._column.height - self.height) * self.scroll_y
+            if isinstance(note, Note) and note.kind == "error" and note.text and note.y < below:
+                self.scroll_to(note, padding=0, animate=False)
+                return
 
 
 class Figures(GridLayout):
@@ -200,30 +259,3 @@ class Keypad(BoxLayout):
         # Other keys now lie under the finger: a bounce would press one of them.
         if down is not None:
             self._last_press = (_RELAID, down)
-
-
-class DigitBoxes(BoxLayout):
-    """The register as the meter shows it: one box per whole digit, filled from the left."""
-
-    count = NumericProperty(5)
-    value = StringProperty("")
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.bind(count=self._build, value=self._fill)
-        self._build()
-
-    def _build(self, *_args: object) -> None:
-        self.clear_widgets()
-        for _ in range(int(self.count)):
-            self.add_widget(DigitBox())
-        self._fill()
-
-    def _fill(self, *_args: object) -> None:
-        for index, box in enumerate(reversed(self.children)):
-            box.text = self.value[index] if index < len(self.value) else ""
-            box.current = index == len(self.value)
-
-
-class DigitBox(Label):
-    current = BooleanProperty(False)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sync.client import OfficeClient, OfficeError
-from sync.ports import DirectoryPort
+from sync.ports import DirectoryChanges, DirectoryPort
 from sync.wire import DEFAULT_DIRECTORY_PAGE, DirectoryPage
 
 
@@ -75,9 +75,9 @@ class DirectoryPuller:
         return summary
 
     def _apply(self, page: DirectoryPage) -> None:
-        self._directory.apply_directory_page(
+        self._directory.apply_directory_page(DirectoryChanges(
             page.version,
             [entry.to_row() for entry in page.upserts],
             [(removed.account, removed.meter) for removed in page.removed_meters],
             list(page.removed_accounts),
-        )
+        ))

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sync.directory_file import DirectoryRow
 
-__all__ = ["DirectoryPort", "DirectoryRow", "ItemResult", "OutboxPort", "RESULT_STATUSES"]
+__all__ = ["DirectoryChanges", "DirectoryPort", "DirectoryRow", "ItemResult", "OutboxPort", "RESULT_STATUSES"]
 
 # accepted/duplicate: delivered, the item leaves the queue;
 # rejected/conflict: the item leaves the queue but stays visible with the office's code and message.
@@ -40,15 +40,19 @@ class OutboxPort(Protocol):
         """Seconds since the oldest queued item was queued; None when the queue is empty."""
 
 
+@dataclass(frozen=True)
+class DirectoryChanges:
+    """One page of the office's directory, as the store applies it."""
+
+    version: int  # the office's version once this page is applied
+    upserts: list[DirectoryRow]
+    removed_meters: list[tuple[str, str]]  # (account, meter serial)
+    removed_accounts: list[str]
+
+
 class DirectoryPort(Protocol):
     def directory_version(self) -> int:
         """The office's directory version last applied; 0 for a terminal that never pulled."""
 
-    def apply_directory_page(
-        self,
-        version: int,
-        upserts: list[DirectoryRow],
-        removed_meters: list[tuple[str, str]],
-        removed_accounts: list[str],
-    ) -> None:
+    def apply_directory_page(self, changes: DirectoryChanges) -> None:
         """Apply one page and store its version, in one transaction."""

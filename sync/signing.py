@@ -55,7 +55,7 @@ def new_secret() -> str:
 class HmacAuth(requests.auth.AuthBase):
     """Signs each prepared request as it leaves, so a retry is a new request with a new nonce."""
 
-    def __init__(self, terminal_id: str, secret: str, clock=time.time) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, terminal_id: str, secret: str, clock=time.time) -> None:
         self.terminal_id = terminal_id
         self._secret = secret
         self._clock = clock

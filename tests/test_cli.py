@@ -111,7 +111,8 @@ def test_submit_from_csv_never_merges_a_row_with_a_stray_quote_into_the_next(loa
     lines = loaded.json("submit", "--from-csv", str(path), code=4)
     assert [(line["line"], line["ok"]) for line in lines] == [(2, False), (3, True), (4, True)]
     assert "not closed" in lines[0]["errors"][0]["message"]
-    path.write_bytes(b"1000000011;;5020;;\n1000000011;\xff;5030;;\n1000000029;ME-00000029;99960;;\n")
+    path.write_bytes(b"1000000037;;104600;88050;61300\n1000000037;\xff;104700;;\n"
+                     b"1000000029;ME-00000029;99960;;\n")
     lines = loaded.json("submit", "--from-csv", str(path), code=4)
     assert [(line["line"], line["ok"]) for line in lines] == [(1, True), (2, False), (3, True)]
     assert "not UTF-8" in lines[1]["errors"][0]["message"]

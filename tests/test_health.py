@@ -15,11 +15,11 @@ from devices.emulators import PrinterEmulator
 from kiosk import config as config_module
 from kiosk.demo import DemoTerminal, demo_terminal
 from sync.directory_file import read_directory
-from kiosk.health import GREEN, RED, YELLOW, Health, check_all, check_from_config, overall
-from kiosk.live_status import LiveStatusWriter
+from kiosk.service.health import GREEN, RED, YELLOW, Health, check_all, check_from_config, overall
+from kiosk.service.live_status import LiveStatusWriter
 from kiosk.network_probe import BUDGET_S
 from kiosk.release import package_version
-from kiosk.service_access import ServiceAccess
+from kiosk.service.access import ServiceAccess
 from kiosk.store import Store
 from tests.devices.conftest import wait_for
 from sync.client import OfficeClient, OfficeSettings
@@ -192,7 +192,7 @@ def test_a_reason_made_elsewhere_is_translated_when_its_words_are_known() -> Non
 
 
 def test_durations_and_sizes_read_in_both_languages() -> None:
-    from kiosk.health import duration, megabytes
+    from kiosk.service.health import duration, megabytes
 
     assert [duration(s).text("ru") for s in (5, 600, 7200 + 1, 3 * 86400)] == ["5 с", "10 мин", "2 ч", "3 дн."]
     assert [duration(s).english for s in (5, 600, 7200 + 1, 3 * 86400)] == ["5 s", "10 min", "2 h", "3 days"]

@@ -16,8 +16,9 @@ from screens import texts
 
 ROOT = Path(__file__).resolve().parents[1]
 # Modules whose marked strings must be in the catalogs; add yours when you mark strings.
-TRANSLATED_MODULES = ("kiosk/i18n.py", "kiosk/rules.py", "kiosk/slip_words.py", "kiosk/health.py",
-                      "kiosk/network_probe.py", "kiosk/service_desk.py", "kiosk/storage.py")
+TRANSLATED_MODULES = ("kiosk/i18n.py", "kiosk/rules.py", "kiosk/slip_words.py", "kiosk/network_probe.py",
+                      "kiosk/storage.py", *(f"kiosk/service/{name}.py" for name in (
+                          "health", "desk", "view", "printing", "scanning", "office", "system")))
 
 
 def _catalog_path(language: str, suffix: str) -> Path:
@@ -123,7 +124,7 @@ def test_zone_label_position() -> None:
 # -- the screens' own catalogs (screens/locale): the same checks per domain ----------------------
 
 # Domain: the modules whose marked strings it must hold (t(...) is how the screens translate).
-SCREEN_CATALOGS = {texts.SERVICE_DOMAIN: ("screens/service_views.py",)}
+SCREEN_CATALOGS = {texts.SERVICE_DOMAIN: ("screens/service_views.py", "kiosk/service/presenter.py")}
 SCREEN_KEYWORDS = {**DEFAULT_KEYWORDS, "t": None}
 
 

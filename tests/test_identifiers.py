@@ -7,7 +7,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from kiosk.billcode import _RUSSIAN_WORD
-from kiosk import pins
+from kiosk.service import pins
 from kiosk.backup import _NAME
 from kiosk.config import Terminal
 from sync import signing

@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from kiosk import demo_data
 from kiosk.intake import Intake
 from kiosk.journey import (
-    ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, Journey, Notice, NotPrinted,
-    Step, Timeouts, office_notices,
+    ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, TOO_FEW_DIGITS, Journey, Notice,
+    NotPrinted, Prompt, Step, Timeouts, office_notices,
 )
 from kiosk.store import Store, Submission
 from tests.support import TODAY
@@ -112,7 +112,7 @@ def test_two_zone_meter_by_keypad_is_stored_printed_and_forgotten(journey, print
     to_readings(journey)
     session = journey.session
     assert session.account.holder == "И***в И. И."
-    enter(journey, "12400", "6800")
+    enter(journey, "12400", "06800")
     assert journey.step is Step.REVIEW
     assert session.verdict.consumption == (55, 11) and session.verdict.total == 66
     assert stored(seeded_store) == []  # nothing before the customer confirms the review
@@ -134,7 +134,7 @@ def test_two_zone_meter_by_keypad_is_stored_printed_and_forgotten(journey, print
 
 def test_thanks_returns_to_attract(journey, clock):
     to_readings(journey, "1000000011")
-    enter(journey, "5100")
+    enter(journey, "05100")
     journey.confirm_review()
     run_jobs(journey)
     journey.finish()
@@ -187,6 +187,9 @@ def test_cancel_at_each_step_drops_everything_and_stores_nothing(journey, seeded
     _reach(journey, step)
     assert journey.step is step
     journey.cancel()
+    if step in (Step.QUESTION, Step.REVIEW):  # every reading typed: asked first
+        assert journey.prompt is Prompt.DISCARD and journey.step is step
+        journey.reply(True)
     assert journey.step is Step.ATTRACT and journey.session is None
     assert journey.take_job() is None
     assert stored(seeded_store) == []
@@ -194,12 +197,12 @@ def test_cancel_at_each_step_drops_everything_and_stores_nothing(journey, seeded
 
 def test_back_walks_every_step_to_the_start_keeping_input(journey):
     to_readings(journey)
-    enter(journey, "12400", "6800")
+    enter(journey, "12400", "06800")
     assert journey.step is Step.REVIEW
     journey.back()
     assert journey.step is Step.READING and journey.session.zone == 1
     journey.back()
-    assert journey.session.zone == 0 and journey.session.entered == ["12400", "6800"]
+    assert journey.session.zone == 0 and journey.session.entered == ["12400", "06800"]
     journey.back()
     assert journey.step is Step.METER
     journey.back()
@@ -311,7 +314,7 @@ def test_rollover_check_again_goes_back_to_the_reading(journey):
 
 def test_unusually_high_confirmed_and_rejected(journey, seeded_store):
     to_readings(journey, "1000000011")
-    enter(journey, "6000")
+    enter(journey, "06000")
     assert journey.question.code == "unusually_high"
     journey.answer(False)
     assert journey.step is Step.READING and journey.session.zone == 0
@@ -324,7 +327,7 @@ def test_unusually_high_confirmed_and_rejected(journey, seeded_store):
 
 def test_looks_like_total_asks_each_question_in_turn(journey, seeded_store):
     to_readings(journey)
-    enter(journey, "19134", "6800")  # T1 is T1 + T2 of last time: the meter's total
+    enter(journey, "19134", "06800")  # T1 is T1 + T2 of last time: the meter's total
     codes = [f.code for f in journey.session.questions]
     assert codes == ["looks_like_total", "unusually_high"]
     journey.answer(True)
@@ -337,7 +340,7 @@ def test_looks_like_total_asks_each_question_in_turn(journey, seeded_store):
 
 def test_looks_like_total_rejected_goes_to_its_zone(journey):
     to_readings(journey)
-    enter(journey, "19134", "6800")
+    enter(journey, "19134", "06800")
     journey.answer(False)
     assert journey.step is Step.READING and journey.session.zone == 0
 
@@ -374,7 +377,7 @@ def test_empty_and_unknown_accounts_say_what_to_do(journey):
 
 def test_below_previous_keeps_the_customer_on_the_zone(journey):
     to_readings(journey, "1000000011")
-    enter(journey, "4000")
+    enter(journey, "04000")
     assert journey.step is Step.READING
     assert journey.session.problem.code == "below_previous"
     assert "5000" in journey.session.problem.message("ru")
@@ -425,7 +428,7 @@ def test_scan_on_attract_starts_and_fills_the_account(journey):
     assert journey.scanned("1000000011")
     assert journey.step is Step.METER and journey.session.account_number == "1000000011"
     journey.choose_meter("ME-00000011")
-    enter(journey, "5010")
+    enter(journey, "05010")
     assert journey.step is Step.REVIEW
 
 
@@ -446,10 +449,118 @@ def test_scan_of_unknown_account_says_so(journey):
     assert journey.step is Step.ACCOUNT and journey.session.problem.code == "account_not_found"
 
 
-def test_scan_is_ignored_past_the_account(journey):
+def test_scan_of_the_same_account_past_the_account_step_is_ignored(journey):
     _reach(journey, Step.READING)
-    assert not journey.scanned("2287008779")
-    assert journey.step is Step.READING and journey.session.account_number == "1000000029"
+    assert not journey.scanned("1000000029") and not journey.scanned(None)
+    assert journey.step is Step.READING and journey.prompt is None
+
+
+@pytest.mark.parametrize("step", [Step.METER, Step.READING, Step.QUESTION, Step.REVIEW])
+def test_a_bill_scanned_mid_way_asks_before_switching(journey, step):
+    _reach(journey, step)
+    typed = list(journey.session.entered)
+    assert journey.scanned("2287008779")
+    assert journey.prompt is Prompt.SWITCH_ACCOUNT and journey.step is step
+    journey.reply(False)  # "No, stay": everything as it was
+    assert journey.prompt is None and journey.step is step
+    assert journey.session.account_number == "1000000029" and journey.session.entered == typed
+    journey.scanned("2287008779")
+    journey.reply(True)
+    assert journey.step is Step.METER and journey.session.account_number == "2287008779"
+    assert journey.session.entered == [] and journey.session.scanned
+
+
+def test_a_bill_scanned_on_the_result_asks_and_starts_afresh(journey):
+    _reach(journey, Step.REVIEW)
+    journey.confirm_review()
+    run_jobs(journey)
+    assert journey.step is Step.RESULT
+    assert journey.scanned("1000000011")
+    journey.reply(True)
+    assert journey.step is Step.METER and journey.session.done_meters == []
+    assert journey.session.result is None
+
+
+def test_a_scan_while_storing_is_ignored(journey):
+    _reach(journey, Step.REVIEW)
+    journey.confirm_review()
+    assert not journey.scanned("2287008779") and journey.prompt is None
+
+
+def test_a_switch_to_an_unknown_account_says_so_on_the_account_step(journey):
+    _reach(journey, Step.READING)
+    journey.scanned("5555555555")
+    journey.reply(True)
+    assert journey.step is Step.ACCOUNT and journey.session.problem.code == "account_not_found"
+
+
+@pytest.mark.parametrize("step", [Step.QUESTION, Step.REVIEW])
+def test_cancel_after_every_reading_asks_and_no_keeps_everything(journey, seeded_store, step):
+    _reach(journey, step)
+    journey.cancel()
+    assert journey.prompt is Prompt.DISCARD
+    journey.reply(False)
+    assert journey.step is step and journey.prompt is None
+    assert journey.session.entered == ["00030"]
+    journey.cancel()
+    journey.reply(True)
+    assert journey.step is Step.ATTRACT and journey.session is None and stored(seeded_store) == []
+
+
+def test_cancel_before_the_readings_are_all_typed_does_not_ask(journey):
+    _reach(journey, Step.READING)
+    journey.type_digit("000")
+    journey.cancel()
+    assert journey.step is Step.ATTRACT and journey.prompt is None
+
+
+def test_a_question_times_out_like_any_screen(journey, clock):
+    _reach(journey, Step.REVIEW)
+    journey.cancel()
+    clock.advance(TIMEOUTS.idle + TIMEOUTS.countdown)
+    assert journey.tick() and journey.step is Step.ATTRACT and journey.session is None
+
+
+@pytest.mark.parametrize(("typed", "count"), [("051", 3), ("5", 1), ("0510", 4)])
+def test_fewer_digits_than_the_register_are_told_before_any_rule(journey, typed, count):
+    to_readings(journey, "1000000011")  # 5 digits, last 5000: 51 would be "below the last one"
+    enter(journey, typed)
+    problem = journey.session.problem
+    assert journey.step is Step.READING and problem.code == TOO_FEW_DIGITS
+    assert problem.params == {"typed": count, "digits": 5} and problem.zone == 1
+    journey.clear_reading()
+    enter(journey, "05100")
+    assert journey.step is Step.REVIEW
+
+
+def test_a_second_submission_the_same_day_shows_the_first_and_asks(journey, seeded_store):
+    to_readings(journey)
+    enter(journey, "12400", "06800")
+    journey.confirm_review()
+    run_jobs(journey)
+    journey.finish()
+    journey.reset()  # the next customer, or the same one again
+    to_readings(journey)
+    enter(journey, "12410", "06810")
+    finding = journey.question
+    assert journey.step is Step.QUESTION and finding.code == "already_submitted_today"
+    assert finding.message("ru") == ("Сегодня показания этого счётчика уже передали: "
+                                     "T1 (день) 12400, T2 (ночь) 6800. Если нужно передать новые, "
+                                     "подтвердите их.")
+    assert "T1 (day) 12400, T2 (night) 6800" in finding.message("en")
+    journey.answer(True)
+    journey.confirm_review()
+    run_jobs(journey)
+    second = stored(seeded_store)[0]
+    assert second.confirmed == ("already_submitted_today",) and second.total == 20
+
+
+def test_back_on_a_question_is_check_again(journey):
+    to_readings(journey)
+    enter(journey, "19134", "06800")  # T1 looks like the meter's total
+    assert journey.step is Step.QUESTION
+    journey.back()
+    assert journey.step is Step.READING and journey.session.zone == 0
 
 
 # -- language ----------------------------------------------------------------------------------
@@ -463,7 +574,7 @@ def test_language_switch_keeps_everything_typed(journey, printer):
     journey.type_digit("00")
     journey.next_zone()
     journey.set_language("xx")  # unknown: ignored
-    enter(journey, "6800")
+    enter(journey, "06800")
     journey.confirm_review()
     run_jobs(journey)
     assert printer.slips[0][1] == "en"
@@ -518,7 +629,7 @@ def test_a_store_that_refuses_the_commit_is_reported_as_a_storage_failure(intake
     failures: list[Exception] = []
     journey = Journey(intake, printer, timeouts=TIMEOUTS, clock=clock, on_storage_failure=failures.append)
     to_readings(journey, "1000000011")
-    enter(journey, "5100")
+    enter(journey, "05100")
 
     def read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.execute("PRAGMA query_only = ON")  # SQLite itself refuses every write
@@ -533,7 +644,7 @@ def test_a_store_that_refuses_the_commit_is_reported_as_a_storage_failure(intake
         seeded_store.engine.dispose()
     # The customer keeps everything typed and is told the readings were not saved.
     assert journey.step is Step.REVIEW and journey.session.problem.code == COMMIT_FAILED
-    assert journey.session.entered == ["5100"]
+    assert journey.session.entered == ["05100"]
     assert len(failures) == 1 and isinstance(failures[0], SQLAlchemyError)
     assert "readonly" in str(failures[0])
     assert stored(seeded_store) == [] and printer.slips == []
@@ -554,8 +665,14 @@ def test_a_fault_that_is_no_store_error_is_not_a_storage_failure(intake, printer
 
 def test_a_concurrent_reading_is_checked_again(journey, intake):
     to_readings(journey, "1000000011")
-    enter(journey, "5100")
+    enter(journey, "05100")
     intake.submit("1000000011", None, ["5090"])  # another front end got there first
+    journey.confirm_review()
+    run_jobs(journey)
+    # Sent today already: the customer is shown the first one's figures and asked.
+    assert journey.question.code == "already_submitted_today"
+    assert "5090" in journey.question.message("ru")
+    journey.answer(True)
     journey.confirm_review()
     run_jobs(journey)
     assert journey.step is Step.RESULT and journey.session.result.verdict.total == 10
@@ -563,7 +680,7 @@ def test_a_concurrent_reading_is_checked_again(journey, intake):
 
 def test_a_concurrent_higher_reading_turns_this_one_into_an_error(journey, intake):
     to_readings(journey, "1000000011")
-    enter(journey, "5100")
+    enter(journey, "05100")
     intake.submit("1000000011", None, ["5200"])
     journey.confirm_review()
     run_jobs(journey)

@@ -13,8 +13,8 @@ import pytest
 from devices.emulators import PrinterEmulator
 from devices.emulators.control import request
 from kiosk import config as config_module
-from kiosk.service_access import TECHNICIAN
-from kiosk.service_desk import ServiceDesk
+from kiosk.service.access import TECHNICIAN
+from kiosk.service.desk import ServiceDesk
 from kiosk.store.submissions import SLIP_RETRACTED
 from kiosk.wiring import Terminal, assemble
 from tests.devices.conftest import wait_for
@@ -44,7 +44,9 @@ def kiosk_with_presenter(folder: Path) -> Iterator[tuple[Terminal, PrinterEmulat
 
 
 def submit_and_print(terminal: Terminal):  # type: ignore[no-untyped-def]
-    result = terminal.intake.submit(ACCOUNT, None, ["12400", "6800"])
+    # A second slip the same day is meant here: the customer's question is answered yes.
+    result = terminal.intake.submit(ACCOUNT, None, ["12400", "6800"],
+                                    confirmed=("already_submitted_today",))
     assert result.ok, result.as_dict()
     outcome = terminal.slips.print_slip(result.submission, "ru")
     assert outcome.printed, outcome.reason

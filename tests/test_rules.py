@@ -309,7 +309,7 @@ class TestMessages:
             "not_a_number",
             "too_many_digits", "wrong_zone_count", "below_previous", "possible_rollover",
             "unusually_high", "looks_like_total", "fraction_dropped", "outside_window",
-            "zero_consumption"}
+            "zero_consumption", "already_submitted_today"}
 
 
 # Property tests: whatever is typed, the check answers, and an acceptable verdict is sane.

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from kiosk import pins
+from kiosk.service import pins
 from kiosk.config import Config, ConfigError, Service, load
 from kiosk.errors import StoreError
-from kiosk.service_access import ADMINISTRATOR, TECHNICIAN, NotAllowed, ServiceAccess, ServiceSession
+from kiosk.service.access import ADMINISTRATOR, TECHNICIAN, NotAllowed, ServiceAccess, ServiceSession
 from kiosk.store import Store
 
 TECHNICIAN_PIN, ADMINISTRATOR_PIN = "2468", "97531086"
@@ -42,7 +42,7 @@ def kinds(store: Store) -> list[str]:
 def read_only(store: Store) -> Callable[..., None]:
     """SQLite itself refuses every write from now on, as on a read-only disk; reads still work.
     Returns the hook that does it, for ``works_again``."""
-    def refuse_writes(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def refuse_writes(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA query_only = ON")
 
     event.listen(store.engine, "connect", refuse_writes)
@@ -162,7 +162,7 @@ def test_a_technician_enters_when_nothing_can_be_stored(store: Store, settings: 
                                                        caplog: pytest.LogCaptureFixture) -> None:
     breaks(store)
     access = ServiceAccess(store, settings)
-    with caplog.at_level(logging.WARNING, logger="kiosk.service_access"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.service.access"):
         assert access.locked_until() is None
         assert access.enter(TECHNICIAN_PIN).role == TECHNICIAN
         assert access.enter(ADMINISTRATOR_PIN, via="card").role == ADMINISTRATOR
@@ -182,7 +182,7 @@ def test_wrong_pins_lock_entry_in_memory_when_the_store_cannot_count(store: Stor
     breaks(store)
     clock = Clock()
     access = ServiceAccess(store, settings, clock)
-    with caplog.at_level(logging.WARNING, logger="kiosk.service_access"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.service.access"):
         assert [access.enter("0000").attempts_left for _ in range(4)] == [4, 3, 2, 1]
         locked = access.enter("1111")
         assert not locked.granted and locked.locked_until == clock.now + timedelta(seconds=600)

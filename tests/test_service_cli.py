@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import pins
+from kiosk.service import pins
 from kiosk.commands import service
 from kiosk.config import Config
 from kiosk.context import Context
-from kiosk.health import SUBSYSTEMS
+from kiosk.service.health import SUBSYSTEMS
 from kiosk.release import package_version
 from kiosk.store import Store
 

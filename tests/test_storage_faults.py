@@ -16,9 +16,9 @@ from typing import Iterator
 import pytest
 
 from kiosk import config as config_module
-from kiosk.health import RED, check_from_config
-from kiosk.service_access import TECHNICIAN
-from kiosk.service_desk import ServiceDesk
+from kiosk.service.health import RED, check_from_config
+from kiosk.service.access import TECHNICIAN
+from kiosk.service.desk import ServiceDesk
 from kiosk.wiring import Terminal, assemble
 from tests.filesystems import NOBODY, SmallDisk, damage, held_by_another_program, small_disk, without_root_rights
 from tests.test_service_desk import directory_rows

@@ -20,6 +20,7 @@ from kiosk.intake import Intake
 from kiosk.store import MeterChanged, Store, StoreError
 from kiosk.store.database import head_revision
 from kiosk.store.schema import metadata
+from sync.ports import DirectoryChanges
 from tests.support import directory_text
 
 
@@ -201,8 +202,8 @@ def test_event_log_is_append_only(store: Store) -> None:
 
 def test_directory_pages_apply_in_one_transaction(seeded_store: Store) -> None:
     rows = [r for r in read_directory(io.StringIO(directory_text(3)))]
-    seeded_store.directory.apply_directory_page(
-        7, upserts=rows[:1], removed_meters=[("1000000011", "ME-00000011")], removed_accounts=["1000000029"])
+    seeded_store.directory.apply_directory_page(DirectoryChanges(
+        7, upserts=rows[:1], removed_meters=[("1000000011", "ME-00000011")], removed_accounts=["1000000029"]))
     assert seeded_store.directory.directory_version() == 7
     assert seeded_store.directory.find_account("1000000011").meters == ()
     assert seeded_store.directory.find_account("1000000029") is None

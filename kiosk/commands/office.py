@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ from sync.directory_file import read_directory
 from sync.semicolon_file import RowError
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
+    CONFIG_VARIABLE,
     DATABASE_VARIABLE,
     DEFAULT_POOL_SIZE,
     POOL_SIZE_VARIABLE,
@@ -63,6 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        default=os.environ.get(CLOCK_SKEW_VARIABLE, "1d"),
                        help="refuse readings dated further ahead of the office's clock, as "
                             f"taken_at_in_future: 90s, 15m, 6h, 1d (${CLOCK_SKEW_VARIABLE}; default %(default)s)")
+    serve.add_argument("--config", metavar="FILE", default=os.environ.get(CONFIG_VARIABLE),
+                       help="a TOML file whose [office] table sets heartbeat_days, paper_days_alert, "
+                            f"billing_token (${CONFIG_VARIABLE}; default: none, the defaults)")
     serve.set_defaults(run=_guarded(_serve))
 
     directory = actions.add_parser("directory", help="the directory the terminals pull")
@@ -100,12 +105,79 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action.add_argument("id")
         action.set_defaults(run=_guarded(run))
 
-    export = with_db(actions.add_parser("export", help="accepted readings as CSV on stdout"))
-    export.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
+    _register_operators(actions, with_db)
+
+    export = with_db(actions.add_parser(
+        "export", help="accepted readings as CSV on stdout; with --after, billing's page by cursor (JSON)"))
+    cut = export.add_mutually_exclusive_group()
+    cut.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
+    cut.add_argument("--after", type=_cursor, metavar="CURSOR",
+                     help="the submissions after this cursor (0 at first) and the cursor to ask from next, "
+                          "as one consistent snapshot: {after, cursor, more, submissions}")
+    export.add_argument("--limit", type=int, default=1000, metavar="N", help="with --after: at most N (default 1000)")
     export.set_defaults(run=_guarded(_export))
 
     stats = with_db(actions.add_parser("stats", help="submissions, terminals, heartbeats (JSON)"))
     stats.set_defaults(run=_guarded(_stats))
+
+    _register_operations(actions, with_db)
+
+
+def _register_operations(actions: argparse._SubParsersAction,
+                         with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
+    """Operators' work from the command line: commands to terminals, finding a slip's
+    submission, billing's export by cursor, conflicts."""
+    from sync.office.fleet import ACTIONS
+
+    order = with_db(actions.add_parser(
+        "command", help="send a terminal an order with its next heartbeat's answer (JSON)",
+        description="The terminal carries it out once and reports done or failed in a later heartbeat "
+                    "(see `kiosk office commands`); one not carried out before --ttl is dropped."))
+    order.add_argument("terminal")
+    order.add_argument("order_action", metavar="ACTION", choices=ACTIONS, help=", ".join(ACTIONS))
+    order.add_argument("--reason", metavar="TEXT", help="why (needed by out_of_service; the terminal shows it)")
+    order.add_argument("--lines", type=int, metavar="N", help="upload_logs: the last N log lines (default 200)")
+    order.add_argument("--ttl", type=_duration, default="1h", metavar="DURATION",
+                       help="drop the order if not carried out within this: 90s, 15m, 6h (default %(default)s)")
+    _operator_option(order)
+    order.set_defaults(run=_guarded(_command))
+
+    listing = with_db(actions.add_parser(
+        "commands", help="orders sent to terminals and what became of them, newest first (one JSON line each)"))
+    listing.add_argument("terminal", nargs="?", help="this terminal's only")
+    listing.add_argument("--state", action="append", choices=("pending", "sent", "done", "failed", "expired"),
+                         help="only in this state (repeatable)")
+    listing.add_argument("--limit", type=int, default=100, metavar="N")
+    listing.set_defaults(run=_guarded(_commands))
+
+    find = with_db(actions.add_parser(
+        "find", help="the submission a slip's reference stands for (one JSON line per match)"))
+    find.add_argument("reference", help="as printed on the slip, e.g. 3F2A9-1C0B7 (case, spaces and hyphens "
+                                        "do not matter)")
+    find.set_defaults(run=_guarded(_find))
+
+    conflicts = with_db(actions.add_parser(
+        "conflicts", help="uploads that reused a txn_id with other content, the stored one beside the "
+                          "incoming one (one JSON line each)"))
+    conflicts.add_argument("--all", action="store_true", help="resolved ones too")
+    conflicts.set_defaults(run=_guarded(_conflicts))
+    conflict_actions = conflicts.add_subparsers(dest="conflict_action", metavar="ACTION")
+    resolve = conflict_actions.add_parser(
+        "resolve", help="keep the stored or the incoming content; logged in the audit log")
+    # given here or before `resolve`, whichever: this one only counts when given
+    resolve.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="as for `conflicts`")
+    resolve.add_argument("id", type=int)
+    resolve.add_argument("--keep", required=True, choices=("stored", "incoming"),
+                         help="incoming replaces the stored submission, and billing receives it again")
+    _operator_option(resolve)
+    resolve.set_defaults(run=_guarded(_resolve))
+
+
+def _operator_option(parser: argparse.ArgumentParser) -> None:
+    import getpass
+
+    parser.add_argument("--operator", default=getpass.getuser(), metavar="NAME",
+                        help="who does this, for the terminal's log and the audit log (default: %(default)s)")
 
 
 def _guarded(run: Callable[[argparse.Namespace, object], int]) -> Callable[[argparse.Namespace, object], int]:
@@ -123,7 +195,7 @@ def _guarded(run: Callable[[argparse.Namespace, object], int]) -> Callable[[argp
     return guarded
 
 
-def _engine(args: argparse.Namespace, **options: object):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace, **options: object):
     """The database, at this release's schema or SchemaNotCurrent: never migrated here."""
     from sync.office.database import check_schema, open_engine
 
@@ -146,21 +218,45 @@ def _serve(args: argparse.Namespace, _context: object) -> int:
     import uvicorn
 
     from sync.office.app import create_app
+    from sync.office.settings import load_config
 
+    try:
+        config = load_config(args.config)
+    except ValueError as exc:
+        say(f"kiosk office: {exc}")
+        return 2
     engine = _engine(args, pool_size=args.pool_size)  # checked once, here, before any worker starts
     say(f"kiosk office: serving {args.db} on http://{args.host}:{args.port} with {args.workers} "
         f"worker(s) (OpenAPI at /openapi.json)")
     if args.workers == 1:
-        uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew), host=args.host, port=args.port,
+        uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew, config=config), host=args.host, port=args.port,
                     log_config=logs.server_config(), date_header=True)
         return 0
     engine.dispose()
     # Workers import the app by name, so they learn their settings from the environment.
     os.environ.update({DATABASE_VARIABLE: args.db, POOL_SIZE_VARIABLE: str(args.pool_size),
                        CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s"})
-    uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
-                host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
+    if args.config:
+        os.environ[CONFIG_VARIABLE] = str(Path(args.config).resolve())
+    counts = _metrics_directory()
+    try:
+        uvicorn.run("sync.office.app:app_from_environment", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_config=logs.server_config(), date_header=True)
+    finally:
+        shutil.rmtree(counts, ignore_errors=True)
     return 0
+
+
+def _metrics_directory() -> str:
+    """A fresh, private directory where each worker writes its metrics and any worker reads them
+    all for /metrics (sync/office/metrics.py); counts start at zero with the server."""
+    import tempfile
+
+    from sync.office.metrics import MULTIPROCESS_VARIABLE
+
+    directory = tempfile.mkdtemp(prefix="kiosk-office-metrics-")
+    os.environ[MULTIPROCESS_VARIABLE] = directory
+    return directory
 
 
 def _pool_size(text: str) -> int:
@@ -261,7 +357,7 @@ def _add_terminal(args: argparse.Namespace, _context: object) -> int:
     return 0
 
 
-def _secret_holder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _secret_holder(args: argparse.Namespace):
     """The database a secret is about to be written to, readable by its owner only."""
     from sync.office.database import make_private
 
@@ -320,6 +416,8 @@ def _iso(moment: datetime | None) -> str | None:
 def _export(args: argparse.Namespace, _context: object) -> int:
     from sync.office.reports import export_csv
 
+    if args.after is not None:
+        return _export_after(args)
     since = None
     if args.since:
         try:
@@ -338,4 +436,168 @@ def _stats(args: argparse.Namespace, _context: object) -> int:
     from sync.office.reports import stats
 
     emit(stats(_engine(args)))
+    return 0
+
+
+def _register_operators(actions: argparse._SubParsersAction,
+                        with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
+    operator = actions.add_parser("operator", help="people who sign in to the office's pages")
+    operator_actions = operator.add_subparsers(dest="operator_action", metavar="ACTION", required=True)
+    add = with_db(operator_actions.add_parser(
+        "add", help="create an operator; prints the password once (JSON)",
+        description="Roles: viewer sees every page; operator also acts on terminals; admin also "
+                    "manages operators and terminals."))
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("viewer", "operator", "admin"))
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of generating one")
+    add.set_defaults(run=_guarded(_add_operator))
+    listing = with_db(operator_actions.add_parser("list", help="one JSON line per operator"))
+    listing.set_defaults(run=_guarded(_list_operators))
+    disable = with_db(operator_actions.add_parser("disable", help="refuse the operator's sign-in and end "
+                                                                  "their sessions"))
+    disable.add_argument("name")
+    disable.set_defaults(run=_guarded(_disable_operator))
+    passwd = with_db(operator_actions.add_parser("passwd", help="a new password (printed once, JSON); ends "
+                                                                "their sessions and lifts a lock"))
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.set_defaults(run=_guarded(_operator_password))
+
+
+def _command_line_actor() -> str:
+    """Who the audit log names for the command line: the system user who ran it."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _password_from_stdin(args: argparse.Namespace) -> str | None:
+    if not args.password_stdin:
+        return None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _add_operator(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import OperatorExists, Role, add_operator
+
+    try:
+        password = add_operator(_engine(args), args.name, Role.parse(args.role), _password_from_stdin(args),
+                                actor=_command_line_actor())
+    except (OperatorExists, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    if not args.password_stdin:
+        say("Give this password to the operator; it is not shown again.")
+    emit({"operator": args.name, "password": None if args.password_stdin else password})
+    return 0
+
+
+def _list_operators(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import list_operators
+
+    for operator in list_operators(_engine(args)):
+        emit({"operator": operator.name, "role": operator.role.word, "enabled": operator.enabled,
+              "added": _iso(operator.created_at), "locked_until": _iso(operator.locked_until)})
+    return 0
+
+
+def _disable_operator(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import UnknownOperator, set_enabled
+
+    try:
+        set_enabled(_engine(args), args.name, False, actor=_command_line_actor())
+    except UnknownOperator as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "enabled": False})
+    return 0
+
+
+def _operator_password(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import UnknownOperator, set_password
+
+    try:
+        password = set_password(_engine(args), args.name, _password_from_stdin(args), actor=_command_line_actor())
+    except (UnknownOperator, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "password": None if args.password_stdin else password})
+    return 0
+
+
+def _cursor(text: str) -> int:
+    if not text.isdigit() or int(text) > 2**62:
+        raise argparse.ArgumentTypeError(f"a cursor is a whole number, 0 at first, not {text!r}")
+    return int(text)
+
+
+def _export_after(args: argparse.Namespace) -> int:
+    from sync.office.export import MAX_PAGE, export_after
+
+    if not 1 <= args.limit <= MAX_PAGE:
+        say(f"kiosk: --limit is from 1 to {MAX_PAGE}")
+        return 2
+    emit(export_after(_engine(args), args.after, args.limit, acknowledge=True).as_dict())
+    return 0
+
+
+def _command(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import issue_command
+    from sync.office.terminals import UnknownTerminal
+
+    try:
+        issued = issue_command(_engine(args), args.terminal, args.order_action, args.operator, reason=args.reason,
+                               lines=args.lines, ttl=args.ttl)
+    except (ValueError, UnknownTerminal) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit(issued.as_dict())
+    return 0
+
+
+def _commands(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import commands_of
+
+    for record in commands_of(_engine(args), args.terminal, states=args.state, limit=max(args.limit, 1)):
+        emit(record.as_dict())
+    return 0
+
+
+def _find(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.slips import by_reference
+
+    try:
+        found = by_reference(_engine(args), args.reference)
+    except ValueError as exc:
+        say(f"kiosk: {exc}")
+        return 2
+    if not found:
+        say(f"kiosk: the office holds no submission with reference {args.reference}")
+        return 1
+    for submission in found:
+        emit(submission.as_dict())
+    return 0
+
+
+def _conflicts(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.conflicts import list_conflicts
+
+    for pair in list_conflicts(_engine(args), include_resolved=args.all):
+        emit(pair.as_dict())
+    return 0
+
+
+def _resolve(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.conflicts import ConflictNotOpen, resolve_conflict
+
+    try:
+        pair = resolve_conflict(_engine(args), args.id, args.keep, args.operator)
+    except (ConflictNotOpen, ValueError) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit(pair.as_dict())
     return 0

@@ -1,5 +1,5 @@
-"""Service commands for a technician's shell, a thin layer over ``kiosk.health`` and
-``kiosk.service_access``.
+"""Service commands for a technician's shell, a thin layer over ``kiosk.service.health`` and
+``kiosk.service.access``.
 
   kiosk pin hash [--role R]            a PIN hash line to paste into [service]
   kiosk status                         every subsystem as JSON; exit 0 green/yellow, 2 any red
@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kiosk import pins
+from kiosk.service import pins
 from kiosk.commands.output import emit, say
 from kiosk.context import Context
 from kiosk.masking import scrub
@@ -84,7 +84,7 @@ def _pin_hash(args: argparse.Namespace, context: Context) -> int:
 
 
 def _status(args: argparse.Namespace, context: Context) -> int:
-    from kiosk import health  # the drivers and the HTTP client load only for this command
+    from kiosk.service import health  # the drivers and the HTTP client load only for this command
     from kiosk.storage import UNREADABLE
 
     config = context.config
@@ -175,14 +175,14 @@ def _out_of_service_state(context: Context) -> dict[str, Any] | None:
     return None if state is None else {"since": state.since.isoformat(), "by": state.by, "reason": state.reason}
 
 
-def _access(context: Context):  # type: ignore[no-untyped-def]
-    from kiosk.service_access import ServiceAccess
+def _access(context: Context):
+    from kiosk.service.access import ServiceAccess
 
     return ServiceAccess(context.store(), context.config.service)
 
 
 def _out_of_service(args: argparse.Namespace, context: Context) -> int:
-    from kiosk.service_access import SHELL
+    from kiosk.service.access import SHELL
 
     state = _access(context).switch_out_of_service(role=SHELL, reason=args.reason)
     emit({"out_of_service": True, "since": state.since.isoformat(), "by": state.by, "reason": state.reason})
@@ -190,7 +190,7 @@ def _out_of_service(args: argparse.Namespace, context: Context) -> int:
 
 
 def _in_service(args: argparse.Namespace, context: Context) -> int:
-    from kiosk.service_access import SHELL
+    from kiosk.service.access import SHELL
 
     _access(context).switch_in_service(role=SHELL)
     emit({"out_of_service": False})
@@ -223,7 +223,7 @@ def _metres(text: str) -> float:
 def _new_roll(args: argparse.Namespace, context: Context) -> int:
     from devices.profiles import get_profile
     from kiosk import paper
-    from kiosk.service_access import SHELL
+    from kiosk.service.access import SHELL
 
     store = context.store()
     roll = paper.new_roll(store, get_profile(context.config.printer.profile), args.length)

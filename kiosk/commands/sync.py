@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     directory.set_defaults(run=_directory)
 
 
-def _client(context) -> OfficeClient | None:  # type: ignore[no-untyped-def]
+def _client(context) -> OfficeClient | None:
     try:
         return OfficeClient(OfficeSettings.from_config(context.config))
     except OfficeError as exc:
@@ -35,7 +35,7 @@ def _client(context) -> OfficeClient | None:  # type: ignore[no-untyped-def]
         return None
 
 
-def _once(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-def]
+def _once(args: argparse.Namespace, context) -> int:
     client = _client(context)
     if client is None:
         return 1
@@ -63,11 +63,11 @@ def _once(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-
     return 1 if errors else 0
 
 
-def _heartbeat(context, uploader: Uploader, errors: list[str]) -> list[int]:  # type: ignore[no-untyped-def]
+def _heartbeat(context, uploader: Uploader, errors: list[str]) -> list[int]:
     """A heartbeat, the office's commands in its answer carried out and reported; the ids of
     those carried out (or dropped as expired) now."""
     from kiosk import fleet
-    from kiosk.service_access import ServiceAccess
+    from kiosk.service.access import ServiceAccess
 
     store = context.store()
     desk = fleet.CommandDesk(store, fleet.handlers(store, ServiceAccess(store, context.config.service), uploader))
@@ -77,7 +77,7 @@ def _heartbeat(context, uploader: Uploader, errors: list[str]) -> list[int]:  # 
     return desk.carried
 
 
-def _directory(args: argparse.Namespace, context) -> int:  # type: ignore[no-untyped-def]
+def _directory(args: argparse.Namespace, context) -> int:
     client = _client(context)
     if client is None:
         return 1

@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
 
 def _show(app: Any, terminal: Terminal) -> None:  # app: a screens.app.KioskApp, untyped Kivy
     """The touch screen on the main thread, until the window closes."""
-    from kiosk.live_status import LiveStatusWriter
+    from kiosk.service.live_status import LiveStatusWriter
 
     # What `kiosk status` in another shell reads instead of opening the ports this app holds.
     live = LiveStatusWriter(terminal)

@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shots.add_argument("--check-fit", action="store_true",
                        help="check every state by machine: text inside its widget, no overlaps, touch "
                             "targets, text size, contrast; one JSON line per problem, exit 1 if any")
+    shots.add_argument("--large-text", action="store_true",
+                       help="the customer's screens with their \"Large text\" option on, into DIR/WxH-large "
+                            "(the start and service screens are left out)")
     shots.set_defaults(run=_screenshots)
 
 
@@ -66,6 +69,6 @@ def _screenshots(args: argparse.Namespace, context: Context) -> int:
         problems += 1
         emit(found)
 
-    written = shoot(args.dir, sizes, args.only, problem if args.check_fit else None)
+    written = shoot(args.dir, sizes, args.only, problem if args.check_fit else None, args.large_text)
     emit({"dir": str(args.dir), "files": len(written), **({"problems": problems} if args.check_fit else {})})
     return 0 if written and not problems else 1

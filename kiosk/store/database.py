@@ -64,7 +64,7 @@ def writing(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def _alembic_config(connection: Connection):  # type: ignore[no-untyped-def]
+def _alembic_config(connection: Connection):
     from alembic.config import Config as AlembicConfig
 
     config = AlembicConfig()

@@ -13,6 +13,7 @@ from kiosk.meters import Account, Meter, TariffZone
 from kiosk.store.database import writing
 from kiosk.store.schema import accounts, directory_state, meters
 from sync.directory_file import DirectoryRow
+from sync.ports import DirectoryChanges
 from sync.semicolon_file import RowError
 from sync.zones import ZoneMeaning
 
@@ -144,26 +145,20 @@ class Directory:
             version = connection.execute(select(directory_state.c.version)).scalar()
         return version or 0
 
-    def apply_directory_page(
-        self,
-        version: int,
-        upserts: list[DirectoryRow],
-        removed_meters: list[tuple[str, str]],
-        removed_accounts: list[str],
-    ) -> None:
+    def apply_directory_page(self, changes: DirectoryChanges) -> None:
         with writing(self._engine) as connection:
-            _upsert(connection, upserts)
-            _offer_again(connection, upserts)
-            if removed_meters:
+            _upsert(connection, changes.upserts)
+            _offer_again(connection, changes.upserts)
+            if changes.removed_meters:
                 connection.exec_driver_sql(
-                    "DELETE FROM meters WHERE account = ? AND serial = ?", list(removed_meters)
+                    "DELETE FROM meters WHERE account = ? AND serial = ?", list(changes.removed_meters)
                 )
-            if removed_accounts:
+            if changes.removed_accounts:
                 # meters go with their account (ON DELETE CASCADE)
                 connection.exec_driver_sql(
-                    "DELETE FROM accounts WHERE number = ?", [(number,) for number in removed_accounts]
+                    "DELETE FROM accounts WHERE number = ?", [(number,) for number in changes.removed_accounts]
                 )
-            _touch_state(connection, version=version)
+            _touch_state(connection, version=changes.version)
 
 
 def _upsert(connection: Connection, rows: Sequence[DirectoryRow]) -> int:
@@ -227,7 +222,7 @@ def _touch_state(connection: Connection, *, version: int | None) -> None:
     )
 
 
-def _meter(account: str, row) -> Meter:  # type: ignore[no-untyped-def]
+def _meter(account: str, row) -> Meter:
     meanings = row.meanings.split(",")
     previous = (row.last_t1, row.last_t2, row.last_t3)
     return Meter(

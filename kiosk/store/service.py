@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, func, select
 
 from kiosk.store.database import writing
+from kiosk.store.outbox import KEPT
 from kiosk.store.schema import service_state, submissions
 
 
@@ -39,6 +40,22 @@ class DeliveryFacts:
     last_delivery: str | None  # ISO time the office last took a reading
     rejected: int  # readings the office refused, kept for a technician to look at
     conflict: int
+
+
+@dataclass(frozen=True)
+class PrintedSlip:
+    seq: int
+    printed_at: str  # ISO time
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A reading the office refused or holds in conflict, kept here for a technician."""
+
+    seq: int
+    state: str  # rejected or conflict
+    code: str | None
+    message: str | None
 
 
 class ServiceState:
@@ -103,13 +120,42 @@ class ServiceState:
             last = connection.execute(query).scalar()
         return DeliveryFacts(last, counts.get("rejected", 0), counts.get("conflict", 0))
 
-    def _count_by(self, column) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    def last_printed(self) -> PrintedSlip | None:
+        query = (select(submissions.c.seq, submissions.c.printed_at)
+                 .where(submissions.c.print_state == "printed")
+                 .order_by(submissions.c.seq.desc()).limit(1))
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else PrintedSlip(row.seq, row.printed_at)
+
+    def refused(self, limit: int) -> list[Refused]:
+        """The newest readings the office did not take, newest first."""
+        query = (select(submissions.c.seq, submissions.c.sync_state, submissions.c.sync_code,
+                        submissions.c.sync_message)
+                 .where(submissions.c.sync_state.in_(KEPT))
+                 .order_by(submissions.c.seq.desc()).limit(limit))
+        with self._engine.connect() as connection:
+            return [Refused(row.seq, row.sync_state, row.sync_code, row.sync_message)
+                    for row in connection.execute(query).all()]
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's thorough check of the whole file: ``["ok"]``, or what is damaged. Reads every
+        page: seconds on a large database."""
+        with self._engine.connect() as connection:
+            return [str(row[0]) for row in connection.exec_driver_sql("PRAGMA integrity_check").all()]
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at (Alembic's version table)."""
+        with self._engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    def _count_by(self, column) -> dict[str, int]:
         query = select(column, func.count()).group_by(column)
         with self._engine.connect() as connection:
             return {state: count for state, count in connection.execute(query).all()}
 
 
-def _lock(row) -> EntryLock:  # type: ignore[no-untyped-def]
+def _lock(row) -> EntryLock:
     if row is None:
         return EntryLock(0, None)
     until = datetime.fromisoformat(row.locked_until) if row.locked_until else None

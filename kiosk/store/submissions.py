@@ -203,6 +203,19 @@ class Submissions:
             row = connection.execute(query).mappings().first()
         return _submission(row) if row else None
 
+    def with_txn_prefix(self, prefix: str, *, limit: int = 10) -> list[Submission]:
+        """The submissions whose txn_id begins with these hex digits (a slip's reference, from
+        ``sync.reference.txn_prefix``), newest first: a reference two submissions share lists both."""
+        digits = prefix.lower()
+        # The txn_id is stored as the UUID's text, with a hyphen after its eighth digit; a range
+        # rather than LIKE, so the unique index on txn_id finds it in one step.
+        start = digits if len(digits) <= 8 else f"{digits[:8]}-{digits[8:]}"
+        query = (select(submissions).where(submissions.c.txn_id >= start, submissions.c.txn_id < start + "g")
+                 .order_by(submissions.c.seq.desc()).limit(limit))
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [_submission(row) for row in rows]
+
     def latest(self, *, limit: int = 50, pending_only: bool = False) -> list[Submission]:
         """Newest first; pending means not yet answered by the office."""
         query = select(submissions).order_by(submissions.c.seq.desc()).limit(limit)

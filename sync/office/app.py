@@ -6,6 +6,7 @@ its timeout is a 503 with Retry-After, which terminals treat as "later", never a
 
 
 import hashlib
+import hmac
 import logging
 import os
 from datetime import timedelta, timezone
@@ -22,13 +23,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync.office import directory, ingest, terminals
+from sync.office import directory, export, fleet, ingest
+from sync.office import metrics
+from sync.office.alerts import AlertRules
+from sync.office.web import pages
+from sync.office.web.pages import FORM_BODY_BYTES
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
+    CONFIG_VARIABLE,
     DATABASE_VARIABLE,
     DEFAULT_MAX_CLOCK_SKEW,
     DEFAULT_POOL_SIZE,
     POOL_SIZE_VARIABLE,
+    OfficeConfig,
+    load_config,
     parse_duration,
 )
 from sync.office.terminals import AuthError, Authenticator, SignedHeaders
@@ -59,6 +67,8 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
+BILLING_PREFIX = "/billing/v1"
+
 # Where the Gate leaves the authenticated terminal's id for the endpoints.
 TERMINAL_SCOPE_KEY = "kiosk.terminal"
 
@@ -74,11 +84,13 @@ def app_from_environment() -> ASGIApp:
     engine = open_engine(os.environ[DATABASE_VARIABLE],
                          pool_size=int(os.environ.get(POOL_SIZE_VARIABLE, DEFAULT_POOL_SIZE)))
     skew = os.environ.get(CLOCK_SKEW_VARIABLE)
-    return create_app(engine, max_clock_skew=parse_duration(skew) if skew else DEFAULT_MAX_CLOCK_SKEW)
+    return create_app(engine, max_clock_skew=parse_duration(skew) if skew else DEFAULT_MAX_CLOCK_SKEW,
+                      config=load_config(os.environ.get(CONFIG_VARIABLE)))
 
 
 def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenticator: Authenticator | None = None,
-               max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW) -> ASGIApp:
+               max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW, config: OfficeConfig | None = None) -> ASGIApp:
+    config = config or OfficeConfig()
     app = FastAPI(title="Meter-reading kiosk: central office", version="1",
                   description="See sync/PROTOCOL.md for signing and semantics.")
     # Directory pages are JSON of masked names and addresses, several times smaller gzipped: a new
@@ -87,6 +99,7 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
     # work, and the terminal waits while the office compresses each page. Signatures are over
     # requests, so a compressed answer changes nothing there.
     app.add_middleware(GZipMiddleware, minimum_size=COMPRESS_FROM_BYTES, compresslevel=3)
+    app.add_middleware(metrics.Timed)
 
     async def terminal(
         request: Request,
@@ -114,8 +127,9 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
     @app.post(f"{API_PREFIX}/submissions", response_model=UploadResults, responses=_REFUSALS)
     def upload(batch: UploadBatch, terminal_id: Terminal) -> UploadResults:
         """Store a batch; one result per item, in the order sent."""
-        return UploadResults(results=ingest.store_batch(engine, terminal_id, batch.items,
-                                                        max_clock_skew=max_clock_skew))
+        results = ingest.store_batch(engine, terminal_id, batch.items, max_clock_skew=max_clock_skew)
+        metrics.count_ingest(outcome.status for outcome in results)
+        return UploadResults(results=results)
 
     @app.get(f"{API_PREFIX}/directory", response_model=DirectoryPage, responses=_REFUSALS)
     def directory_changes(
@@ -128,10 +142,47 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
         return Response(directory.changes_page(engine, since, limit),
                         media_type="application/json")
 
-    @app.post(f"{API_PREFIX}/heartbeat", response_model=HeartbeatAck, responses=_REFUSALS)
-    def heartbeat(beat: Heartbeat, terminal_id: Terminal) -> HeartbeatAck:
-        received = terminals.record_heartbeat(engine, terminal_id, beat)
-        return HeartbeatAck(received_at=received.replace(tzinfo=timezone.utc))
+    # Fields left at their defaults stay out of the answer: a terminal without the "commands"
+    # capability predates ``commands`` and would refuse an answer that names it.
+    @app.post(f"{API_PREFIX}/heartbeat", response_model=HeartbeatAck, response_model_exclude_defaults=True,
+              responses=_REFUSALS)
+    def heartbeat(beat: Heartbeat, request: Request, terminal_id: Terminal) -> HeartbeatAck:
+        # the signed timestamp, checked by the Gate: the terminal's clock, for the clock-skew alert
+        stamp = request.headers.get(HEADER_TIMESTAMP, "")
+        answer = fleet.record_heartbeat(engine, terminal_id, beat, terminal_clock=int(stamp) if stamp.isdigit() else None,
+                                        keep_days=config.heartbeat_days)
+        return HeartbeatAck(received_at=answer.received_at.replace(tzinfo=timezone.utc), commands=answer.commands)
+
+    @app.get(f"{BILLING_PREFIX}/readings", responses={
+        401: {"model": Problem, "description": "no or wrong bearer token"},
+        404: {"model": Problem, "description": "the office has no [office] billing_token: the endpoint is off"},
+        422: {"model": Problem, "description": "a parameter out of range"}})
+    def billing_readings(
+        authorization: Annotated[str | None, Header()] = None,
+        after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=export.MAX_PAGE)] = export.DEFAULT_PAGE,
+    ) -> JSONResponse:
+        """The submissions after cursor ``after`` and the ``cursor`` to ask from next, in one
+        consistent snapshot (sync/PROTOCOL.md, "Billing"). Asking from a cursor tells the office
+        that billing holds everything up to it."""
+        if not config.billing_token:
+            return JSONResponse({"detail": {"code": "not_found", "message": "Not Found"}}, status_code=404)
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), config.billing_token.encode()):
+            return JSONResponse({"detail": {"code": "unauthenticated", "message": "a bearer token is needed"}},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(export.export_after(engine, after, limit, acknowledge=True).as_dict())
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus(authorization: Annotated[str | None, Header()] = None) -> Response:
+        """Prometheus's text format; with ``[office] metrics_token``, only for that bearer token."""
+        if config.metrics_token and not _bearer_matches(authorization, config.metrics_token):
+            return JSONResponse({"detail": {"code": "unauthenticated", "message": "a bearer token is needed"}},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(metrics.exposition(engine, AlertRules(paper_days=config.paper_days_alert)),
+                        media_type=metrics.CONTENT_TYPE)
+
+    pages.mount(app, engine, config)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -153,6 +204,11 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
                             status_code=503, headers={"Retry-After": "5"})
 
     return Gate(app, authenticator or Authenticator(engine), max_body_bytes)
+
+
+def _bearer_matches(authorization: str | None, token: str) -> bool:
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _code(status: int) -> str:
@@ -188,11 +244,13 @@ class Gate:
             await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
             return
         if not scope["path"].startswith(API_PREFIX + "/"):
-            # the public endpoints take no body: it is read and dropped, never held
-            if await _drain(receive, self.limit) == _TOO_LARGE:
+            # the pages take a form's few fields at most; the rest take no body, and theirs is dropped
+            kept = FORM_BODY_BYTES if scope["method"] == "POST" else 0
+            form = await _collect(receive, self.limit, kept)
+            if form == _TOO_LARGE:
                 await _refuse(send, 413, "too_large", f"the body exceeds {self.limit} bytes")
-            else:
-                await self.app(scope, _replay(b"", receive), send)
+            elif isinstance(form, bytes):
+                await self.app(scope, _replay(form, receive), send)
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
@@ -245,6 +303,24 @@ async def _drain(receive: Receive, limit: int) -> str | None:
             return _TOO_LARGE
         if not message.get("more_body", False):
             return None
+
+
+async def _collect(receive: Receive, limit: int, kept: int) -> bytes | str:
+    """A body of at most ``kept`` bytes; a longer one (up to ``limit``) is read and dropped,
+    and reaches the application empty. _TOO_LARGE past ``limit``, _GONE if the client left."""
+    size, parts = 0, []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return _GONE
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return _TOO_LARGE
+        if size <= kept:
+            parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts) if size <= kept else b""
 
 
 # A signed body is held in memory up to this size and in a temporary file beyond it,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text
 
 from sync.office.database import writing
 from sync.office.directory import take_change_numbers
+from sync.office.export import take_export_numbers
 from sync.office.schema import conflicts, meters, submissions
 from sync.office.settings import DEFAULT_MAX_CLOCK_SKEW
 from sync.office.terminals import utc_now
@@ -90,12 +91,13 @@ _PG_METERS = text(
 )
 _PG_INSERT = text(
     "INSERT INTO office_submissions (txn_id, terminal_id, seq, account, meter, taken_at, period, payload, "
-    "content_hash, received_at) "
-    "SELECT txn_id, terminal_id, seq, account, meter, taken_at, period, payload, content_hash, :received_at "
+    "content_hash, export_seq, received_at) "
+    "SELECT txn_id, terminal_id, seq, account, meter, taken_at, period, payload, content_hash, export_seq, "
+    ":received_at "
     "FROM unnest(CAST(:txn_id AS text[]), CAST(:terminal_id AS text[]), CAST(:seq AS bigint[]), "
     "CAST(:account AS text[]), CAST(:meter AS text[]), CAST(:taken_at AS text[]), CAST(:period AS text[]), "
-    "CAST(:payload AS text[]), CAST(:content_hash AS text[])) "
-    "AS batch (txn_id, terminal_id, seq, account, meter, taken_at, period, payload, content_hash) "
+    "CAST(:payload AS text[]), CAST(:content_hash AS text[]), CAST(:export_seq AS bigint[])) "
+    "AS batch (txn_id, terminal_id, seq, account, meter, taken_at, period, payload, content_hash, export_seq) "
     "ON CONFLICT (txn_id) DO NOTHING RETURNING txn_id"
 )
 _PG_LAST_READINGS = text(
@@ -180,14 +182,17 @@ def _problem(submission: Submission, terminal_id: str, directory: dict[tuple[str
 def _insert(connection: Connection, items: list[_Item], now: Any) -> set[str]:
     if not items:
         return set()
+    # Numbers for billing's cursor, one per item; an item a concurrent request stored first
+    # leaves its number unused, which a cursor does not mind.
+    first = take_export_numbers(connection, len(items))
     rows = [
         {
             "txn_id": item.txn_id, "terminal_id": item.submission.terminal_id, "seq": item.submission.seq,
             "account": item.submission.account, "meter": item.submission.meter,
             "taken_at": item.submission.taken_at.isoformat(), "period": item.submission.period,
-            "payload": item.payload, "content_hash": item.content_hash,
+            "payload": item.payload, "content_hash": item.content_hash, "export_seq": first + offset,
         }
-        for item in items
+        for offset, item in enumerate(items)
     ]
     if _is_postgresql(connection):
         result = connection.execute(_PG_INSERT, {**_columns(rows), "received_at": now})

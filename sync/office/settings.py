@@ -5,7 +5,10 @@ at every start."""
 from __future__ import annotations
 
 import re
+import tomllib
+from dataclasses import dataclass, fields
 from datetime import timedelta
+from pathlib import Path
 
 DATABASE_VARIABLE = "KIOSK_OFFICE_DB"
 POOL_SIZE_VARIABLE = "KIOSK_OFFICE_POOL_SIZE"
@@ -31,3 +34,50 @@ def parse_duration(text: str) -> timedelta:
     if not found:
         raise ValueError(f"not a duration like 90s, 15m, 6h or 1d: {text!r}")
     return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])
+
+
+CONFIG_VARIABLE = "KIOSK_OFFICE_CONFIG"
+
+
+@dataclass(frozen=True)
+class OfficeConfig:
+    """The ``[office]`` table of the office's TOML file (``kiosk office serve --config FILE``)."""
+
+    heartbeat_days: int = 30  # heartbeat history kept, in days
+    paper_days_alert: float = 2.0  # alert when a roll will run out within this many days
+    billing_token: str | None = None  # bearer token of GET /billing/v1/readings; unset: endpoint off
+    metrics_token: str | None = None  # bearer token Prometheus sends to /metrics; unset: /metrics is open
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.heartbeat_days, int) and 1 <= self.heartbeat_days <= 3650):
+            raise ValueError("heartbeat_days: a whole number of days from 1 to 3650")
+        if not (isinstance(self.paper_days_alert, (int, float)) and 0 <= self.paper_days_alert <= 365):
+            raise ValueError("paper_days_alert: a number of days from 0 to 365")
+        if self.billing_token is not None and not (isinstance(self.billing_token, str)
+                                                   and len(self.billing_token) >= 16):
+            raise ValueError("billing_token: at least 16 characters (e.g. `openssl rand -hex 24`)")
+        if self.metrics_token is not None and not (isinstance(self.metrics_token, str)
+                                                   and len(self.metrics_token) >= 16):
+            raise ValueError("metrics_token: at least 16 characters (e.g. `openssl rand -hex 24`)")
+
+
+def load_config(path: str | Path | None) -> OfficeConfig:
+    """The file's ``[office]`` table (keys as OfficeConfig's fields); defaults without a file.
+    ValueError names the file and what is wrong."""
+    if not path:
+        return OfficeConfig()
+    try:
+        with open(path, "rb") as file:
+            table = tomllib.load(file).get("office", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: office must be a table, [office]")
+    known = {field.name for field in fields(OfficeConfig)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ValueError(f"{path}: [office] has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    try:
+        return OfficeConfig(**table)
+    except ValueError as exc:
+        raise ValueError(f"{path}: [office] {exc}") from None

@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sync import signing
 from sync.office.database import writing
 from sync.office.schema import nonces, terminals
-from sync.wire import Heartbeat
 
 
 class TerminalExists(Exception):
@@ -152,16 +151,6 @@ class Authenticator:
                     connection.execute(delete(nonces).where(nonces.c.seen_at < now - 2 * self._window))
         except IntegrityError:
             raise AuthError("replay", "this request was already received") from None
-
-
-def record_heartbeat(engine: Engine, terminal_id: str, heartbeat: Heartbeat) -> datetime:
-    now = utc_now()
-    with writing(engine) as connection:
-        connection.execute(
-            update(terminals).where(terminals.c.id == terminal_id)
-            .values(heartbeat_at=now, heartbeat=heartbeat.model_dump_json())
-        )
-    return now
 
 
 def heartbeat_of(text: str | None) -> dict | None:

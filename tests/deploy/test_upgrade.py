@@ -22,7 +22,7 @@ def _next_version_wheel(tmp_path: Path, *, breaks_storage: bool = False) -> Path
     (source / "pyproject.toml").write_text(pyproject.replace('version = "0.1.0"', 'version = "0.1.0.post1"'))
     if breaks_storage:
         # A release whose storage check fails whatever the disk: a fault of the release itself.
-        with (source / "kiosk/health.py").open("a") as health:
+        with (source / "kiosk/service/health.py").open("a") as health:
             health.write("\n\ndef storage_health(config, store):\n"
                          "    return _health(\"storage\", RED, Phrase(\"broken by this release\"))\n")
     return build_wheel(source, tmp_path / "wheel")

@@ -15,6 +15,8 @@ import threading
 import time
 from collections import Counter
 
+from tests.sync.loopback_proxy import LoopbackProxy
+
 FAULTS = {
     "reset_before": 1.0,  # connection reset, the office never saw the request
     "reset_after": 1.0,  # the office answered (and committed); the terminal gets a reset
@@ -27,10 +29,10 @@ FAULTS = {
 }
 
 
-class FaultyProxy:
+class FaultyProxy(LoopbackProxy):
     def __init__(self, upstream_port: int, *, fault_rate: float, seed: int = 0, slow_seconds: float = 0.5,
                  retry_after: str = "1", faults: dict[str, float] | None = None) -> None:
-        self.upstream = ("127.0.0.1", upstream_port)
+        super().__init__(upstream_port, name="faulty-proxy")
         self.fault_rate = fault_rate
         self.slow_seconds = slow_seconds
         self.retry_after = retry_after
@@ -38,31 +40,13 @@ class FaultyProxy:
         self.counts: Counter[str] = Counter()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._closing = False
-        self._thread = threading.Thread(target=self._accept, daemon=True)
 
     @property
     def faulted(self) -> int:
         return sum(count for name, count in self.counts.items() if name != "pass")
 
-    def __enter__(self) -> "FaultyProxy":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._closing = True
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._closing:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+    def connected(self, client: socket.socket) -> None:
+        threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _draw(self) -> str:
         with self._lock:

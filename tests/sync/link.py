@@ -13,6 +13,8 @@ import socket
 import threading
 import time
 
+from tests.sync.loopback_proxy import LoopbackProxy
+
 CHUNK = 16 * 1024
 
 
@@ -35,9 +37,9 @@ class _Pacer:
             time.sleep(delay)
 
 
-class Link:
+class Link(LoopbackProxy):
     def __init__(self, upstream_port: int, *, bits_per_second: float | None = None, keep: int = 8192) -> None:
-        self.upstream = ("127.0.0.1", upstream_port)
+        super().__init__(upstream_port, name="link")
         self.keep = keep
         rate = bits_per_second / 8 if bits_per_second else None
         self._pacers = {"to_office": _Pacer(rate), "to_terminal": _Pacer(rate)}
@@ -45,40 +47,21 @@ class Link:
         # The first bytes of each connection, each way, in the order the connections opened.
         self.heads: list[dict[str, bytearray]] = []
         self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._closing = False
-        self._thread = threading.Thread(target=self._accept, name="link", daemon=True)
 
-    def __enter__(self) -> "Link":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._closing = True
-        self._listener.close()
-        self._thread.join(5)
-
-    def _accept(self) -> None:
-        while not self._closing:
-            try:
-                terminal, _ = self._listener.accept()
-            except OSError:
-                return
-            try:
-                office = socket.create_connection(self.upstream, timeout=10)
-            except OSError:
-                terminal.close()
-                continue
-            office.settimeout(None)
-            head = {"to_office": bytearray(), "to_terminal": bytearray()}
-            with self._lock:
-                self.heads.append(head)
-            ends = threading.Barrier(2, action=lambda t=terminal, o=office: (t.close(), o.close()))
-            for source, target, direction in ((terminal, office, "to_office"), (office, terminal, "to_terminal")):
-                threading.Thread(target=self._carry, args=(source, target, direction, head[direction], ends),
-                                 name=f"link-{direction}", daemon=True).start()
+    def connected(self, terminal: socket.socket) -> None:
+        try:
+            office = socket.create_connection(self.upstream, timeout=10)
+        except OSError:
+            terminal.close()
+            return
+        office.settimeout(None)
+        head = {"to_office": bytearray(), "to_terminal": bytearray()}
+        with self._lock:
+            self.heads.append(head)
+        ends = threading.Barrier(2, action=lambda: (terminal.close(), office.close()))
+        for source, target, direction in ((terminal, office, "to_office"), (office, terminal, "to_terminal")):
+            threading.Thread(target=self._carry, args=(source, target, direction, head[direction], ends),
+                             name=f"link-{direction}", daemon=True).start()
 
     def _carry(self, source: socket.socket, target: socket.socket, direction: str, head: bytearray,
                ends: threading.Barrier) -> None:

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine
 
 from kiosk import config as config_module
-from kiosk.health import GREEN, RED, YELLOW, check_from_config, clock_health
-from kiosk.live_status import LiveStatusWriter
+from kiosk.service.health import GREEN, RED, YELLOW, check_from_config, clock_health
+from kiosk.service.live_status import LiveStatusWriter
 from kiosk.network_probe import probe_office
 from kiosk.store import Store
 from kiosk.wiring import assemble

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from kiosk import config as config_module
 from kiosk.fleet import OFFICE
-from kiosk.service_access import SHELL
+from kiosk.service.access import SHELL
 from kiosk.wiring import Terminal, assemble
 from tests.sync.commanding_office import CommandingOffice
 from tests.sync.support import ROOT, OfficeServer, load_office_directory, meter_rows, queue_submissions
@@ -154,7 +154,7 @@ CRASH_MID_COMMAND = textwrap.dedent("""
     from datetime import datetime, timezone
     from kiosk import fleet
     from kiosk.config import Service
-    from kiosk.service_access import ServiceAccess
+    from kiosk.service.access import ServiceAccess
     from kiosk.store import Store
     from sync.wire import Command
 

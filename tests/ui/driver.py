@@ -13,6 +13,7 @@ Prints one JSON document: what each journey saw and what the screens showed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 from devices.emulators import control
 from screens.boot import terminal_app
 from kiosk.demo import DemoTerminal, demo_terminal
-from tests.ui.touch import play
+from tests.ui.touch import play, tagged
 
 KEY_PAUSE = 0.25  # between keypad taps: a customer's pace, well apart from the bounce guard
 SCREEN_PAUSE = 0.5  # after a tap that changes the screen: longer than the double-tap guard
@@ -50,19 +51,10 @@ def drive(demo: DemoTerminal) -> dict:
     from screens.qr import qr_texture
 
     def visible(tag: str):  # type: ignore[no-untyped-def]
-        found = []
-
-        def walk(widget) -> None:  # type: ignore[no-untyped-def]
-            if widget.opacity == 0 or widget.disabled:
-                return
-            if getattr(widget, "tag", "") == tag:
-                found.append(widget)
-            for child in widget.children:
-                walk(child)
-
-        walk(app.root_widget.ids.screens.current_screen)
-        walk(app.root_widget.ids.top)
-        walk(app.root_widget.ids.bottom)
+        ids = app.root_widget.ids
+        # A card over the screen takes every touch: then only what is on it can be tapped.
+        covers = [layer for layer in (ids.countdown, ids.ask) if layer.opacity > 0]
+        found = tagged(tag, *(covers[:1] or (ids.screens.current_screen, ids.top, ids.bottom)))
         if not found:
             raise LookupError(f"no visible widget tagged {tag!r} on {app.journey.step}")
         return found[0]
@@ -115,7 +107,7 @@ def drive(demo: DemoTerminal) -> dict:
             error = f"{type(exc).__name__}: {exc}"
         seen.append(step())
         report["journeys"].append({"name": name, "steps": seen, "error": error, **shown})
-        app.act("cancel")  # renders at once, so the double-tap guard starts counting now
+        app.act("reset")  # renders at once, so the double-tap guard starts counting now
         yield SCREEN_PAUSE
 
     def finish_on_result() -> Iterator[float]:
@@ -146,7 +138,7 @@ def drive(demo: DemoTerminal) -> dict:
         yield from keys("12400")
         tap("next")
         yield SCREEN_PAUSE
-        yield from keys("6800")
+        yield from keys("06800")
         tap("next")
         yield SCREEN_PAUSE
         tap("next")  # Send
@@ -174,7 +166,7 @@ def drive(demo: DemoTerminal) -> dict:
         yield SCREEN_PAUSE
         tap("next")
         yield SCREEN_PAUSE
-        yield from keys("5010")
+        yield from keys("05010")
         tap("next")
         yield SCREEN_PAUSE
         tap("next")
@@ -191,7 +183,10 @@ def drive(demo: DemoTerminal) -> dict:
         yield from keys("00030")
         tap("next")
         yield SCREEN_PAUSE
-        tap("that_is_right")
+        shown["question_buttons"] = [tag for tag in ("back", "next", "cancel", "check_again",
+                                                     "that_is_right") if _shown(visible, tag)]
+        shown["question_back"] = visible("back").text
+        tap("next")  # "Yes, that is right": where the next step always is
         yield SCREEN_PAUSE
         tap("next")
         yield from finish_on_result()
@@ -205,13 +200,126 @@ def drive(demo: DemoTerminal) -> dict:
         emulator(demo.printer, {"cmd": "fault", "name": "paper_out"})  # the roll runs out now
         tap("next")
         yield SCREEN_PAUSE
-        for reading in ("104600", "88050", "61300"):
+        for reading in ("104600", "088050", "061300"):
             yield from keys(reading)
             tap("next")
             yield SCREEN_PAUSE
         tap("next")  # Send
         yield from finish_on_result()
         emulator(demo.printer, {"cmd": "clear"})
+
+    def prompt() -> dict:
+        ask = app.root_widget.ids.ask
+        return {"heading": ask.ids.heading.text, "message": ask.ids.message.text,
+                "visible": ask.opacity > 0}
+
+    def wait_for_countdown() -> Iterator[float]:
+        for _ in range(100):
+            if app.root_widget.ids.countdown.opacity > 0:
+                return
+            yield 0.1
+        raise TimeoutError("no countdown")
+
+    def countdown_card() -> dict:
+        ids = app.root_widget.ids.countdown.ids
+        return {"seconds": ids.seconds.text, "typed": ids.typed.text, "explain": ids.explain.text}
+
+    def idle_after(seconds: float) -> None:
+        # The configured minute of inactivity, shortened for the journeys that wait for it.
+        journey = app.journey
+        journey._timeouts = dataclasses.replace(journey._timeouts, idle=seconds)
+
+    def safety_nets() -> Iterator[float]:
+        tap("start")
+        yield SCREEN_PAUSE
+        yield from keys("1000000045")  # one zone, 8 digits, last 1234567
+        tap("next")
+        yield SCREEN_PAUSE
+        tap("next")
+        yield SCREEN_PAUSE
+        yield from keys("051")
+        tap("next")
+        shown["too_few"] = app.root_widget.ids.reading.ids.problem.text
+        shown["too_few_step"] = step()
+        idle_after(1.0)
+        yield from wait_for_countdown()
+        shown["countdown_reading"] = countdown_card()
+        tap("still_here")
+        idle_after(60.0)
+        yield SCREEN_PAUSE
+        shown["typed_after_countdown"] = app.journey.session.entered[0]
+        tap("key_clear")
+        yield KEY_PAUSE
+        yield from keys("01234600")
+        tap("next")
+        yield SCREEN_PAUSE
+        tap("cancel")  # on the review: asked first
+        yield SCREEN_PAUSE
+        shown["discard_prompt"] = prompt()
+        tap("prompt_no")
+        yield SCREEN_PAUSE
+        shown["after_no"] = [step(), app.journey.session.entered[0], prompt()["visible"]]
+        tap("cancel")
+        yield SCREEN_PAUSE
+        tap("prompt_yes")
+        yield SCREEN_PAUSE
+        shown["after_yes"] = [step(), app.journey.session is None]
+
+    def scan_mid_way() -> Iterator[float]:
+        tap("start")
+        yield SCREEN_PAUSE
+        yield from keys("1000000037")
+        tap("next")
+        yield SCREEN_PAUSE
+        tap("next")
+        yield SCREEN_PAUSE
+        yield from keys("1046")
+        emulator(demo.scanner, {"cmd": "emit", "payload": BILL})  # the bill of 1000000011
+        for _ in range(100):
+            if prompt()["visible"]:
+                break
+            yield 0.1
+        yield SCREEN_PAUSE
+        shown["switch_prompt"] = prompt()
+        tap("prompt_no")
+        yield SCREEN_PAUSE
+        shown["after_no"] = [step(), app.journey.session.account_number,
+                             app.journey.session.entered[0]]
+        emulator(demo.scanner, {"cmd": "emit", "payload": BILL})
+        for _ in range(100):
+            if prompt()["visible"]:
+                break
+            yield 0.1
+        yield SCREEN_PAUSE
+        tap("prompt_yes")
+        yield SCREEN_PAUSE
+        shown["after_yes"] = [step(), app.journey.session.account_number]
+
+    def same_day() -> Iterator[float]:
+        tap("start")
+        yield SCREEN_PAUSE
+        yield from keys("1000000011")  # its readings were sent by the scan journey today
+        tap("next")
+        yield SCREEN_PAUSE
+        tap("next")
+        yield SCREEN_PAUSE
+        yield from keys("05020")
+        tap("next")
+        yield SCREEN_PAUSE
+        shown["question"] = app.root_widget.ids.question.ids.message.text
+        tap("next")  # "Yes, that is right"
+        yield SCREEN_PAUSE
+        tap("next")  # Send
+        yield from wait_for("result")
+        shown["confirmed"] = list(app.journey.session.result.submission.confirmed)
+        yield SCREEN_PAUSE
+        idle_after(1.0)
+        yield from wait_for_countdown()
+        shown["countdown_result"] = countdown_card()
+        tap("still_here")
+        idle_after(60.0)
+        yield SCREEN_PAUSE
+        shown["after_countdown"] = step()
 
     def plan() -> Iterator[float]:
         yield 0.5
@@ -220,11 +328,22 @@ def drive(demo: DemoTerminal) -> dict:
         yield from journey("scan_one_zone", scan_one_zone())
         yield from journey("rollover", rollover())
         yield from journey("paper_out", paper_out())
+        yield from journey("safety_nets", safety_nets())
+        yield from journey("scan_mid_way", scan_mid_way())
+        yield from journey("same_day", same_day())
         app.stop()
 
     play(plan())
     app.run()
     return report
+
+
+def _shown(visible, tag: str) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        visible(tag)
+    except LookupError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

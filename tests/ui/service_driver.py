@@ -20,11 +20,12 @@ from sqlalchemy import event
 
 from devices.emulators.control import request
 from kiosk import config as config_module
-from kiosk import demo_data, pins
+from kiosk import demo_data
+from kiosk.service import pins
 from screens.boot import terminal_app
 from sync.directory_file import read_directory
 from kiosk.wiring import assemble
-from tests.ui.touch import play
+from tests.ui.touch import play, tagged
 
 BILL = ("ST00012|Name=АО Энергосбыт|PersonalAcc=40702810900000000001|BankName=ПАО Банк|BIC=044525225|"
         "CorrespAcc=30101810400000000225|PersAcc=2287008779|Sum=125000")
@@ -67,18 +68,8 @@ def main() -> None:
     def screen() -> str:
         return manager.current
 
-    def visible(tag: str, within=None):  # type: ignore[no-untyped-def]
-        found = []
-
-        def walk(widget) -> None:
-            if widget.opacity == 0 or widget.disabled:
-                return
-            if getattr(widget, "tag", "") == tag:
-                found.append(widget)
-            for child in widget.children:
-                walk(child)
-
-        walk(within or manager.current_screen)
+    def visible(tag: str, within=None):
+        found = tagged(tag, within or manager.current_screen)
         if not found:
             raise LookupError(f"no visible widget tagged {tag!r} on {screen()}")
         return found[0]
@@ -88,7 +79,7 @@ def main() -> None:
 
     last_touch = [0.0]
 
-    def tap(tag: str, within=None) -> None:  # type: ignore[no-untyped-def]
+    def tap(tag: str, within=None) -> None:
         widget = visible(tag, within)
         touch = UnitTestTouch(*widget.to_window(*widget.center))
         touch.touch_down()
@@ -261,7 +252,7 @@ def main() -> None:
 
     def storage() -> Iterator[float]:
         # The disk will not take a reading: the customer is told, the next ones see the cover.
-        def read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def read_only(dbapi_connection, _record) -> None:
             dbapi_connection.execute("PRAGMA query_only = ON")  # SQLite itself refuses every write
 
         event.listen(terminal.store.engine, "connect", read_only)
@@ -271,7 +262,7 @@ def main() -> None:
         journey.type_account("1000000011")
         journey.submit_account()
         journey.choose_meter(journey.other_meters()[0].serial)
-        journey.type_digit("5010")
+        journey.type_digit("05010")
         journey.next_zone()
         app.act("confirm_review")  # the commit runs on the app's worker, as after "Send"
         yield from wait_for("the commit's answer", lambda: str(journey.step) == "review"

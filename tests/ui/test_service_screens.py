@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devices.emulators import PrinterEmulator, ScannerEmulator
-from kiosk.health import SUBSYSTEMS
+from kiosk.service.health import SUBSYSTEMS
 from kiosk.i18n import gettext_for
 from kiosk.store import Store
 from screens.service_views import LEVEL_COLOURS

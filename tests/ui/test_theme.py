@@ -17,7 +17,7 @@ from kiosk.slip_words import MONTHS, month_names, slip_words
 from kiosk.i18n import LANGUAGES
 from screens.settings import UiSettings
 from screens.texts import DOMAIN, LOCALE_DIR, texts_for
-from screens.theme import TEXT_PAIRS, body_px, contrast
+from screens.theme import BODY_MIN_MM, BODY_MIN_PX, TEXT_PAIRS, body_px, contrast
 
 SIZES = ((1920, 1080), (1280, 1024), (1024, 768), (1080, 1920))
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,9 +31,23 @@ def test_every_text_colour_pair_is_at_least_7_to_1(name):
     assert contrast(text, background) >= 7.0
 
 
+def test_body_text_is_32_px_at_1920x1080_and_scales_with_the_screen():
+    assert body_px(1920, 1080, UiSettings().px_per_mm(1920, 1080)) == 32
+    assert body_px(1080, 1920) == 32
+    assert body_px(1024, 768) == 23
+
+
+@pytest.mark.parametrize("size", (*SIZES, (800, 600), (640, 480)))
+def test_body_text_keeps_its_bounds(size):
+    assert body_px(*size) >= BODY_MIN_PX
+    # A 10.1" panel of 1920x1080 has fine pixels: text is set by its height in millimetres.
+    dense = UiSettings(screen_diagonal_mm=257).px_per_mm(*size)
+    assert body_px(*size, px_per_mm=dense) / dense >= BODY_MIN_MM
+
+
 @pytest.mark.parametrize("size", SIZES)
-def test_body_text_is_at_least_28_px(size):
-    assert body_px(*size) >= 28
+def test_large_text_is_1_4_times_the_body(size):
+    assert body_px(*size, large=True) == round(body_px(*size) * 1.4)
 
 
 def test_touch_target_is_20_mm_on_a_21_5_inch_panel():

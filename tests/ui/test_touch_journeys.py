@@ -113,3 +113,46 @@ def test_paper_out_mid_journey_shows_the_number_and_code_instead(run):
     assert_result_shows_number(seen, submission, "Номер")
     assert seen["terminal"] == f"Терминал {submission.terminal_id}"
     assert seen["qr_shown"] and seen["qr_is_txn"]
+
+
+def test_the_question_has_one_way_back_and_its_answer_where_the_next_step_is(run):
+    report, _stored, _pages = run
+    seen = journey(report, "rollover")
+    assert seen["question_buttons"] == ["back", "next", "cancel"]
+    assert seen["question_back"] == "Проверить ещё раз"
+
+
+def test_safety_nets_on_the_way_to_sending(run):
+    report, stored, _pages = run
+    seen = journey(report, "safety_nets")
+    # «051» on an 8-digit meter is told as three digits of eight, not as 51 below the last one.
+    assert seen["too_few_step"] == "reading"
+    assert seen["too_few"].startswith("Введено 3 цифры из 8.") and "меньше" not in seen["too_few"]
+    # The countdown names its unit, repeats what it covers, and the digits are still there after.
+    card = seen["countdown_reading"]
+    assert re.fullmatch(r"\d+ секунд[аы]?", card["seconds"]), card
+    assert "051" in card["typed"] and "стёрт" in card["explain"]
+    assert seen["typed_after_countdown"] == "051"
+    # «Отмена» on the review asks; «Нет» keeps everything; «Да» ends without storing.
+    assert seen["discard_prompt"]["visible"] and "стереть" in seen["discard_prompt"]["heading"]
+    assert seen["after_no"] == ["review", "01234600", False]
+    assert seen["after_yes"] == ["attract", True]
+    assert "1000000045" not in stored
+
+
+def test_a_bill_scanned_mid_way_asks_before_switching(run):
+    report, stored, _pages = run
+    seen = journey(report, "scan_mid_way")
+    assert seen["switch_prompt"]["visible"] and "1000000011" in seen["switch_prompt"]["message"]
+    assert seen["after_no"] == ["reading", "1000000037", "1046"]
+    assert seen["after_yes"] == ["meter", "1000000011"]
+
+
+def test_a_second_submission_the_same_day_is_asked_and_then_the_countdown_calms(run):
+    report, _stored, _pages = run
+    seen = journey(report, "same_day")
+    assert "уже передали" in seen["question"] and "5010" in seen["question"]
+    assert seen["confirmed"] == ["already_submitted_today"]
+    card = seen["countdown_result"]
+    assert "ничего не потеряется" in card["explain"] and card["typed"] == ""
+    assert seen["after_countdown"] == "result"

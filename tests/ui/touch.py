@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 
 def play(script: Iterator[float], start_after: float = 0.5) -> None:
@@ -17,3 +18,20 @@ def play(script: Iterator[float], start_after: float = 0.5) -> None:
             pass
 
     Clock.schedule_once(advance, start_after)
+
+
+def tagged(tag: str, *roots: Any) -> list[Any]:
+    """The widgets tagged so that a finger could reach: shown and enabled, under ``roots``."""
+    found = []
+
+    def walk(widget: Any) -> None:
+        if widget.opacity == 0 or widget.disabled:
+            return
+        if getattr(widget, "tag", "") == tag:
+            found.append(widget)
+        for child in widget.children:
+            walk(child)
+
+    for root in roots:
+        walk(root)
+    return found

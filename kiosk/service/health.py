@@ -3,7 +3,7 @@
 ``check_all(terminal)`` runs inside the app (the service overview): it reads cached device
 facts and the store, and asks the office once. ``check_from_config(config)`` is `kiosk status`
 in a process of its own: device facts come from the running app's live-status file
-(``kiosk.live_status``), or from the devices themselves when no app runs.
+(``kiosk.service.live_status``), or from the devices themselves when no app runs.
 
 Both return one ``Health`` per subsystem, in ``SUBSYSTEMS`` order. ``reason`` is English (the
 JSON of `kiosk status`, the log); ``text(language)`` is the same reason for a screen, in Russian
@@ -18,20 +18,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-import serial
 from sqlalchemy.exc import SQLAlchemyError
 
+from devices import scanner as scanner_driver
 from devices.printer import ReceiptPrinter
 from devices.status import PrinterStatus
-from kiosk import live_status
+from kiosk.service import live_status
 from kiosk import storage as storage_module
 from kiosk.config import Config
 from kiosk.i18n import N_, Phrase
 from kiosk.masking import public_url
 from kiosk.network_probe import OfficeProbe, ProbeRun
-from kiosk.service_access import STORAGE_FAILED
+from kiosk.service.access import STORAGE_FAILED
 from kiosk.store import Store, StoreError
 from kiosk.store.database import head_revision
+from kiosk.storage import one_line
 from kiosk.wiring import Terminal
 from sync.client import OfficeTime
 from sync.signing import CLOCK_WINDOW_SECONDS
@@ -107,8 +108,13 @@ def _health(subsystem: str, level: Level, phrase: Phrase, facts: dict[str, Any] 
     return Health(subsystem, level, phrase.english, facts if facts is not None else {}, phrase)
 
 
+def rank(level: Level) -> int:
+    """0 for green, 1 for yellow, 2 for red: the worse, the higher."""
+    return _RANK[level]
+
+
 def overall(healths: list[Health]) -> Level:
-    return max((h.level for h in healths), key=_RANK.__getitem__, default=GREEN)
+    return max((h.level for h in healths), key=rank, default=GREEN)
 
 
 @dataclass(frozen=True)
@@ -127,14 +133,18 @@ class Devices:
 def check_all(terminal: Terminal, probe: ProbeRun | None = None) -> list[Health]:
     """Inside the running app, from its cached device facts. ``probe``: the office check to make,
     for a caller that keeps its outcome (``probe.result()`` afterwards)."""
-    devices = Devices(
+    return _check(terminal.config, terminal.store, app_devices(terminal), probe)
+
+
+def app_devices(terminal: Terminal) -> Devices:
+    """What the running app's drivers last saw: nothing is asked of a device here."""
+    return Devices(
         printer=terminal.printer_watch.status if terminal.printer else None,
         scanner_connected=terminal.scanner.connected if terminal.scanner else None,
         upload_error=terminal.uploader.last_error if terminal.uploader else None,
         source="app",
         office_time=terminal.uploader.office_time if terminal.uploader else None,
     )
-    return _check(terminal.config, terminal.store, devices, probe)
 
 
 def check_from_config(config: Config) -> list[Health]:
@@ -181,7 +191,7 @@ def _store_check(subsystem: str, store: Store | None, check: Callable[[Store], H
         return check(store)
     except SQLAlchemyError as exc:
         return _health(subsystem, RED, Phrase(N_("unknown: the database cannot be read (see storage)")),
-                       {"error": _one_line(exc)})
+                       {"error": one_line(exc)})
 
 
 def _guard(read: Callable[[], Any], default: Any) -> Any:
@@ -203,17 +213,8 @@ def _devices_from_outside(config: Config) -> Devices:
         with ReceiptPrinter(config.printer.port, config.printer.profile, config.printer.baud,
                             config.printer.flow_control) as device:
             printer = device.status(timeout=PRINTER_QUERY_S)
-    scanner = _scanner_port_opens(config) if config.scanner.port else None
+    scanner = scanner_driver.port_opens(config.scanner.port, config.scanner.baud) if config.scanner.port else None
     return Devices(printer, scanner, None, source="asked directly")
-
-
-def _scanner_port_opens(config: Config) -> bool:
-    """A scanner only speaks when it reads a code: that its port opens is all we can learn."""
-    try:
-        serial.Serial(config.scanner.port, config.scanner.baud, timeout=0, exclusive=True).close()
-        return True
-    except (serial.SerialException, OSError, ValueError):
-        return False
 
 
 def printer_health(config: Config, devices: Devices, store: Store | None) -> Health:
@@ -269,6 +270,13 @@ def upload_health(config: Config, devices: Devices, store: Store) -> Health:
                                                 {"depth": depth, "age": duration(age)}), facts)
     if depth:
         return _health("upload", GREEN, Phrase(N_("sending {depth} readings"), {"depth": depth}), facts)
+    # Nothing waits: say so in words that agree with the upload page's counts beside it.
+    refused = delivery.rejected + delivery.conflict
+    if refused:
+        return _health("upload", GREEN, Phrase(N_("nothing waiting; {refused} refused by the office"),
+                                               {"refused": refused}), facts)
+    if delivery.last_delivery is None:
+        return _health("upload", GREEN, Phrase(N_("nothing to send yet")), facts)
     return _health("upload", GREEN, Phrase(N_("every reading delivered")), facts)
 
 
@@ -331,7 +339,7 @@ def storage_health(config: Config, store: Store | None) -> Health:
     if store is None:
         facts["fault"] = "unreadable"
         return _health("storage", RED, Phrase(N_("the database cannot be opened: readings cannot be stored")), facts)
-    revision = _guard(_schema_revision(store), None)
+    revision = _guard(store.service.schema_revision, None)
     head = head_revision()
     facts.update(schema=revision, schema_head=head)
     if revision != head:
@@ -349,13 +357,6 @@ def storage_health(config: Config, store: Store | None) -> Health:
         return _health("storage", YELLOW, storage_module.full_disk(
             found.disk, N_("disk filling up: {free} free, most taken by {what} ({size})")), facts)
     return _health("storage", GREEN, Phrase(N_("database intact, {free} free"), {"free": megabytes(free)}), facts)
-
-
-def _schema_revision(store: Store) -> Callable[[], str | None]:
-    def read() -> str | None:
-        with store.engine.connect() as connection:
-            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    return read
 
 
 def storage_failure(reason: str) -> Phrase:
@@ -423,7 +424,3 @@ def duration(seconds: float) -> Phrase:
 
 megabytes = storage_module.megabytes
 
-
-def _one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).splitlines()[0][:200]

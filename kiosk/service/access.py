@@ -26,12 +26,13 @@ from typing import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk import pins
+from kiosk.service import pins
 from kiosk.config import Service
 from kiosk.errors import StoreError
 from kiosk.masking import scrub
 from kiosk.store import Store
 from kiosk.store.service import EntryLock, OutOfService
+from kiosk.storage import one_line
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class ServiceAccess:
         try:
             stored = self._store.service.entry_lock().locked_until
         except STORE_ERRORS as exc:
-            log.warning("the PIN lock cannot be read, the one kept in memory holds: %s", _short(exc))
+            log.warning("the PIN lock cannot be read, the one kept in memory holds: %s", one_line(exc))
         else:
             if stored is not None and (until is None or stored > until):
                 until = stored
@@ -144,7 +145,7 @@ class ServiceAccess:
             try:
                 lock = self._store.service.count_wrong_pin(max_attempts=max_attempts, lockout=lockout, now=now)
             except STORE_ERRORS as exc:
-                log.warning("a wrong service PIN cannot be stored, counted in memory: %s", _short(exc))
+                log.warning("a wrong service PIN cannot be stored, counted in memory: %s", one_line(exc))
                 failed, until = self._wrong.failed_pins + 1, self._wrong.locked_until
                 if failed >= max_attempts:
                     failed, until = 0, now + lockout
@@ -158,7 +159,7 @@ class ServiceAccess:
             try:
                 self._store.service.clear_wrong_pins()
             except STORE_ERRORS as exc:
-                log.warning("the wrong service PINs cannot be cleared in the store: %s", _short(exc))
+                log.warning("the wrong service PINs cannot be cleared in the store: %s", one_line(exc))
 
     def _event(self, kind: str, *, role: str | None = None, **detail: object) -> None:
         """An event for the event log; when the store cannot take it, the program's log (the
@@ -166,7 +167,7 @@ class ServiceAccess:
         try:
             self._store.events.append(kind, role=role, **detail)
         except STORE_ERRORS as exc:
-            log.warning("event not stored (%s): %s role=%s %s", _short(exc), kind, role,
+            log.warning("event not stored (%s): %s role=%s %s", one_line(exc), kind, role,
                         " ".join(f"{key}={value}" for key, value in detail.items()))
 
     # --- what a role may do --------------------------------------------------------------
@@ -193,7 +194,7 @@ class ServiceAccess:
         try:
             return self._store.service.out_of_service()
         except STORE_ERRORS as exc:
-            return OutOfService(self._clock(), SYSTEM, f"{STORAGE_FAILED}: {_short(exc)}")
+            return OutOfService(self._clock(), SYSTEM, f"{STORAGE_FAILED}: {one_line(exc)}")
 
     def switch_out_of_service(self, *, role: str, reason: str) -> OutOfService:
         reason = scrub(reason)  # shown on screens and in `kiosk status`, logged, sent to the office
@@ -208,21 +209,22 @@ class ServiceAccess:
             self._store.service.set_in_service()
             self._store.events.append("in_service", role=role)
         except STORE_ERRORS as exc:
-            raise StoreError(f"{STORAGE_FAILED}: {_short(exc)}") from None
+            raise StoreError(f"{STORAGE_FAILED}: {one_line(exc)}") from None
         self._storage_failure = None
 
     def storage_failed(self, error: BaseException | str) -> OutOfService:
         """The app calls this when storing a reading failed (disk full, database error). The
         terminal goes out of service at once, in memory; the store is told too when it can
         still take that much, so `kiosk status` and a restart see it."""
-        reason = f"{STORAGE_FAILED}: {_short(error)}"
+        detail = one_line(error) if isinstance(error, BaseException) else error.partition("\n")[0][:200]
+        reason = f"{STORAGE_FAILED}: {detail}"
         self._storage_failure = OutOfService(self._clock(), SYSTEM, reason)
         log.error("out of service: %s", reason)
         try:
             self._store.service.set_out_of_service(by=SYSTEM, reason=reason, now=self._storage_failure.since)
             self._store.events.append("out_of_service", role=SYSTEM, reason=reason)
         except STORE_ERRORS as exc:
-            log.error("the out-of-service switch could not be stored either: %s", _short(exc))
+            log.error("the out-of-service switch could not be stored either: %s", one_line(exc))
         return self._storage_failure
 
 
@@ -254,9 +256,3 @@ class ServiceSession:
     def leave(self, *, idle: bool = False) -> None:
         self.access.leave(role=self.role, idle=idle)
 
-
-def _short(error: BaseException | str) -> str:
-    """A database error in one line: the driver's message without SQLAlchemy's statement dump."""
-    if isinstance(error, SQLAlchemyError) and getattr(error, "orig", None) is not None:
-        error = error.orig  # type: ignore[assignment]
-    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__

@@ -1,0 +1,1 @@
+"""The office's pages: operators' sign-in, the fleet, a terminal, the public slip check."""

@@ -1,0 +1,82 @@
+"""/metrics over real HTTP: the terminals' gauges from the database, the counters of every worker."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
+
+from sync.office.database import open_engine
+from sync.office.settings import OfficeConfig
+from sync.signing import HmacAuth
+from sync.office.terminals import add_terminal
+from tests.sync.support import OfficeProcess, OfficeServer, load_office_directory, meter_rows, migrated
+from tests.sync.test_office_api import API, item
+from tests.sync.test_office_web import _beat
+
+TOKEN = "metrics-token-0123456789"
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def test_metrics_name_each_terminal_and_count_the_uploads(office_engine: Engine) -> None:
+    load_office_directory(office_engine, meter_rows(10))
+    with OfficeServer(office_engine, config=OfficeConfig(metrics_token=TOKEN)) as office:
+        terminal = office.signed_session("kiosk-1", office.terminal("kiosk-1"))
+        office.terminal("kiosk-2")
+        beat = _beat(queue_depth=4, printer={"state": "ok", "paper": "near_end"},
+                     subsystems=[{"name": "printer", "level": "yellow", "reason": "near end"},
+                                 {"name": "network", "level": "red", "reason": "no route"}])
+        terminal.post(office.url + API + "/heartbeat", json=beat, timeout=10)
+        assert requests.get(office.url + "/metrics", timeout=10).status_code == 401
+        assert requests.get(office.url + "/metrics", headers={"Authorization": "Bearer wrong"},
+                            timeout=10).status_code == 401
+        scrape = lambda: requests.get(office.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"},  # noqa: E731
+                                      timeout=10)
+        before = _samples(scrape().text).get(("kiosk_office_ingest_items_total", (("result", "accepted"),)), 0)
+        batch = {"items": [item(0), item(1)]}
+        terminal.post(office.url + API + "/submissions", json=batch, timeout=10)
+        terminal.post(office.url + API + "/submissions", json=batch, timeout=10)
+        answer = scrape()
+        assert answer.headers["content-type"].startswith("text/plain")
+        found = _samples(answer.text)
+    one = (("terminal", "kiosk-1"),)
+    assert found[("kiosk_office_ingest_items_total", (("result", "accepted"),))] == before + 2
+    assert found[("kiosk_office_ingest_items_total", (("result", "duplicate"),))] >= 2
+    assert found[("kiosk_office_terminal_queue_depth", one)] == 4
+    assert 0 <= found[("kiosk_office_terminal_heartbeat_age_seconds", one)] < 60
+    assert found[("kiosk_office_terminal_paper", (("state", "near_end"), ("terminal", "kiosk-1")))] == 1
+    assert found[("kiosk_office_terminal_paper", (("state", "ok"), ("terminal", "kiosk-1")))] == 0
+    assert found[("kiosk_office_terminal_subsystem_level", (("subsystem", "network"), ("terminal", "kiosk-1")))] == 2
+    assert found[("kiosk_office_terminal_alert",
+                  (("alert", "subsystem_red"), ("severity", "critical"), ("terminal", "kiosk-1")))] == 1
+    assert ("kiosk_office_terminal_queue_depth", (("terminal", "kiosk-2"),)) not in found  # never heard
+    routes = {dict(labels).get("route") for name, labels in found if name == "kiosk_office_request_seconds_count"}
+    assert "/api/v1/submissions" in routes and "/metrics" in routes
+    assert not any(route and re.search(r"[0-9a-f]{8}-", route) for route in routes)
+
+
+def test_metrics_sum_the_workers(pg_office_url: str) -> None:
+    migrated(pg_office_url)
+    engine = open_engine(pg_office_url)
+    load_office_directory(engine, meter_rows(10))
+    secret = add_terminal(engine, "kiosk-1")
+    engine.dispose()
+    office = OfficeProcess(pg_office_url, "--workers", "2")
+    try:
+        session = requests.Session()
+        session.auth = HmacAuth("kiosk-1", secret)
+        # new connections each time: the kernel spreads them over both workers
+        for number in range(10):
+            session.post(office.url + API + "/submissions", json={"items": [item(number)]}, timeout=10,
+                         headers={"Connection": "close"})
+        accepted = [_samples(requests.get(office.url + "/metrics", timeout=10, headers={"Connection": "close"}).text)
+                    [("kiosk_office_ingest_items_total", (("result", "accepted"),))] for _ in range(6)]
+    finally:
+        office.stop()
+    assert accepted == [10.0] * 6  # whichever worker answered, it counted both workers' uploads
