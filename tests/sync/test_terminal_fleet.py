@@ -216,3 +216,23 @@ def test_a_call_for_staff_is_sent_again_until_a_heartbeat_carrying_it_is_answere
     assert carried == [[reference], [reference], []]
     assert next(e for e in terminal.store.events.recent(5) if e.kind == "staff_called").detail == {
         "reference": reference}
+
+
+def test_the_real_offices_commands_are_carried_out_and_shown_done(office_engine: Engine, ram_folder: Path) -> None:
+    from sync.office.fleet import commands_of, issue_command, staff_calls_of
+
+    with OfficeServer(office_engine) as office:
+        secret = office.terminal(TERMINAL_ID)
+        config = config_module.load(None, terminal_environment(ram_folder / "terminal", office.url, secret))
+        terminal = assemble(config)
+        try:
+            out = issue_command(office_engine, TERMINAL_ID, "out_of_service", "ivanova", reason="замена стекла")
+            logs = issue_command(office_engine, TERMINAL_ID, "upload_logs", "ivanova", lines=2)
+            reference = terminal.call_staff()
+            terminal.uploader.send_heartbeat()
+            assert terminal.service.out_of_service().reason == "замена стекла"
+        finally:
+            terminal.close()
+    shown = {record.id: record for record in commands_of(office_engine, TERMINAL_ID)}
+    assert shown[out.id].state == "done" and shown[logs.id].state == "done"
+    assert [call.reference for call in staff_calls_of(office_engine, TERMINAL_ID)] == [reference]
