@@ -108,6 +108,9 @@ def test_the_service_printer_page_shows_the_roll_and_its_new_roll_action_starts_
             desk = ServiceDesk(terminal)
             rows = dict(desk.page("printer", TECHNICIAN, "ru").rows)
             assert rows["Рулон бумаги"] == "осталось 147,5 м из 150 м; чеков на нём: 1"
+            assert desk.act("test_slip", terminal.service.session(TECHNICIAN), "ru").ok
+            roll = paper_roll(config, terminal.store)
+            assert roll.slips == 2 and 2.55 < roll.used_m < 2.75  # the test slip's paper counted too
             done = desk.act("new_roll", terminal.service.session(TECHNICIAN), "ru")
             assert done.ok and done.message == "Новый рулон на 150 м: расход бумаги считается с нуля."
             assert paper_roll(config, terminal.store).used_m == 0

@@ -96,6 +96,7 @@ def test_slip(desk: ServiceDesk, session: ServiceSession, language: str) -> Outc
     outcome = printer.print_test(terminal_id=desk.terminal.config.terminal.id)
     desk.terminal.printer_watch.refresh()
     if outcome.printed:
+        paper.count_test_page(desk.terminal.store, printer.profile, desk.terminal.config.terminal.id)
         return (Done(True, _("Test slip printed: check the Russian letters, the QR code and the cut.")),
                 {"printed": True})
     return _print_failed(outcome, N_("Test slip not printed: {reason}. {advice}"), language), \

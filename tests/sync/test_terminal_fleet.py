@@ -236,3 +236,13 @@ def test_the_real_offices_commands_are_carried_out_and_shown_done(office_engine:
     shown = {record.id: record for record in commands_of(office_engine, TERMINAL_ID)}
     assert shown[out.id].state == "done" and shown[logs.id].state == "done"
     assert [call.reference for call in staff_calls_of(office_engine, TERMINAL_ID)] == [reference]
+
+
+def test_update_directory_pulls_what_the_office_has(fleet) -> None:
+    office, operator, terminal = fleet
+    load_office_directory(office.engine, meter_rows(7))
+    operator.command(31, "update_directory", operator="petrov")
+    terminal.uploader.send_heartbeat()
+    assert terminal.store.directory.stats().meters == 7
+    version = terminal.store.directory.directory_version()
+    assert operator.results[31]["detail"] == f"directory at version {version} (1 page pulled)"
