@@ -65,6 +65,9 @@ class SlipData:
     seq: int
     words: SlipWords
     copy: bool = False
+    # What the readings will roughly cost, in words: «≈ 412,50 ₽ по тарифу с 01.07.2026
+    # (предварительно)». Never an amount due: the bill can differ.
+    estimate: str | None = None
 
     def __post_init__(self) -> None:
         if not self.zones:
@@ -175,6 +178,9 @@ def render_slip(slip: SlipData, profile: PrinterProfile) -> EscPos:
     layout.pair(words.period, slip.period)
     layout.pair(words.status, words.accepted)
     job.align("right").line(f"({words.not_billed})").align("left")
+    if slip.estimate:
+        layout.rule()
+        layout.wrapped(slip.estimate)
     layout.rule()
     layout.pair(words.txn, slip.txn_id)
     layout.pair(words.seq, str(slip.seq))

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "kiosk.commands.database",
     "kiosk.commands.maintenance",  # adds "db backup" to the parser above
     "kiosk.commands.directory",
+    "kiosk.commands.tariffs",
     "kiosk.commands.submit",
     "kiosk.commands.terminal",
     "kiosk.commands.devices",

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import IO, Iterator
 
 from sync.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, read_directory
+from sync.tariff_file import TariffPrice, read_tariffs
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,44 @@ def directory(count: int, *, seed: int = 1, today: date | None = None) -> Iterat
     write_csv(text, count, seed=seed, today=today)
     text.seek(0)
     return read_directory(text)
+
+
+# Tariffs of the samples, as billing would send them: what the estimate is shown for. The one-zone
+# samples have none, so the screens are seen without an estimate too.
+SAMPLE_TARIFFS = {"2287008779": "MSK-DAY-NIGHT", "1000000037": "MSK-THREE-ZONE", "77АВ123456": "MSK-DAY-NIGHT"}
+TARIFF_FILE = """tariff;zone;price;valid_from
+MSK-DAY-NIGHT;day;6,43;2026-01-01
+MSK-DAY-NIGHT;night;2,54;2026-01-01
+MSK-DAY-NIGHT;day;7,0150;2026-07-01
+MSK-DAY-NIGHT;night;2,7700;2026-07-01
+MSK-THREE-ZONE;peak;7,72;2026-07-01
+MSK-THREE-ZONE;night;2,77;2026-07-01
+MSK-THREE-ZONE;semi_peak;6,43;2026-07-01
+"""
+# A year of the first sample's billed consumption (day, night), oldest first: more in winter.
+_SAMPLE_YEAR = ((150, 62), (138, 58), (121, 50), (102, 41), (88, 36), (80, 33), (84, 35), (90, 38),
+                (104, 43), (126, 52), (141, 60), (156, 66))
+
+
+def tariffs() -> Iterator[TariffPrice | RowError]:
+    """The demo's tariff file as its reader yields it."""
+    return read_tariffs(io.StringIO(TARIFF_FILE))
+
+
+def with_money(found: Iterator[DirectoryRow | RowError], *,
+               today: date | None = None) -> Iterator[DirectoryRow | RowError]:
+    """The demo directory with the samples' tariffs, and a year of history for the first sample."""
+    today = today or date.today()
+    for row in found:
+        if isinstance(row, DirectoryRow) and row.account in SAMPLE_TARIFFS:
+            history = None
+            if row.account == SAMPLES[0].account:
+                periods = [_month_before(today, months) for months in range(len(_SAMPLE_YEAR), 0, -1)]
+                history = tuple(zip(periods, _SAMPLE_YEAR))
+            row = row._replace(tariff=SAMPLE_TARIFFS[row.account], history=history)
+        yield row
+
+
+def _month_before(today: date, months: int) -> str:
+    index = today.year * 12 + today.month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

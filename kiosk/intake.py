@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.accounts import normalise_account
 from kiosk.config import Config, ConfigError
+from kiosk.estimate import Estimate, meter_estimate
 from kiosk.meters import Account, Meter
 from kiosk.rules import Finding, Kind, Policy, Verdict, check_readings
 from kiosk.store import MeterChanged, NewSubmission, Store, Submission
@@ -29,6 +30,7 @@ class IntakeResult:
     submission: Submission | None = None
     language: str = "ru"
     confirmed: tuple[str, ...] = field(default_factory=tuple)
+    estimate: Estimate | None = None
 
     @property
     def ok(self) -> bool:
@@ -72,6 +74,7 @@ class IntakeResult:
             "warnings": of(Kind.CONFIRM),
             "notices": of(Kind.NOTICE),
             "needs_confirmation": list(self.needs_confirmation),
+            "estimate": self.estimate.as_dict() if self.estimate else None,
         }
 
 
@@ -101,6 +104,13 @@ class Intake:
     def check(self, meter: Meter, entered: Sequence[str], now: datetime | None = None) -> Verdict:
         return check_readings(meter, entered, today=(now or self.now()).date(), policy=self._policy)
 
+    def estimate(self, meter: Meter, verdict: Verdict, now: datetime) -> Estimate | None:
+        """What the readings will roughly cost, when they have no error and the meter's tariff
+        has a price in force on the reading's date for every zone."""
+        if verdict.errors or meter.tariff is None:
+            return None
+        return meter_estimate(meter, verdict.consumption, now.date(), self._store.tariffs.prices(meter.tariff))
+
     def submit(
         self,
         account_typed: str,
@@ -126,7 +136,7 @@ class Intake:
             verdict = self.check(meter, entered, now)
             accepted = tuple(verdict.needs_confirmation) if confirm_all else tuple(confirmed)
             result = IntakeResult(number, meter, verdict, verdict.findings, language=language,
-                                  confirmed=accepted)
+                                  confirmed=accepted, estimate=self.estimate(meter, verdict, now))
             if not verdict.acceptable(accepted):
                 return result
             try:
@@ -148,7 +158,8 @@ class Intake:
                 if isinstance(meter, Finding):
                     return IntakeResult(number, None, None, (meter,), language=language)
                 continue
-            return IntakeResult(number, meter, verdict, verdict.findings, stored, language, accepted)
+            return IntakeResult(number, meter, verdict, verdict.findings, stored, language, accepted,
+                                result.estimate)
         raise MeterChanged(f"meter {meter.serial} keeps changing; try again")
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sync.accounts import normalise_account
 from kiosk.errors import StoreError
+from kiosk.estimate import Estimate
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kiosk.intake import Intake, IntakeResult
 from kiosk.meters import Account, Meter
@@ -143,6 +144,7 @@ class Session:
     scanned: bool = False
     prompt: Prompt | None = None  # asked over the current screen
     scanned_number: str | None = None  # the other account a mid-way scan named
+    estimate: Estimate | None = None  # what the readings under review will roughly cost
 
 
 class Journey:
@@ -202,6 +204,18 @@ class Journey:
         if s is None or s.account is None:
             return ()
         return tuple(m for m in s.account.meters if m.serial not in s.done_meters)
+
+    @property
+    def estimate(self) -> Estimate | None:
+        """What the readings roughly cost, on the review (as checked) and the result (as stored)."""
+        s = self.session
+        if s is None:
+            return None
+        if self.step is Step.REVIEW:
+            return s.estimate
+        if self.step is Step.RESULT and s.result is not None:
+            return s.result.estimate
+        return None
 
     def take_job(self) -> Job | None:
         """The commit or print job once; the app runs it in a worker thread."""
@@ -475,9 +489,17 @@ class Journey:
             s.problem = first
             self.step = Step.READING
             return
+        s.estimate = self._estimate(s, verdict)
         s.questions = [f for f in verdict.warnings if f.code not in s.confirmed]
         s.question = 0
         self.step = Step.QUESTION if s.questions else Step.REVIEW
+
+    def _estimate(self, s: Session, verdict: Verdict) -> Estimate | None:
+        assert s.meter is not None
+        try:
+            return self._intake.estimate(s.meter, verdict, self._intake.now())
+        except STORE_ERRORS:  # no estimate is better than no review; the commit will tell
+            return None
 
     def _reading_session(self) -> Session | None:
         s = self.session
@@ -490,6 +512,7 @@ class Journey:
         s.problem = None
         s.confirmed = set()
         s.verdict = None
+        s.estimate = None
 
     # -- questions and review ------------------------------------------------------------------
 
@@ -599,7 +622,7 @@ class Journey:
         s = self.session
         if self.step is not Step.RESULT or s is None or not self.other_meters():
             return
-        s.meter, s.entered, s.verdict, s.result, s.outcome = None, [], None, None, None
+        s.meter, s.entered, s.verdict, s.result, s.outcome, s.estimate = None, [], None, None, None, None
         s.questions, s.confirmed, s.problem = [], set(), None
         self.step = Step.METER
 

@@ -33,6 +33,9 @@ class Meter:
     max_kwh: int | None = None  # per-meter ceiling for one submission's consumption
     window_start: int | None = None  # per-meter submission window, overriding the default
     window_end: int | None = None
+    tariff: str | None = None  # the code of its prices, when billing gave one
+    # Billed consumption of the last periods, oldest first: ("2026-10", (kWh T1, T2, ...)).
+    history: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def register_max(self) -> int:

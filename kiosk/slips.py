@@ -26,6 +26,7 @@ from kiosk.masking import mask
 from kiosk.slip_words import format_period, format_taken_at, slip_words
 from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
+from kiosk.tariffs import submission_estimate
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,16 @@ class SlipDesk:
             seq=submission.seq,
             words=slip_words(language),
             copy=copy,
+            estimate=self._estimate_words(submission, language),
         )
+
+    def _estimate_words(self, submission: Submission, language: str) -> str | None:
+        try:
+            found = submission_estimate(self._store, submission)
+        except Exception:  # the slip matters more than its estimate
+            log.exception("no estimate for slip %d", submission.seq)
+            return None
+        return found.words(language) if found else None
 
     def print_slip(self, submission: Submission, language: str, *, copy: bool = False) -> PrintOutcome:
         """Print and record the outcome. Blocks for a bounded time: never call it on the UI thread."""

@@ -15,5 +15,6 @@ def demo_intake(data_dir: Path, rows: int = 300) -> tuple[Intake, Store]:
                                        "KIOSK_TERMINAL_ID": "demo-1"})
     store = Store.open(config.database_path)
     if store.directory.find_account(demo_data.SAMPLES[0].account) is None:
-        store.directory.import_rows(demo_data.directory(rows))
+        store.directory.import_rows(demo_data.with_money(demo_data.directory(rows)))
+        store.tariffs.import_rows(demo_data.tariffs())
     return Intake(store, config), store

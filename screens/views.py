@@ -77,6 +77,12 @@ def zones_text(meter: Meter, language: str, t: Translate) -> str:
         serial=meter.serial, count=len(meter.zones), words=words)
 
 
+def estimate_text(journey: Journey, language: str) -> str:
+    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate."""
+    found = journey.estimate
+    return found.words(language) if found else ""
+
+
 def fill_table(table: GridLayout, rows: list[tuple[tuple[str, ...], bool]]) -> None:
     """Rows of (cells, bold): first a zone's label on one line, then figures right-aligned, so
     their digits line up as on the meter."""
@@ -211,6 +217,8 @@ class ReviewScreen(KioskScreen):
             rows.append(((t("Total, kWh"), "", "", str(verdict.total)), True))
         fill_table(table, rows)
         self.ids.period.text = period_text(verdict.period, t)
+        # One message at a time: while the readings could not be saved, that alone is said.
+        self.ids.estimate.text = "" if s.problem else estimate_text(journey, s.language)
         self.ids.notices.text = "\n".join(
             [rollover_text(f, s.language, t) for f in verdict.warnings if f.code == "possible_rollover"]
             + [f.message(s.language) for f in verdict.notices])
@@ -252,6 +260,9 @@ class ResultScreen(KioskScreen):
             self.ids.terminal.text = t("Terminal {terminal}").format(terminal=submission.terminal_id)
             self.ids.qr.texture = app.qr_texture(submission.txn_id)
         self.ids.notices.text = period_text(s.result.verdict.period, t)
+        estimate = estimate_text(journey, s.language)
+        self.ids.estimate.text = "" if self.ids.qr.texture else estimate
+        self.ids.qr_estimate.text = estimate if self.ids.qr.texture else ""
         self.ids.another.text = t("Readings for another meter") if journey.other_meters() else ""
 
 

@@ -24,6 +24,7 @@ from sync.wire import (
     DirectoryPage,
     Heartbeat,
     HeartbeatAck,
+    TariffList,
     UploadResults,
 )
 
@@ -123,7 +124,12 @@ class OfficeClient:
         return self._call("POST", "/submissions", UploadResults, body={"items": items})
 
     def directory(self, since: int, limit: int = DEFAULT_DIRECTORY_PAGE) -> DirectoryPage:
-        return self._call("GET", "/directory", DirectoryPage, params={"since": since, "limit": limit})
+        # include=money: each meter's tariff and billed history (an office before them ignores it)
+        return self._call("GET", "/directory", DirectoryPage,
+                          params={"since": since, "limit": limit, "include": "money"})
+
+    def tariffs(self) -> TariffList:
+        return self._call("GET", "/tariffs", TariffList)
 
     def heartbeat(self, heartbeat: Heartbeat) -> HeartbeatAck:
         return self._call("POST", "/heartbeat", HeartbeatAck, body=heartbeat.model_dump(mode="json"))

@@ -3,10 +3,11 @@
 ``account;meter;zones;digits;last_date;last_t1;last_t2;last_t3;avg_kwh;holder;address;window_start;window_end``
 
 Extra columns are ignored, except an optional ``max_kwh`` (a per-meter ceiling for one
-submission's consumption) and an optional ``meanings`` (e.g. ``day,night`` when a source
-numbers its zones differently from the federal convention). Every row is checked here, the one
-place both the terminal and the office read this format; lines are read by the reader every
-semicolon file goes through (``sync.semicolon_file``). A bad row yields a ``RowError`` that
+submission's consumption), an optional ``meanings`` (e.g. ``day,night`` when a source
+numbers its zones differently from the federal convention) and an optional ``tariff`` (the code
+of the meter's prices in the tariff file, ``sync.tariff_file``; empty: no estimate). Every row
+is checked here, the one place both the terminal and the office read this format; lines are
+read by the reader every semicolon file goes through (``sync.semicolon_file``). A bad row yields a ``RowError`` that
 names its line and column and, when they can be read, the account and meter it stands for
 (``key``), so an import that replaces the directory keeps that meter as it was; reading goes on
 so a person sees every problem at once.
@@ -20,7 +21,9 @@ from datetime import date
 from typing import Callable, Iterator, NamedTuple
 
 from sync.accounts import normalise_account
+from sync.history_file import HistoryPeriod
 from sync.semicolon_file import BadLine, Line, RowError, Source, cells, field_at, loose_cells, read_lines
+from sync.tariff_file import TARIFF_CODE
 from sync.zones import MAX_ZONES, STANDARD_MEANINGS, ZoneMeaning
 
 __all__ = ["DirectoryRow", "OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "RowError", "read_directory"]
@@ -29,7 +32,7 @@ REQUIRED_COLUMNS = (
     "account", "meter", "zones", "digits", "last_date", "last_t1", "last_t2", "last_t3",
     "avg_kwh", "holder", "address", "window_start", "window_end",
 )
-OPTIONAL_COLUMNS = ("max_kwh", "meanings")
+OPTIONAL_COLUMNS = ("max_kwh", "meanings", "tariff")
 MIN_DIGITS, MAX_DIGITS = 4, 8
 MAX_SERIAL_LENGTH = 32
 MAX_TEXT_LENGTH = 200
@@ -53,6 +56,10 @@ class DirectoryRow(NamedTuple):
     address: str
     window_start: int | None
     window_end: int | None
+    tariff: str | None = None
+    # The office's last periods of billed consumption, oldest first; None: not told (a file, or
+    # an office page without them), so a store keeps what it had.
+    history: tuple[HistoryPeriod, ...] | None = None
 
 
 class _Bad(Exception):
@@ -229,7 +236,7 @@ def _date_or_none(text: str) -> date | None:
 def _row(cells: list[str], layout: tuple[int, ...], min_digits: int, max_digits: int) -> DirectoryRow:
     # Called a million times for a utility's directory: cells are taken in one pass by position.
     (raw_account, meter, zones_text, digits_text, date_text, *last_texts, avg_text, holder, address,
-     start_text, end_text, max_text, meanings_text) = [cells[i].strip() if i >= 0 else "" for i in layout]
+     start_text, end_text, max_text, meanings_text, tariff_text) = [cells[i].strip() if i >= 0 else "" for i in layout]
 
     if raw_account.isdigit() and raw_account.isascii() and min_digits <= len(raw_account) <= max_digits:
         account: str | None = raw_account  # already canonical: the common case
@@ -271,7 +278,16 @@ def _row(cells: list[str], layout: tuple[int, ...], min_digits: int, max_digits:
         _text(address, "address"),
         window_start,
         window_end,
+        _tariff(tariff_text),
     )
+
+
+def _tariff(text: str) -> str | None:
+    if not text:
+        return None
+    if not re.match(TARIFF_CODE, text):
+        raise _Bad("tariff", f"{text!r} is not a tariff code: 1 to 40 Latin letters, digits, '.', '_' or '-'")
+    return text
 
 
 def _integer(text: str, column: str, low: int, high: int, *, optional: bool = False) -> int | None:

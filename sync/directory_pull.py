@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sync.client import OfficeClient, OfficeError
-from sync.ports import DirectoryChanges, DirectoryPort
+from sync.client import OfficeClient, OfficeError, OfficeRefused
+from sync.ports import DirectoryChanges, DirectoryPort, TariffPort
+from sync.tariff_file import TariffPrice
 from sync.wire import DEFAULT_DIRECTORY_PAGE, DirectoryPage
 
 
@@ -23,6 +24,7 @@ class PullSummary:
     removed_meters: int = 0
     removed_accounts: int = 0
     error: str | None = None
+    tariff_prices: int | None = None  # prices stored by this pull; None: the ones held stayed
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,7 +74,27 @@ class DirectoryPuller:
                 summary.upserts += len(page.upserts)
                 summary.removed_meters += len(page.removed_meters)
                 summary.removed_accounts += len(page.removed_accounts)
+        if summary.error is None and isinstance(self._directory, TariffPort):
+            self._pull_tariffs(self._directory, summary)
         return summary
+
+    def _pull_tariffs(self, tariffs: TariffPort, summary: PullSummary) -> None:
+        """The office's prices, stored when they differ from the ones held. An office older than
+        tariffs answers 404: the terminal keeps what it holds (a file imported here, or none)."""
+        try:
+            answer = self._client.tariffs()
+        except OfficeRefused as exc:
+            if exc.status != 404:
+                summary.error = f"tariffs: {exc}"
+            return
+        except OfficeError as exc:
+            summary.error = f"tariffs: {exc}"
+            return
+        if answer.version == tariffs.tariffs_version():
+            return
+        prices = [TariffPrice(price.tariff, price.zone, price.price, price.valid_from) for price in answer.prices]
+        tariffs.replace_tariffs(answer.version, prices)
+        summary.tariff_prices = len(prices)
 
     def _apply(self, page: DirectoryPage) -> None:
         self._directory.apply_directory_page(DirectoryChanges(

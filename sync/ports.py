@@ -7,11 +7,13 @@ never imports the store and a test can watch the same calls the app makes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sync.directory_file import DirectoryRow
+from sync.tariff_file import TariffPrice
 
-__all__ = ["DirectoryChanges", "DirectoryPort", "DirectoryRow", "ItemResult", "OutboxPort", "RESULT_STATUSES"]
+__all__ = ["DirectoryChanges", "DirectoryPort", "DirectoryRow", "ItemResult", "OutboxPort", "RESULT_STATUSES",
+           "TariffPort"]
 
 # accepted/duplicate: delivered, the item leaves the queue;
 # rejected/conflict: the item leaves the queue but stays visible with the office's code and message.
@@ -56,3 +58,14 @@ class DirectoryPort(Protocol):
 
     def apply_directory_page(self, changes: DirectoryChanges) -> None:
         """Apply one page and store its version, in one transaction."""
+
+
+@runtime_checkable
+class TariffPort(Protocol):
+    """A directory that also keeps tariffs: the puller brings the office's prices to it."""
+
+    def tariffs_version(self) -> str | None:
+        """The office's version of the prices held; None for none from the office."""
+
+    def replace_tariffs(self, version: str, prices: list[TariffPrice]) -> None:
+        """Hold exactly these prices from now on, in one transaction."""

@@ -7,6 +7,7 @@ terminal validates what the office answers. Anything outside the limits is refus
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -22,6 +23,8 @@ from pydantic import (
 )
 
 from sync.directory_file import DirectoryRow
+from sync.history_file import PERIOD, PERIODS_KEPT
+from sync.tariff_file import MAX_PRICE, TARIFF_CODE
 from sync.zones import MAX_ZONES, ZoneMeaning
 
 API_PREFIX = "/api/v1"
@@ -31,6 +34,7 @@ MAX_DIRECTORY_PAGE = 10_000
 DEFAULT_DIRECTORY_PAGE = 5_000
 MAX_REGISTER_DIGITS = 12
 MAX_READING = 10**MAX_REGISTER_DIGITS - 1
+MAX_TARIFF_PRICES = 10_000
 
 
 def _printable(text: str) -> str:
@@ -52,6 +56,8 @@ Code = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_.]{0,39}$")]
 ShortText = Annotated[StrictStr, Field(max_length=200), AfterValidator(_printable)]
 Zone = Annotated[StrictInt, Field(ge=1, le=MAX_ZONES)]
 RegisterValue = Annotated[StrictInt, Field(ge=0, le=MAX_READING)]
+TariffCode = Annotated[StrictStr, Field(pattern=TARIFF_CODE)]
+Period = Annotated[StrictStr, Field(pattern=PERIOD)]
 
 
 class _Message(BaseModel):
@@ -104,6 +110,13 @@ class UploadResults(_Message):
 
 # --- directory -------------------------------------------------------------------------------
 
+class BilledPeriod(_Message):
+    """A period of a meter's consumption as billed, kWh per zone (T1 first)."""
+
+    period: Period
+    kwh: Annotated[list[Annotated[StrictInt, Field(ge=0, le=10**9)]], Field(min_length=1, max_length=MAX_ZONES)]
+
+
 class DirectoryEntry(_Message):
     account: AccountNumber
     meter: MeterSerial
@@ -118,6 +131,10 @@ class DirectoryEntry(_Message):
     address: ShortText
     window_start: Annotated[StrictInt, Field(ge=1, le=31)] | None
     window_end: Annotated[StrictInt, Field(ge=1, le=31)] | None
+    # Only in pages asked for with include=money (an older terminal refuses fields it does not
+    # know, so it is never sent them): the meter's tariff and its last billed periods.
+    tariff: TariffCode | None = None
+    history: Annotated[list[BilledPeriod], Field(max_length=PERIODS_KEPT)] | None = None
 
     @model_validator(mode="after")
     def _one_per_zone(self) -> "DirectoryEntry":
@@ -130,7 +147,8 @@ class DirectoryEntry(_Message):
             account=self.account, meter=self.meter, zones=self.zones, digits=self.digits,
             meanings=tuple(self.meanings), last_date=self.last_date, last=tuple(self.last),
             avg_kwh=self.avg_kwh, max_kwh=self.max_kwh, holder=self.holder, address=self.address,
-            window_start=self.window_start, window_end=self.window_end,
+            window_start=self.window_start, window_end=self.window_end, tariff=self.tariff,
+            history=None if self.history is None else tuple((item.period, tuple(item.kwh)) for item in self.history),
         )
 
 
@@ -145,6 +163,24 @@ class DirectoryPage(_Message):
     upserts: Annotated[list[DirectoryEntry], Field(max_length=MAX_DIRECTORY_PAGE)]
     removed_meters: Annotated[list[RemovedMeter], Field(max_length=MAX_DIRECTORY_PAGE)]
     removed_accounts: Annotated[list[AccountNumber], Field(max_length=MAX_DIRECTORY_PAGE)]
+
+
+# --- tariffs ---------------------------------------------------------------------------------
+
+class TariffPriceEntry(_Message):
+    tariff: TariffCode
+    zone: ZoneMeaning
+    # A decimal string ("7.0150"): a price is money, never a binary fraction.
+    price: Annotated[Decimal, Field(gt=0, lt=MAX_PRICE, decimal_places=4)]
+    valid_from: date
+
+
+class TariffList(_Message):
+    """Every price of every tariff; ``version`` names this set, so a terminal holding it may
+    skip storing it again."""
+
+    version: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{1,64}$")]
+    prices: Annotated[list[TariffPriceEntry], Field(max_length=MAX_TARIFF_PRICES)]
 
 
 # --- heartbeat --------------------------------------------------------------------------------

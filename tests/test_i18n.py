@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Modules whose marked strings must be in the catalogs; add yours when you mark strings.
 TRANSLATED_MODULES = ("kiosk/i18n.py", "kiosk/rules.py", "kiosk/slip_words.py", "kiosk/network_probe.py",
                       "kiosk/storage.py", *(f"kiosk/service/{name}.py" for name in (
-                          "health", "desk", "view", "printing", "scanning", "office", "system")))
+                          "health", "desk", "view", "printing", "scanning", "office", "system")), "kiosk/estimate.py")
 
 
 def _catalog_path(language: str, suffix: str) -> Path:

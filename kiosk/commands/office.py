@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from kiosk import logs
+from kiosk.commands import tariffs
 from kiosk.commands.output import emit, say
 from sync.directory_file import read_directory
 from sync.semicolon_file import RowError
@@ -87,6 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load.add_argument("--allow-mass-removal", action="store_true",
                       help="remove every meter absent from the file, however many")
     load.set_defaults(run=_guarded(_import))
+    tariffs.register_office(actions, with_db, _guarded, _engine)
 
     terminal = actions.add_parser("terminal", help="terminals allowed to connect")
     terminal_actions = terminal.add_subparsers(dest="terminal_action", metavar="ACTION", required=True)

@@ -20,6 +20,7 @@ from kiosk.store.fleet import CommandLog, PaperCounter, StaffCalls
 from kiosk.store.outbox import Outbox
 from kiosk.store.service import ServiceState
 from kiosk.store.submissions import MeterChanged, NewSubmission, Submission, Submissions
+from kiosk.store.tariffs import Tariffs
 
 __all__ = ["Store", "StoreError", "MeterChanged", "NewSubmission", "Submission"]
 
@@ -36,6 +37,7 @@ class Store:
         self.commands = CommandLog(self.engine)
         self.staff_calls = StaffCalls(self.engine)
         self.paper = PaperCounter(self.engine)
+        self.tariffs = Tariffs(self.engine)
 
     @classmethod
     def open(cls, path: Path | str, *, migrate: bool = True) -> "Store":

@@ -12,9 +12,12 @@ from sqlalchemy import Connection, Engine, func, select
 from kiosk.meters import Account, Meter, TariffZone
 from kiosk.store.database import writing
 from kiosk.store.schema import accounts, directory_state, meters
+from kiosk.store.tariffs import Tariffs
 from sync.directory_file import DirectoryRow
 from sync.ports import DirectoryChanges
+from sync.history_file import HistoryPeriod
 from sync.semicolon_file import RowError
+from sync.tariff_file import TariffPrice
 from sync.zones import ZoneMeaning
 
 # Rows go to SQLite in chunks: big enough to amortise the per-statement cost, small enough to
@@ -29,12 +32,14 @@ _UPSERT_ACCOUNT = (
 # accepted here today must not be undone by a directory file exported before it arrived.
 _UPSERT_METER = (
     "INSERT INTO meters (account, serial, digits, zones, meanings, last_date, last_t1, last_t2, "
-    "last_t3, avg_kwh, max_kwh, window_start, window_end) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "last_t3, avg_kwh, max_kwh, window_start, window_end, tariff, history) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (account, serial) DO UPDATE SET "
     "digits = excluded.digits, zones = excluded.zones, meanings = excluded.meanings, "
     "avg_kwh = excluded.avg_kwh, max_kwh = excluded.max_kwh, "
-    "window_start = excluded.window_start, window_end = excluded.window_end, "
+    "window_start = excluded.window_start, window_end = excluded.window_end, tariff = excluded.tariff, "
+    # a directory file carries no history: the office's stays until its next page says otherwise
+    "history = coalesce(excluded.history, meters.history), "
     "last_date = CASE WHEN {newer} THEN excluded.last_date ELSE meters.last_date END, "
     "last_t1 = CASE WHEN {newer} THEN excluded.last_t1 ELSE meters.last_t1 END, "
     "last_t2 = CASE WHEN {newer} THEN excluded.last_t2 ELSE meters.last_t2 END, "
@@ -50,7 +55,7 @@ class _RollBack(Exception):
 
 _FIND_ACCOUNT = (
     "SELECT a.holder, a.address, m.serial, m.digits, m.zones, m.meanings, m.last_date, "
-    "m.last_t1, m.last_t2, m.last_t3, m.avg_kwh, m.max_kwh, m.window_start, m.window_end "
+    "m.last_t1, m.last_t2, m.last_t3, m.avg_kwh, m.max_kwh, m.window_start, m.window_end, m.tariff, m.history "
     "FROM accounts a LEFT JOIN meters m ON m.account = a.number "
     "WHERE a.number = ? ORDER BY m.serial"
 )
@@ -138,6 +143,14 @@ class Directory:
             imported = 0
         return ImportResult(imported=imported, errors=tuple(errors), skipped=len(errors) if skip_bad else 0)
 
+    # --- sync.ports.TariffPort ----------------------------------------------------------------
+
+    def tariffs_version(self) -> str | None:
+        return Tariffs(self._engine).version()
+
+    def replace_tariffs(self, version: str, prices: list[TariffPrice]) -> None:
+        Tariffs(self._engine).replace(version, prices)
+
     # --- sync.ports.DirectoryPort ----------------------------------------------------------
 
     def directory_version(self) -> int:
@@ -207,8 +220,24 @@ def _meter_params(row: DirectoryRow) -> tuple[object, ...]:
     return (
         row.account, row.meter, row.digits, row.zones, ",".join(row.meanings),
         row.last_date.isoformat() if row.last_date else None, *last,
-        row.avg_kwh, row.max_kwh, row.window_start, row.window_end,
+        row.avg_kwh, row.max_kwh, row.window_start, row.window_end, row.tariff,
+        None if row.history is None else history_text(row.history),
     )
+
+
+def history_text(history: Iterable[HistoryPeriod]) -> str:
+    """The stored form of a meter's history: "2026-09:120,80;2026-10:131,85"."""
+    return ";".join(f"{period}:{','.join(map(str, kwh))}" for period, kwh in history)
+
+
+def _history(text: str | None) -> tuple[HistoryPeriod, ...]:
+    if not text:
+        return ()
+    periods = []
+    for item in text.split(";"):
+        period, _, values = item.partition(":")
+        periods.append((period, tuple(int(value) for value in values.split(","))))
+    return tuple(periods)
 
 
 def _touch_state(connection: Connection, *, version: int | None) -> None:
@@ -238,4 +267,6 @@ def _meter(account: str, row) -> Meter:
         max_kwh=row.max_kwh,
         window_start=row.window_start,
         window_end=row.window_end,
+        tariff=row.tariff,
+        history=_history(row.history),
     )

@@ -6,7 +6,18 @@ objects describe it for queries, and a test checks that the two agree.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Integer, MetaData, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -38,6 +49,10 @@ meters = Table(
     Column("max_kwh", Integer),
     Column("window_start", Integer),
     Column("window_end", Integer),
+    Column("tariff", Text),  # the code of its prices in tariff_prices; NULL: no estimate
+    # The office's last billed periods, oldest first: "2026-09:120,80;2026-10:131,85" (kWh per
+    # zone); a few bytes a period, as a million meters keep twelve each.
+    Column("history", Text),
     UniqueConstraint("account", "serial", name="uq_meters_account_serial"),
     CheckConstraint("zones BETWEEN 1 AND 3", name="ck_meters_zones"),
     CheckConstraint("digits BETWEEN 1 AND 12", name="ck_meters_digits"),
@@ -50,6 +65,28 @@ directory_state = Table(
     Column("version", Integer, nullable=False),  # the office's directory version last applied
     Column("updated_at", Text),
     CheckConstraint("id = 1", name="ck_directory_state_single_row"),
+)
+
+# Every price of every tariff (``sync.tariff_file``); price as the decimal text it came as, never
+# a binary fraction.
+tariff_prices = Table(
+    "tariff_prices",
+    metadata,
+    Column("tariff", Text, nullable=False),
+    Column("zone", Text, nullable=False),  # a zone meaning: single, day, night, peak, semi_peak
+    Column("valid_from", Text, nullable=False),  # ISO date
+    Column("price", Text, nullable=False),  # roubles per kWh: "7.0150"
+    PrimaryKeyConstraint("tariff", "zone", "valid_from"),
+    sqlite_with_rowid=False,
+)
+
+tariff_state = Table(
+    "tariff_state",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: a single row
+    Column("version", Text),  # the office's version of the prices held; NULL: imported from a file
+    Column("updated_at", Text),
+    CheckConstraint("id = 1", name="ck_tariff_state_single_row"),
 )
 
 # No foreign key to meters: a reading already given must outlive its meter's removal from the

@@ -11,7 +11,7 @@ import logging
 import os
 from datetime import timedelta, timezone
 from tempfile import SpooledTemporaryFile
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync.office import directory, export, fleet, ingest
+from sync.office import directory, export, fleet, ingest, money
 from sync.office import metrics
 from sync.office.alerts import AlertRules
 from sync.office.web import pages
@@ -50,6 +50,7 @@ from sync.wire import (
     Heartbeat,
     HeartbeatAck,
     Problem,
+    TariffList,
     UploadBatch,
     UploadResults,
 )
@@ -136,11 +137,18 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
         terminal_id: Terminal,
         since: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_DIRECTORY_PAGE)] = DEFAULT_DIRECTORY_PAGE,
+        include: Annotated[Literal["money"] | None, Query()] = None,
     ) -> Response:
         """Changes after version ``since``, oldest first; apply each page in one transaction and
-        store its ``version``; ask again while ``more`` is true."""
-        return Response(directory.changes_page(engine, since, limit),
+        store its ``version``; ask again while ``more`` is true. ``include=money`` adds each
+        meter's tariff and billed history."""
+        return Response(directory.changes_page(engine, since, limit, money=include == "money"),
                         media_type="application/json")
+
+    @app.get(f"{API_PREFIX}/tariffs", response_model=TariffList, responses=_REFUSALS)
+    def tariffs(terminal_id: Terminal) -> Response:
+        """Every price of every tariff, with a version that changes when they do."""
+        return Response(money.tariff_list(engine), media_type="application/json")
 
     # Fields left at their defaults stay out of the answer: a terminal without the "commands"
     # capability predates ``commands`` and would refuse an answer that names it.

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, Text, bindparam, case, cast, func, literal_column, select, update
+from sqlalchemy import JSON, Connection, Engine, Text, bindparam, case, cast, func, literal_column, select, update
 
 from sync.directory_file import DirectoryRow
 from sync.office.database import writing
@@ -31,7 +31,7 @@ from sync.semicolon_file import RowError
 CHUNK = 5_000
 
 _FIELDS = ("zones", "digits", "meanings", "last_date", "last_t1", "last_t2", "last_t3", "avg_kwh",
-           "max_kwh", "holder", "address", "window_start", "window_end")
+           "max_kwh", "holder", "address", "window_start", "window_end", "tariff")
 
 
 @dataclass
@@ -219,7 +219,7 @@ def _merged(row: DirectoryRow, old: Any) -> dict[str, Any]:
         "zones": row.zones, "digits": row.digits, "meanings": ",".join(row.meanings),
         "last_date": row.last_date, "last_t1": last[0], "last_t2": last[1], "last_t3": last[2],
         "avg_kwh": row.avg_kwh, "max_kwh": row.max_kwh, "holder": row.holder, "address": row.address,
-        "window_start": row.window_start, "window_end": row.window_end,
+        "window_start": row.window_start, "window_end": row.window_end, "tariff": row.tariff,
     }
     if (old is not None and old.zones == row.zones and old.last_date is not None
             and (row.last_date is None or old.last_date > row.last_date)):
@@ -267,8 +267,9 @@ def _remove(connection: Connection, absent: list[int]) -> int:
     return len(absent)
 
 
-def changes_page(engine: Engine, since: int, limit: int) -> bytes:
-    """The changes after ``since``, oldest first, as the protocol's DirectoryPage in JSON.
+def changes_page(engine: Engine, since: int, limit: int, *, money: bool = False) -> bytes:
+    """The changes after ``since``, oldest first, as the protocol's DirectoryPage in JSON; with
+    ``money`` each entry also carries its tariff and history (``include=money``).
 
     A terminal's first pull reads a million meters: the database writes each entry's JSON itself
     (``_entry_json``), so the office's Python only joins the page's entries and never builds an
@@ -276,7 +277,7 @@ def changes_page(engine: Engine, since: int, limit: int) -> bytes:
     with engine.connect() as connection:
         rows = connection.execute(
             select(meters.c.change_seq, meters.c.removed, meters.c.account, meters.c.serial,
-                   _entry_json(connection.dialect.name).label("entry"))
+                   _entry_json(connection.dialect.name, money).label("entry"))
             .where(meters.c.change_seq > since).order_by(meters.c.change_seq).limit(limit)
         ).all()
         if not rows:
@@ -296,7 +297,7 @@ def changes_page(engine: Engine, since: int, limit: int) -> bytes:
     )
 
 
-def _entry_json(dialect: str) -> Any:
+def _entry_json(dialect: str, money: bool = False) -> Any:
     """A live meter as a DirectoryEntry object, in JSON text made by the database.
 
     Keys are inlined (PostgreSQL cannot type a bound key); ``last`` holds one value per zone. The
@@ -321,6 +322,10 @@ def _entry_json(dialect: str) -> Any:
         "last_date": m.last_date, "last": last, "avg_kwh": m.avg_kwh, "max_kwh": m.max_kwh, "holder": m.holder,
         "address": m.address, "window_start": m.window_start, "window_end": m.window_end,
     }
+    if money:
+        fields["tariff"] = m.tariff
+        # the column holds the JSON list already: embedded as JSON, not quoted as text
+        fields["history"] = cast(m.history, JSON) if dialect == "postgresql" else func.json(m.history)
     return cast(build(*(part for key, value in fields.items() for part in (literal_column(f"'{key}'"), value))),
                 Text)
 

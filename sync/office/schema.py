@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
@@ -136,6 +137,10 @@ meters = Table(
     Column("window_end", SmallInteger),
     Column("removed", Boolean, nullable=False),
     Column("change_seq", BigInteger, nullable=False),
+    Column("tariff", String(40)),  # the code of its prices in office_tariff_prices; null: none
+    # The last billed periods, oldest first, as the protocol's JSON list of {"period", "kwh"}: the
+    # database puts it into directory pages as it is.
+    Column("history", Text),
     UniqueConstraint("account", "serial", name="uq_office_meters_account_serial"),
     Index("ix_office_meters_change_seq", "change_seq", unique=True),
 )
@@ -245,4 +250,16 @@ web_key = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("key", String(100), nullable=False),
+)
+
+# Every price of every tariff, as the tariff file gives them; the one in force on a day is the
+# latest valid_from not after it.
+tariff_prices = Table(
+    "office_tariff_prices",
+    metadata,
+    Column("tariff", String(40), nullable=False),
+    Column("zone", String(10), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("price", Numeric(8, 4), nullable=False),
+    PrimaryKeyConstraint("tariff", "zone", "valid_from", name="pk_office_tariff_prices"),
 )

@@ -24,7 +24,8 @@ def test_no_input_makes_the_office_fail(sqlite_office: Engine) -> None:
         schema = schemathesis.openapi.from_dict(office.app.openapi())
         operations = [result.ok() for result in schema.get_all_operations()]
         assert {operation.path for operation in operations} == {
-            "/api/v1/submissions", "/api/v1/directory", "/api/v1/heartbeat", "/healthz", "/billing/v1/readings"}
+            "/api/v1/submissions", "/api/v1/directory", "/api/v1/tariffs", "/api/v1/heartbeat", "/healthz",
+            "/billing/v1/readings"}
         failures: list[str] = []
         for operation in operations:
 

@@ -1,7 +1,7 @@
 """The office's commands carried out (each once), customers' calls for staff until the office
 has them, and the paper roll in the printer as counted slip by slip.
 
-Revision ID: 0004_fleet
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07
 """
@@ -9,7 +9,7 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_fleet"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,139 @@
+"""The consumption history file: what billing billed each meter, per period and zone.
+
+``account;meter;period;t1;t2;t3``, semicolon-separated UTF-8 with a header: kWh per zone for a
+billing period ``YYYY-MM`` as billed (``t2`` and ``t3`` empty beyond the meter's zones). The
+office keeps the last ``PERIODS_KEPT`` periods per meter and sends them with the directory.
+Read by the one reader of every semicolon file; a bad row names its line and column and, when
+they can be read, its account and meter (``key``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, NamedTuple
+
+from sync.accounts import normalise_account
+from sync.semicolon_file import BadLine, RowError, Source, cells, field_at, loose_cells, read_lines
+from sync.zones import MAX_ZONES
+
+__all__ = ["COLUMNS", "HistoryPeriod", "HistoryRow", "PERIODS_KEPT", "read_history"]
+
+COLUMNS = ("account", "meter", "period", "t1", "t2", "t3")
+PERIODS_KEPT = 12
+PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_PERIOD = re.compile(PERIOD)
+MAX_SERIAL_LENGTH = 32
+# A month of a household's consumption stays far below this; above it is a column mixed up.
+MAX_MONTHLY_KWH = 1_000_000
+
+
+# One billed period of a meter: ("2026-10", (kWh T1, kWh T2, ...)).
+HistoryPeriod = tuple[str, tuple[int, ...]]
+
+
+class HistoryRow(NamedTuple):
+    account: str
+    meter: str
+    period: str  # "2026-10"
+    kwh: tuple[int, ...]  # one per zone given, T1 first
+
+
+class _Bad(Exception):
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+def read_history(source: Source, *, min_digits: int = 5, max_digits: int = 12) -> Iterator[HistoryRow | RowError]:
+    """Each data row as a HistoryRow or a RowError, in file order; a file without a usable
+    header is one RowError that ends reading."""
+    lines = read_lines(source)
+    first = next(lines, None)
+    if first is None:
+        yield RowError(1, None, "the file is empty: a header row is required", ends_reading=True)
+        return
+    try:
+        if isinstance(first, BadLine):
+            raise ValueError(first.message)
+        names = [name.strip().lower() for name in cells(first[1])]
+    except ValueError as exc:
+        yield RowError(1, None, f"the header cannot be read, so no row was read: {exc}", ends_reading=True)
+        return
+    missing = [column for column in COLUMNS if column not in names]
+    if missing:
+        yield RowError(1, ", ".join(missing), "the header lacks these columns, so no row was read",
+                       ends_reading=True)
+        return
+    layout = [names.index(column) for column in COLUMNS]
+
+    def named(text: str, whole: bool) -> tuple[str, str] | None:
+        found = loose_cells(text)
+        if max(layout[0], layout[1]) >= len(found) - (0 if whole else 1):
+            return None
+        account = normalise_account(found[layout[0]].strip(), min_digits=min_digits, max_digits=max_digits)
+        meter = found[layout[1]].strip()
+        if account is None or not meter or len(meter) > MAX_SERIAL_LENGTH or not meter.isprintable():
+            return None
+        return account, meter
+
+    seen: set[tuple[str, str, str]] = set()
+    for line in lines:
+        if isinstance(line, BadLine):
+            field = field_at(line.text, line.position) if line.position is not None else len(names)
+            yield RowError(line.number, names[field] if field < len(names) else None, line.message,
+                           key=named(line.text, line.ended and line.position is not None))
+            continue
+        number, text, ended = line
+        try:
+            found = cells(text)
+        except ValueError as exc:
+            yield RowError(number, None, f"cannot be read as CSV: {exc}", key=named(text, ended))
+            continue
+        if not any(cell.strip() for cell in found):
+            continue
+        if len(found) != len(names):
+            message = f"{len(found)} columns where the header has {len(names)}"
+            if not ended:
+                message += "; the file's last line has no line ending, so the file may be cut short"
+            yield RowError(number, None, message, key=named(text, ended))
+            continue
+        try:
+            row = _row([found[i].strip() for i in layout], min_digits, max_digits)
+        except _Bad as bad:
+            yield RowError(number, bad.column, bad.message, key=named(text, ended))
+            continue
+        key = (row.account, row.meter, row.period)
+        if key in seen:
+            yield RowError(number, "period", f"meter {row.meter} of account {row.account}: period {row.period} "
+                           "is given twice", key=key[:2])
+            continue
+        seen.add(key)
+        yield row
+
+
+def _row(values: list[str], min_digits: int, max_digits: int) -> HistoryRow:
+    raw_account, meter, period, *zones = values
+    account = normalise_account(raw_account, min_digits=min_digits, max_digits=max_digits)
+    if account is None:
+        raise _Bad("account", f"{raw_account!r} is not an account number")
+    if not meter or len(meter) > MAX_SERIAL_LENGTH or not meter.isprintable():
+        raise _Bad("meter", f"a meter serial of 1 to {MAX_SERIAL_LENGTH} printable characters is required")
+    if not _PERIOD.match(period):
+        raise _Bad("period", f"{period!r} is not a billing period like 2026-10")
+    kwh: list[int] = []
+    for position, text in enumerate(zones[:MAX_ZONES], 1):
+        column = f"t{position}"
+        if not text:
+            if position == 1:
+                raise _Bad(column, "the consumption of T1 is required")
+            if any(zones[position:]):
+                raise _Bad(column, f"{column} is empty while a later zone is given")
+            break
+        if not (text.isascii() and text.isdigit()):
+            raise _Bad(column, f"{text!r} is not a whole number of kWh")
+        value = int(text)
+        if value > MAX_MONTHLY_KWH:
+            raise _Bad(column, f"{value} kWh in a month is above {MAX_MONTHLY_KWH}")
+        kwh.append(value)
+    return HistoryRow(account, meter, period, tuple(kwh))

@@ -1,0 +1,196 @@
+"""Tariffs and consumption history at the office: importing billing's files, serving the prices.
+
+A tariff import replaces the prices of every tariff the file names, and removes the tariffs it
+does not name, in one transaction; bad rows refuse it all unless ``skip_bad``, and then a
+tariff named by a bad row keeps every price it had (half a tariff's periods would price some
+days wrongly), while a bad row that names no tariff for certain holds back every removal.
+
+A history import adds billed periods to the meters' history (a period given again replaces the
+one held) and keeps the last ``PERIODS_KEPT``; a meter whose history changes takes a new change
+number, so terminals that ask for money (``include=money``) get it with their next pull.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+
+from sync.history_file import PERIODS_KEPT, HistoryRow
+from sync.office.database import writing
+from sync.office.directory import CHUNK, current_version, take_change_numbers
+from sync.office.schema import meters, tariff_prices
+from sync.semicolon_file import RowError
+from sync.tariff_file import TariffPrice
+
+__all__ = ["HistorySummary", "Refused", "TariffSummary", "import_history", "import_tariffs", "tariff_list"]
+
+
+@dataclass
+class TariffSummary:
+    prices: int = 0
+    tariffs: int = 0
+    removed_tariffs: int = 0
+    kept_tariffs: int = 0  # tariffs named by bad rows, left as they were
+    bad_rows: int = 0
+    removals_held_back_by: int = 0
+    errors: list[RowError] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: value for name, value in self.__dict__.items() if name != "errors"}
+
+
+@dataclass
+class HistorySummary:
+    rows: int = 0
+    meters_changed: int = 0
+    meters_unchanged: int = 0
+    # Rows for meters the directory does not hold live: billing knows more meters than the
+    # terminals serve, so they are counted, not refused.
+    unknown_meter_rows: int = 0
+    bad_rows: int = 0
+    version: int = 0
+    errors: list[RowError] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: value for name, value in self.__dict__.items() if name != "errors"}
+
+
+class Refused(Exception):
+    """The import was rolled back: nothing of it was written."""
+
+    def __init__(self, message: str, summary: TariffSummary | HistorySummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+def import_tariffs(engine: Engine, rows: Iterable[TariffPrice | RowError], *, skip_bad: bool = False) -> TariffSummary:
+    summary = TariffSummary()
+    good: list[TariffPrice] = []
+    named_by_bad: set[str] = set()
+    for row in rows:
+        if isinstance(row, RowError):
+            summary.errors.append(row)
+            if row.key is None:
+                summary.removals_held_back_by += 1
+            else:
+                named_by_bad.add(row.key[0])
+        else:
+            good.append(row)
+    summary.bad_rows = len(summary.errors)
+    if any(error.ends_reading for error in summary.errors):
+        raise Refused("the file could not be read: nothing was imported", summary)
+    if summary.errors and not skip_bad:
+        raise Refused(f"{summary.bad_rows} bad row(s): nothing was imported", summary)
+    taken = [row for row in good if row.tariff not in named_by_bad]
+    codes = {row.tariff for row in taken}
+    with writing(engine) as connection:
+        held = set(connection.execute(select(tariff_prices.c.tariff).distinct()).scalars())
+        summary.kept_tariffs = len(held & named_by_bad)
+        replaced = codes | (set() if summary.removals_held_back_by else held - named_by_bad)
+        if replaced:
+            connection.execute(delete(tariff_prices).where(tariff_prices.c.tariff.in_(sorted(replaced))))
+        if taken:
+            connection.execute(tariff_prices.insert(), [
+                {"tariff": row.tariff, "zone": row.zone.value, "valid_from": row.valid_from, "price": row.price}
+                for row in taken
+            ])
+        summary.removed_tariffs = len(replaced - codes)
+        summary.prices = len(taken)
+        summary.tariffs = len(codes)
+    return summary
+
+
+def tariff_list(engine: Engine) -> bytes:
+    """Every price, as the protocol's TariffList in JSON; its version is a digest of the prices,
+    so it changes exactly when they do."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(tariff_prices.c.tariff, tariff_prices.c.zone, tariff_prices.c.price, tariff_prices.c.valid_from)
+            .order_by(tariff_prices.c.tariff, tariff_prices.c.zone, tariff_prices.c.valid_from)
+        ).all()
+    prices = [{"tariff": row.tariff, "zone": row.zone, "price": _price_text(row.price),
+               "valid_from": row.valid_from.isoformat()} for row in rows]
+    body = json.dumps(prices, ensure_ascii=False, separators=(",", ":"))
+    version = hashlib.sha256(body.encode()).hexdigest()[:16]
+    return f'{{"version":"{version}","prices":{body}}}'.encode()
+
+
+def _price_text(price: object) -> str:
+    # SQLite hands a Numeric back through a float: four decimals is all a price has.
+    return f"{Decimal(str(price)).quantize(Decimal('0.0001'))}"
+
+
+def import_history(engine: Engine, rows: Iterable[HistoryRow | RowError], *, skip_bad: bool = False) -> HistorySummary:
+    """Merge the billed periods into the meters' history, in one transaction; bad rows roll it
+    all back (``ImportRefused``) unless ``skip_bad``. A file that could not be read always does."""
+    summary = HistorySummary()
+
+    def good_rows() -> Iterator[HistoryRow]:
+        for row in rows:
+            if isinstance(row, RowError):
+                summary.errors.append(row)
+                continue
+            yield row
+
+    with writing(engine) as connection:
+        take_change_numbers(connection, 0)  # holds the counter: pages see this import whole or not at all
+        chunk: list[HistoryRow] = []
+        for row in good_rows():
+            chunk.append(row)
+            if len(chunk) >= CHUNK:
+                _merge_chunk(connection, chunk, summary)
+                chunk = []
+        _merge_chunk(connection, chunk, summary)
+        summary.bad_rows = len(summary.errors)
+        if any(error.ends_reading for error in summary.errors):
+            raise Refused("the file could not be read: nothing was imported", summary)
+        if summary.errors and not skip_bad:
+            raise Refused(f"{summary.bad_rows} bad row(s): nothing was imported", summary)
+        summary.version = current_version(connection)
+    return summary
+
+
+def _merge_chunk(connection: Connection, chunk: list[HistoryRow], summary: HistorySummary) -> None:
+    if not chunk:
+        return
+    summary.rows += len(chunk)
+    by_meter: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for row in chunk:
+        by_meter.setdefault((row.account, row.meter), {})[row.period] = list(row.kwh)
+    held = {
+        (row.account, row.serial): row
+        for row in connection.execute(
+            select(meters.c.id, meters.c.account, meters.c.serial, meters.c.history)
+            .where(meters.c.account.in_(sorted({account for account, _ in by_meter})), meters.c.removed.is_(False))
+        )
+    }
+    changes = []
+    for key, periods in by_meter.items():
+        old = held.get(key)
+        if old is None:
+            summary.unknown_meter_rows += len(periods)
+            continue
+        merged = {item["period"]: item["kwh"] for item in json.loads(old.history)} if old.history else {}
+        merged.update(periods)
+        text = json.dumps([{"period": period, "kwh": merged[period]} for period in sorted(merged)[-PERIODS_KEPT:]],
+                          separators=(",", ":"))
+        if text == old.history:
+            summary.meters_unchanged += 1
+        else:
+            changes.append({"meter_id": old.id, "history": text})
+    if not changes:
+        return
+    first = take_change_numbers(connection, len(changes))
+    for offset, values in enumerate(changes):
+        values["change_seq"] = first + offset
+    connection.execute(
+        update(meters).where(meters.c.id == bindparam("meter_id"))
+        .values(history=bindparam("history"), change_seq=bindparam("change_seq")),
+        changes,
+    )
+    summary.meters_changed += len(changes)
