@@ -354,6 +354,23 @@ class StaffCalled(FloatLayout):
     def _time_up(self, _dt: float) -> None:
         self.hide()
 
+    # Hidden, it is disabled, and a disabled widget would swallow every touch over it (Kivy's
+    # default): it must let them through to the screen below.
+    def on_touch_down(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_down(touch)
+        return True  # nothing under the card takes the touch
+
+    def on_touch_up(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_up(touch)
+        return True
+
+    def on_touch_move(self, touch):
+        return not self.disabled
+
 
 class Ask(FloatLayout):
     """A question over the screen (``Journey.prompt``), answered before anything else: the
