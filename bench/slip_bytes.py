@@ -45,6 +45,8 @@ def typical_slip() -> SlipData:
         period=format_period(date(2025, 11, 1), "ru"),
         txn_id="K017-20251120-000042",
         seq=42,
+        reference="3F2A9-1C0B7",
+        qr="K017-20251120-000042",
         words=slip_words("ru"),
     )
 

@@ -10,7 +10,9 @@ VENV=${VENV:-.venv}
 # systemd, shellcheck, cage: tests/deploy verifies the units (ExecStart= must exist) and the scripts.
 # fuse3: the power-cut test mounts its own file system that forgets whatever was never fsynced.
 # chromium, chromium-driver: tests/browser drives the office's pages in a real browser.
-DEBIAN_PACKAGES="xvfb xauth libmtdev1 systemd shellcheck cage fuse3 chromium chromium-driver"
+# zbar-tools: zbarimg reads the printed slip's QR codes (its own and the payment code) back from the
+# printer emulator's picture.
+DEBIAN_PACKAGES="xvfb xauth libmtdev1 systemd shellcheck cage fuse3 chromium chromium-driver zbar-tools"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -175,11 +175,13 @@ class EscPos:
         length = min(max(length_mm, 1), 255)
         return self.raw(FS + b"P" + bytes([length, 1]) + action + bytes([min(retract_after_s, 255)]))
 
-    def qr(self, data: str, module_dots: int = 6, error_correction: Literal["L", "M", "Q", "H"] = "M") -> "EscPos":
-        """A QR code drawn by the printer (GS ( k, model 2): a few dozen bytes, not an image."""
+    def qr(self, data: str | builtins.bytes, module_dots: int = 6,
+           error_correction: Literal["L", "M", "Q", "H"] = "M") -> "EscPos":
+        """A QR code drawn by the printer (GS ( k, model 2): a few dozen bytes, not an image.
+        Text is ASCII; bytes (a payment code's UTF-8) go in as they are."""
         if not 1 <= module_dots <= 16:
             raise ValueError("module_dots must be 1..16")
-        payload = data.encode("ascii", errors="replace")
+        payload = data if isinstance(data, builtins.bytes) else data.encode("ascii", errors="replace")
         if not 1 <= len(payload) <= 7089:
             raise ValueError("QR data must be 1..7089 bytes")
         self._qr_function(65, bytes([50, 0]))  # model 2

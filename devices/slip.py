@@ -3,12 +3,15 @@
 The core hands over plain data (``SlipData``) built from the committed submission, with every
 word already in the customer's language (``SlipWords``, translated by ``kiosk.slip_words``): this
 module holds only the layout. The slip shows only masked personal data (account and meter serial: last 4 characters) and says
-"accepted for transfer", not "billed". The transaction number is printed and carried in a QR
-code drawn by the printer itself, which costs a few dozen bytes instead of an image.
+"accepted for transfer", not "billed". The slip's code, the one a customer quotes on the
+hotline, is printed large; a QR code drawn by the printer itself (a few dozen bytes instead of
+an image) carries what the core chose (an office page for the submission, or the code), with a
+quiet zone of 4 modules around it so that a phone finds it.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
 from dataclasses import dataclass, field
 
@@ -39,6 +42,8 @@ class SlipWords:
     txn: str
     seq: str
     hotline: str
+    code: str  # the slip's code, quoted on the hotline
+    quote: str  # what to do with it
 
 
 @dataclass(frozen=True)
@@ -63,11 +68,16 @@ class SlipData:
     period: str  # the billing period the reading counts toward, named: "ноябрь 2025"
     txn_id: str
     seq: int
+    reference: str  # the slip's code, short enough to read out on the phone: "3F2A9-1C0B7"
+    qr: str  # what the QR code carries: never a bare transaction id, which a phone cannot use
     words: SlipWords
     copy: bool = False
     # What the readings will roughly cost, in words: «≈ 412,50 ₽ по тарифу с 01.07.2026
     # (предварительно)». Never an amount due: the bill can differ.
     estimate: str | None = None
+    # A payment code (ГОСТ Р 56042) for a bank's app, printed under its label; None: none.
+    payment_code: str | None = None
+    payment_label: str = ""
 
     def __post_init__(self) -> None:
         if not self.zones:
@@ -82,6 +92,12 @@ TEST_TERMINAL = "Терминал"
 INTERRUPTED = ("ПЕЧАТЬ ПРЕРВАНА - НЕ ЧЕК", "PRINT INTERRUPTED - NOT A SLIP")
 
 RUSSIAN_ALPHABET = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
+
+# A QR code needs 4 modules of white around it (ISO/IEC 18004) and the printer draws none: the
+# layout feeds blank lines above and below. A line is at least 30 dots high (ESC 2, 1/6 inch at
+# 180 dpi; more at 203 dpi); across, the code is centred on paper far wider than it.
+QUIET_MODULES = 4
+MIN_LINE_DOTS = 30
 
 
 
@@ -182,14 +198,55 @@ def render_slip(slip: SlipData, profile: PrinterProfile) -> EscPos:
         layout.rule()
         layout.wrapped(slip.estimate)
     layout.rule()
-    layout.pair(words.txn, slip.txn_id)
     layout.pair(words.seq, str(slip.seq))
-    job.align("center").qr(slip.txn_id, profile.qr_module_dots).line()
+    layout.pair(words.txn, slip.txn_id)
+    layout.rule()
+    # The code to quote on the phone, as large as the paper allows, then the number to call.
+    job.align("center").line(words.code)
+    wide = 2 if 2 * len(slip.reference) <= profile.columns else 1
+    job.bold().size(wide, 2).line(slip.reference).size().bold(False)
+    layout.wrapped(words.quote)
+    job.bold().line(f"{words.hotline}: {slip.hotline}").bold(False)
+    quiet = _quiet_lines(profile)
+    for _ in range(quiet):
+        job.line()
+    job.qr(slip.qr, profile.qr_module_dots)
+    for _ in range(quiet):
+        job.line()
+    if slip.payment_code:
+        _payment(layout, slip, profile)
     if slip.copy:
         job.bold().line(f"*** {words.copy} ***").bold(False)
-    layout.wrapped(f"{words.hotline}: {slip.hotline}")
+    job.align("left")
     _finish(job, profile)
     return job
+
+
+# Bytes a QR code of each version (1..40) holds at error correction M: the code's width in
+# modules is 17 + 4 × version.
+_QR_BYTES_M = (14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
+               711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911,
+               1989, 2099, 2213, 2331)
+
+
+def _payment(layout: _Layout, slip: SlipData, profile: PrinterProfile) -> None:
+    """The payment code under its label, as large as the paper allows: a payment code holds a
+    few hundred bytes, so on 58 mm paper its modules are drawn smaller than the slip's own QR's."""
+    assert slip.payment_code is not None
+    payload = slip.payment_code.encode("utf-8")
+    version = next((v for v, size in enumerate(_QR_BYTES_M, 1) if len(payload) <= size), len(_QR_BYTES_M))
+    modules = 17 + 4 * version + 8  # with the quiet zone of 4 modules a side
+    job = layout.job
+    layout.rule()
+    job.align("center").bold()
+    layout.wrapped(slip.payment_label)
+    job.bold(False)
+    job.qr(payload, max(1, min(profile.qr_module_dots, profile.dots_per_line // modules))).line()
+    job.align("left")
+
+
+def _quiet_lines(profile: PrinterProfile) -> int:
+    return math.ceil(QUIET_MODULES * profile.qr_module_dots / MIN_LINE_DOTS)
 
 
 def render_test_page(profile: PrinterProfile, terminal_id: str = "") -> EscPos:

@@ -56,6 +56,15 @@ class Supplier(_Section):
     hotline: str = "8 800 000-00-00"
 
 
+class Slip(_Section):
+    # An office page that shows one submission: the QR code on the slip and on the result screen
+    # carries this followed by the transaction id, e.g. "https://office.example.org/check/".
+    # Empty: the QR code carries the slip's code, the one a customer quotes on the hotline.
+    verify_url: str = Field("", pattern=r"^(https?://[!-~]+)?$")
+    # Where the slip comes out of the terminal, named on the result screen.
+    slot: Literal["below", "right", "left"] = "below"
+
+
 class Office(_Section):
     # Empty: no central office configured; readings stay queued on the terminal.
     url: str = ""
@@ -122,6 +131,46 @@ class Service(_Section):
         return value
 
 
+class Payment(_Section):
+    """The payee's details for the slip's payment QR code (ГОСТ Р 56042-2014), as on the bill."""
+
+    # "estimate": the slip carries a second QR code to pay the estimate in a bank's app; "off": none.
+    qr: Literal["off", "estimate"] = "off"
+    name: str = Field("", max_length=160)  # the payee (Name)
+    bank_account: str = Field("", pattern=r"^([0-9]{20})?$")  # the payee's account at its bank (PersonalAcc)
+    bank: str = Field("", max_length=45)  # BankName
+    bic: str = Field("", pattern=r"^([0-9]{9})?$")
+    correspondent_account: str = Field("", pattern=r"^([0-9]{20})?$")  # CorrespAcc
+    inn: str = Field("", pattern=r"^([0-9]{10}|[0-9]{12})?$")  # PayeeINN; empty: left out
+    kpp: str = Field("", pattern=r"^([0-9]{9})?$")  # empty: left out
+    # The payment's purpose; {period} is the billing period («ноябрь 2026»), {account} the account.
+    purpose: str = Field("Оплата электроэнергии за {period}, л/с {account}", max_length=160)
+
+    @field_validator("name", "bank", "purpose")
+    @classmethod
+    def _one_field(cls, value: str) -> str:
+        # the code's fields are separated by "|": one inside a value would split it
+        if "|" in value or not value.isprintable():
+            raise ValueError("must not contain '|' or control characters")
+        return value
+
+    @field_validator("purpose")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        try:
+            value.format(period="", account="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may hold only the placeholders {period} and {account}") from None
+        return value
+
+    def missing(self) -> list[str]:
+        """The payee's details a payment code needs and lacks."""
+        if self.qr == "off":
+            return []
+        return [key for key in ("name", "bank_account", "bank", "bic", "correspondent_account")
+                if not getattr(self, key)]
+
+
 class Rules(_Section):
     account_min_digits: int = Field(5, ge=1, le=20)
     account_max_digits: int = Field(12, ge=1, le=20)
@@ -143,12 +192,22 @@ class Rules(_Section):
 class Config(_Section):
     terminal: Terminal = Field(default_factory=Terminal)
     supplier: Supplier = Field(default_factory=Supplier)
+    slip: Slip = Field(default_factory=Slip)
     office: Office = Field(default_factory=Office)
     printer: Printer = Field(default_factory=Printer)
     scanner: Scanner = Field(default_factory=Scanner)
     ui: Ui = Field(default_factory=Ui)
     service: Service = Field(default_factory=Service)
     rules: Rules = Field(default_factory=Rules)
+    payment: Payment = Field(default_factory=Payment)
+
+    # Here, not in Payment: an environment variable is checked against its section key by key.
+    @model_validator(mode="after")
+    def _payee_given(self) -> "Config":
+        missing = self.payment.missing()
+        if missing:
+            raise ValueError(f"[payment] qr = {self.payment.qr!r} needs the payee's {', '.join(missing)}")
+        return self
 
     @property
     def data_dir(self) -> Path:
@@ -163,9 +222,9 @@ class Config(_Section):
         return self.data_dir / "kiosk.sqlite3"
 
 
-# Every section's default_factory is its class; pydantic types the attribute as any factory, of
-# no argument or of the validated data, or None.
 SECTIONS: dict[str, type[_Section]] = {
+    # Every section's default_factory is its class; pydantic types the attribute as any factory,
+    # of no argument or of the validated data, or None.
     name: field.default_factory for name, field in Config.model_fields.items()  # type: ignore[misc]
 }
 

@@ -25,6 +25,7 @@ from sync.client import OfficeClient, OfficeSettings
 from sync.directory_pull import DirectoryPuller
 from sync.office.database import migrate, open_engine
 from sync.office.directory import import_rows as office_import
+from sync.office.money import import_history, import_tariffs
 from sync.office.local import LocalOffice
 from sync.office.terminals import add_terminal
 
@@ -76,7 +77,10 @@ def demo_office(folder: Path, rows: int = DIRECTORY_ROWS, terminal_id: str = TER
         demo_data.write_csv(stream, rows)
     engine = open_engine(f"sqlite:///{folder / 'office.sqlite3'}")
     migrate(engine)
-    office_import(engine, (row for row in read_directory(directory_file) if isinstance(row, DirectoryRow)))
+    office_import(engine, (row for row in demo_data.with_money(read_directory(directory_file))
+                           if isinstance(row, DirectoryRow)))
+    import_tariffs(engine, demo_data.tariffs())
+    import_history(engine, demo_data.history())
     return engine, add_terminal(engine, terminal_id)
 
 

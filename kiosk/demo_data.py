@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import IO, Iterator
 
 from sync.directory_file import REQUIRED_COLUMNS, DirectoryRow, RowError, read_directory
+from sync.history_file import HistoryRow, history_text
 from sync.tariff_file import TariffPrice, read_tariffs
 
 
@@ -151,9 +152,17 @@ def with_money(found: Iterator[DirectoryRow | RowError], *,
             history = None
             if row.account == SAMPLES[0].account:
                 periods = [_month_before(today, months) for months in range(len(_SAMPLE_YEAR), 0, -1)]
-                history = tuple(zip(periods, _SAMPLE_YEAR))
+                history = history_text(zip(periods, _SAMPLE_YEAR))
             row = row._replace(tariff=SAMPLE_TARIFFS[row.account], history=history)
         yield row
+
+
+def history(*, today: date | None = None) -> Iterator[HistoryRow]:
+    """The first sample's year as billing's history file gives it, for the demo's office."""
+    today = today or date.today()
+    sample = SAMPLES[0]
+    for months, kwh in zip(range(len(_SAMPLE_YEAR), 0, -1), _SAMPLE_YEAR):
+        yield HistoryRow(sample.account, sample.meter, _month_before(today, months), kwh)
 
 
 def _month_before(today: date, months: int) -> str:

@@ -100,6 +100,11 @@ def meter_estimate(meter: Meter, consumption: Sequence[int | None], on: date,
     return estimate(meter.tariff, [(zone.meaning, kwh) for zone, kwh in zip(meter.zones, consumption)], on, prices)
 
 
+def bill_sum_words(amount: Decimal, language: str) -> str:
+    """«По квитанции к оплате: 1 250,00 ₽»: the bill's own words for its own sum."""
+    return gettext_for(language)(BILL_SUM_LINE).format(amount=format_money(amount, language))
+
+
 def format_money(amount: Decimal, language: str) -> str:
     """«1 250,00 ₽» in Russian (a no-break space between thousands), "1,250.00 ₽" in English."""
     text = f"{amount.quantize(KOPECK, rounding=ROUND_HALF_UP):,.2f}"

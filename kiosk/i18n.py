@@ -78,7 +78,10 @@ def meaning_word(meaning: ZoneMeaning, language: str) -> str:
 
 
 def zone_label(position: int, meaning: ZoneMeaning, language: str) -> str:
-    """The zone as the screen and the slip name it: "T1 — день"."""
+    """The zone as the screen and the slip name it: "T1 — день"; a one-zone meter's only zone
+    is just "T1" ("T1 — однотарифный" would say twice that the meter has one rate)."""
+    if meaning is ZoneMeaning.SINGLE:
+        return f"T{position}"
     return f"T{position} — {meaning_word(meaning, language)}"
 
 

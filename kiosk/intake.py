@@ -85,6 +85,10 @@ class Intake:
         self._policy = Policy.from_config(config.rules)
         self._zone = _zone(config.terminal.timezone)
 
+    @property
+    def config(self) -> Config:
+        return self._config
+
     def now(self) -> datetime:
         """Local time with its offset: the slip and the office both need the zone."""
         return datetime.now(self._zone) if self._zone else datetime.now().astimezone()

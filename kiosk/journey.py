@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -30,7 +31,8 @@ from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kiosk.intake import Intake, IntakeResult
 from kiosk.meters import Account, Meter
 from kiosk.periods import in_window
-from kiosk.rules import Finding, Kind, Verdict
+from kiosk.rules import Finding, Kind, Verdict, outside_window
+from kiosk.slips import SlipData, slip_data
 from kiosk.store import Submission
 
 
@@ -122,6 +124,14 @@ class Job:
     deliver: Callable[[Any], None]
 
 
+@dataclass(frozen=True)
+class Bill:
+    """The paper bill the customer scanned: holding it is the proof of being its customer."""
+
+    account: str  # the account it named, normalised
+    sum_kopecks: int | None  # what the bill asks (its Sum): shown in this session, never stored
+
+
 @dataclass
 class Session:
     """One customer's data. Nothing else in the journey holds any of it."""
@@ -145,6 +155,8 @@ class Session:
     prompt: Prompt | None = None  # asked over the current screen
     scanned_number: str | None = None  # the other account a mid-way scan named
     estimate: Estimate | None = None  # what the readings under review will roughly cost
+    bill: Bill | None = None  # the bill the account came from; None once a number is typed
+    scanned_bill: Bill | None = None  # the mid-way scan's bill, until the customer answers
 
 
 class Journey:
@@ -198,6 +210,26 @@ class Journey:
             return None
         return s.questions[s.question]
 
+    @property
+    def receipt(self) -> SlipData | None:
+        """On the result: what the slip says (or would have said), for the screen to show the
+        same readings, code, QR and hotline, printed or not."""
+        s = self.session
+        if self.step is not Step.RESULT or s is None or s.result is None or s.result.submission is None:
+            return None
+        return slip_data(s.result.submission, self._intake.config, s.language)
+
+    def next_period_notice(self) -> Finding:
+        """What the start screen says when today is outside the office's submission window:
+        the review's ``outside_window`` notice, word for word, with the same month."""
+        rules = self._intake.config.rules
+        return outside_window(self._intake.now().date(), (rules.window_start, rules.window_end))
+
+    @property
+    def slip_slot(self) -> str:
+        """Where the slip comes out of the terminal: "below" the screen, "right" or "left"."""
+        return self._intake.config.slip.slot
+
     def other_meters(self) -> tuple[Meter, ...]:
         """Meters of the account not yet submitted in this session."""
         s = self.session
@@ -216,6 +248,31 @@ class Journey:
         if self.step is Step.RESULT and s.result is not None:
             return s.result.estimate
         return None
+
+    @property
+    def from_bill(self) -> bool:
+        """The account on screen came from the scanned paper bill, not from typed digits: only
+        then may its holder see what a stranger must not (the bill's sum, the consumption history)."""
+        s = self.session
+        return s is not None and s.bill is not None and s.bill.account == s.account_number
+
+    @property
+    def bill_sum(self) -> Decimal | None:
+        """What the scanned bill asks, in roubles, on the review; None for a typed account."""
+        s = self.session
+        if self.step is not Step.REVIEW or not self.from_bill or s is None or s.bill is None:
+            return None
+        return None if s.bill.sum_kopecks is None else Decimal(s.bill.sum_kopecks) / 100
+
+    @property
+    def history(self) -> tuple[tuple[str, int], ...]:
+        """The meter's billed consumption per period ("2026-10", kWh of all zones), oldest first,
+        on the review of an account from the scanned bill; nothing for a typed one. A year of
+        consumption tells a stranger when a home stands empty: holding the bill is the proof."""
+        s = self.session
+        if self.step is not Step.REVIEW or not self.from_bill or s is None or s.meter is None:
+            return ()
+        return tuple((period, sum(kwh)) for period, kwh in s.meter.history)
 
     def take_job(self) -> Job | None:
         """The commit or print job once; the app runs it in a worker thread."""
@@ -283,8 +340,8 @@ class Journey:
         s = self.session
         if s is None or s.prompt is None:
             return
-        prompt, number = s.prompt, s.scanned_number
-        s.prompt, s.scanned_number = None, None
+        prompt, number, bill = s.prompt, s.scanned_number, s.scanned_bill
+        s.prompt, s.scanned_number, s.scanned_bill = None, None, None
         if not yes:
             return
         if prompt is Prompt.DISCARD:
@@ -295,6 +352,7 @@ class Journey:
             self.session = fresh = Session(self.language, scanned=True)
             self.step = Step.ACCOUNT
             fresh.account_text = number[:ACCOUNT_MAX_CHARS]
+            fresh.bill = bill
             self._look_up(fresh, fresh.account_text)
 
     def reset(self) -> None:
@@ -342,18 +400,21 @@ class Journey:
                           or "А" <= ch <= "Я" or ch == "Ё")
         s.account_text = (s.account_text + allowed)[:ACCOUNT_MAX_CHARS]
         s.problem = None
+        s.bill = None
 
     def erase_account(self) -> None:
         self._touch()
         if self.step is Step.ACCOUNT and self.session is not None:
             self.session.account_text = self.session.account_text[:-1]
             self.session.problem = None
+            self.session.bill = None
 
     def clear_account(self) -> None:
         self._touch()
         if self.step is Step.ACCOUNT and self.session is not None:
             self.session.account_text = ""
             self.session.problem = None
+            self.session.bill = None
 
     def submit_account(self) -> None:
         self._touch()
@@ -363,16 +424,20 @@ class Journey:
         if not s.account_text:
             s.problem = Finding(ACCOUNT_EMPTY, Kind.ERROR, None)
             return
+        if s.bill is not None and s.bill.account != normalise_account(s.account_text):
+            s.bill = None
         self._look_up(s, s.account_text)
 
-    def scanned(self, text: str | None) -> bool:
+    def scanned(self, text: str | None, *, bill: bool = False, bill_sum: str | None = None) -> bool:
         """A bill scanned; None for a code that is no bill. On the attract or account screen it
         fills in the account; past it, a bill of another account asks whether to switch to it.
+        ``bill``: the code was the bill's payment QR code, and ``bill_sum`` its Sum (kopecks).
 
         Returns False when the scan was ignored (the same account, no bill, or while the
         readings are stored and printed)."""
         if self.step.value in _ASK_BEFORE_SWITCH:
-            return self._scanned_mid_way(text)
+            return self._scanned_mid_way(text, Bill(normalise_account(str(text)) or "", _kopecks(bill_sum))
+                                         if bill and text is not None else None)
         if self.step not in (Step.ATTRACT, Step.ACCOUNT):
             return False
         self._touch()
@@ -386,16 +451,17 @@ class Journey:
             s.problem = Finding(SCAN_UNREADABLE, Kind.ERROR, None)
             return True
         s.account_text = number[:ACCOUNT_MAX_CHARS]
+        s.bill = Bill(number, _kopecks(bill_sum)) if bill else None
         self._look_up(s, s.account_text)
         return True
 
-    def _scanned_mid_way(self, text: str | None) -> bool:
+    def _scanned_mid_way(self, text: str | None, bill: Bill | None) -> bool:
         s = self.session
         number = normalise_account(str(text)) if text is not None else None
         if s is None or number is None or number == s.account_number:
             return False
         self._touch()
-        s.prompt, s.scanned_number = Prompt.SWITCH_ACCOUNT, number
+        s.prompt, s.scanned_number, s.scanned_bill = Prompt.SWITCH_ACCOUNT, number, bill
         return True
 
     def _look_up(self, s: Session, typed: str) -> None:
@@ -517,7 +583,7 @@ class Journey:
     # -- questions and review ------------------------------------------------------------------
 
     def answer(self, right: bool) -> None:
-        """"Yes, that is right" (True) or "Check again" (False)."""
+        """"Yes, that is right" (True) or "Change" (False), the bottom bar's way back."""
         self._touch()
         s = self.session
         finding = self.question
@@ -663,6 +729,17 @@ class Journey:
         self.step = Step.ATTRACT
         self.language = self._default_language
         self._touch()
+
+
+def _kopecks(text: str | None) -> int | None:
+    """A bill's Sum: whole kopecks, as GOST R 56042 writes it ("125000" is 1 250,00 ₽); None for
+    anything else, so a damaged or hostile code shows no sum rather than a wrong one."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) == 0:
+        return None
+    return int(text)
 
 
 def office_notices(

@@ -45,11 +45,13 @@ MESSAGES: dict[str, str] = {
     "meter_not_chosen": N_(
         "This account has more than one meter. Choose the one whose readings you are entering."
     ),
+    # {zone} is empty for a one-zone meter and " for T2 (night)" (" T2 (ночь)") otherwise: the
+    # sentence reads the same either way.
     "not_a_number": N_(
-        "The reading for {zone} is not a number. Type only the digits before the comma."
+        "The reading{zone} is not a number. Type only the digits before the comma."
     ),
     "too_many_digits": N_(
-        "The reading for {zone} has too many digits: {typed}, but the meter has {digits}. "
+        "The reading{zone} has too many digits: {typed}, but the meter has {digits}. "
         "Do not type the digits after the comma or in the red window."
     ),
     "wrong_zone_count": N_(
@@ -57,11 +59,11 @@ MESSAGES: dict[str, str] = {
         "Enter one reading for each zone."
     ),
     "below_previous": N_(
-        "The reading {value} for {zone} is lower than the last one ({previous}). "
+        "The reading {value}{zone} is lower than the previous one ({previous}). "
         "Check the digits and type it again."
     ),
     "possible_rollover": N_(
-        "The reading {value} for {zone} is lower than the last one ({previous}). This happens "
+        "The reading {value}{zone} is lower than the previous one ({previous}). This happens "
         "when the meter passes {register_max} and starts again from zero: then {consumption} kWh "
         "were used. If that is right, confirm it."
     ),
@@ -70,26 +72,28 @@ MESSAGES: dict[str, str] = {
         "Check the readings; if they are right, confirm them."
     ),
     "looks_like_total": N_(
-        "The reading {value} for {zone} looks like the meter's total (Σ), not this zone. "
-        "Type the zone's own reading; if it is right, confirm it."
+        "The reading {value}{zone} looks like the meter's reading for all zones together (Σ), "
+        "not this zone's own. Type the zone's reading; if it is right, confirm it."
     ),
     "fraction_dropped": N_(
-        "The reading for {zone} is taken as {value}: the digits after the comma are not needed."
+        "The reading{zone} is taken as {value}: the digits after the comma are not needed."
     ),
+    # Also what the start screen says on such a day (window_notice): the two always agree.
     "outside_window": N_(
-        "Readings are due from day {start} to day {end} of the month. Your reading can still be "
-        "sent and will count toward {period}."
+        "Readings are due from day {start} to day {end} of the month; readings sent today "
+        "count toward {period}."
     ),
     "already_submitted_today": N_(
         "Readings for this meter were already sent today: {values}. If you want to send new ones, "
         "confirm them."
     ),
     "zero_consumption": N_(
-        "The reading for {zone} is the same as last time ({value}): no electricity was used "
-        "in this zone. It can be sent as it is."
+        "The reading{zone} is the same as the previous one ({value}): no electricity was used. "
+        "That is fine to send."
     ),
 }
 _UNKNOWN = N_("Please check what you entered or ask the staff for help.")
+_ZONE = N_("for {label}")  # a zone in a sentence: "for T2 (night)"; in Russian just "T2 (ночь)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +112,7 @@ class Finding:
         if "today" in fields:
             # The first submission's readings, each with its zone: "T1 (день) 12400, T2 …".
             fields["values"] = ", ".join(
-                f"{_zone_in_message(position, meaning, language)} {value}"
+                f"{_zone_name(position, meaning, language)} {value}".strip()
                 for position, (meaning, value) in enumerate(fields["today"], start=1))
         if "month" in fields and "year" in fields:
             # Named as the slip and the screens name it ("декабрь 2026"), not "12.2026".
@@ -203,8 +207,7 @@ def check_readings(
     window = meter.window or (policy.window_start, policy.window_end)
     period = billing_period(today, window)
     if not in_window(today, window):
-        findings.append(Finding("outside_window", Kind.NOTICE, None, {
-            "start": window[0], "end": window[1], "month": period.month, "year": period.year}))
+        findings.append(outside_window(today, window))
 
     return Verdict(
         values=tuple(reading.value for reading in parsed),
@@ -330,8 +333,25 @@ def _zone_params(meter: Meter, position: int) -> dict[str, Any]:
     return {}
 
 
-def _zone_in_message(position: int, meaning: str | None, language: str) -> str:
-    """ "T1 (день)"; just "T3" for a value beyond the meter's zones."""
+def _zone_name(position: int, meaning: str | None, language: str) -> str:
+    """ "T1 (день)"; just "T3" for a value beyond the meter's zones; nothing for a one-zone
+    meter, whose reading is simply the meter's."""
+    if meaning == ZoneMeaning.SINGLE.value:
+        return ""
     if meaning is None:
         return f"T{position}"
     return f"T{position} ({meaning_word(ZoneMeaning(meaning), language)})"
+
+
+def _zone_in_message(position: int, meaning: str | None, language: str) -> str:
+    """The {zone} of a message: "" or " for T1 (day)", ready to follow a word."""
+    name = _zone_name(position, meaning, language)
+    return " " + gettext_for(language)(_ZONE).format(label=name) if name else ""
+
+
+def outside_window(today: date, window: tuple[int, int]) -> Finding:
+    """The ``outside_window`` notice for a reading taken today: the start screen tells every
+    customer on such a day, the review the one whose reading it is, in the same words."""
+    period = billing_period(today, window)
+    return Finding("outside_window", Kind.NOTICE, None, {
+        "start": window[0], "end": window[1], "month": period.month, "year": period.year})

@@ -2,8 +2,8 @@
 like every other word the terminal shows) and hands them to the slip's layout as data
 (``devices.slip.SlipWords``), so the printer driver knows nothing of languages.
 
-The screens name the same things with the same words (``No.``, ``Terminal``, the months): what a
-customer notes down from the screen is found on a slip under the same name.
+The screens name the same things with the same words (``Slip code``, ``Hotline``, the months):
+what a customer notes down from the screen is found on a slip under the same name.
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ _WORDS = SlipWords(
     total=N_("Total, kWh"),
     period=N_("Billing period"),
     status=N_("Status"),
-    accepted=N_("accepted for transfer"),
-    not_billed=N_("not yet billed"),
+    accepted=N_("Accepted for transfer"),
+    not_billed=N_("Not on a bill yet"),
     txn=N_("Transaction"),
     seq=N_("No."),
     hotline=N_("Hotline"),
+    code=N_("Slip code"),
+    quote=N_("Questions? Call the hotline and give this code."),
 )
 
 

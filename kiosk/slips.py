@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from devices.printer import Pickup, PrintOutcome
 from devices.profiles import PrinterProfile
@@ -26,7 +26,9 @@ from kiosk.masking import mask
 from kiosk.slip_words import format_period, format_taken_at, slip_words
 from sync.zones import ZoneMeaning
 from kiosk.store import Store, Submission
+from kiosk.payment import pay_label, payment_code
 from kiosk.tariffs import submission_estimate
+from sync.reference import reference
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,44 @@ class SlipPrinter(Protocol):
     def follow_presented_slip(self, presented_at: float, stop: threading.Event | None = None) -> Pickup: ...
 
 
+def qr_payload(txn_id: str, verify_url: str) -> str:
+    """What the QR code on the slip and on the result screen carries: the office's page for the
+    submission when there is one, else the slip's code. A bare transaction id tells a phone
+    nothing."""
+    return f"{verify_url}{txn_id}" if verify_url else reference(txn_id)
+
+
+def slip_data(submission: Submission, config: Config, language: str, *, copy: bool = False,
+              estimate: str | None = None, payment_code: str | None = None, payment_label: str = "") -> SlipData:
+    """What the slip says, from the stored row; the result screen shows the same."""
+    year, month = (int(part) for part in submission.period.split("-"))
+    return SlipData(
+        supplier=config.supplier.name,
+        terminal_id=submission.terminal_id,
+        office_address=config.terminal.address,
+        hotline=config.supplier.hotline,
+        taken_at=format_taken_at(datetime.fromisoformat(submission.taken_at), language),
+        account=mask(submission.account),
+        meter_serial=mask(submission.meter),
+        zones=tuple(
+            SlipZone(label=zone_label(r.zone, ZoneMeaning(r.meaning), language),
+                     previous=r.previous, new=r.value, consumption=r.consumption)
+            for r in submission.readings
+        ),
+        total=submission.total,
+        period=format_period(date(year, month, 1), language),
+        txn_id=submission.txn_id,
+        seq=submission.seq,
+        reference=reference(submission.txn_id),
+        qr=qr_payload(submission.txn_id, config.slip.verify_url),
+        words=slip_words(language),
+        copy=copy,
+        estimate=estimate,
+        payment_code=payment_code,
+        payment_label=payment_label,
+    )
+
+
 class SlipDesk:
     def __init__(self, store: Store, config: Config, printer: SlipPrinter | None) -> None:
         self._store = store
@@ -57,35 +97,25 @@ class SlipDesk:
 
     def slip_for(self, submission: Submission, language: str, *, copy: bool = False) -> SlipData:
         year, month = (int(part) for part in submission.period.split("-"))
-        return SlipData(
-            supplier=self._config.supplier.name,
-            terminal_id=submission.terminal_id,
-            office_address=self._config.terminal.address,
-            hotline=self._config.supplier.hotline,
-            taken_at=format_taken_at(datetime.fromisoformat(submission.taken_at), language),
-            account=mask(submission.account),
-            meter_serial=mask(submission.meter),
-            zones=tuple(
-                SlipZone(label=zone_label(r.zone, ZoneMeaning(r.meaning), language),
-                         previous=r.previous, new=r.value, consumption=r.consumption)
-                for r in submission.readings
-            ),
-            total=submission.total,
-            period=format_period(date(year, month, 1), language),
-            txn_id=submission.txn_id,
-            seq=submission.seq,
-            words=slip_words(language),
-            copy=copy,
-            estimate=self._estimate_words(submission, language),
-        )
+        return slip_data(submission, self._config, language, copy=copy,
+                         **self._money(submission, language, date(year, month, 1)))
 
-    def _estimate_words(self, submission: Submission, language: str) -> str | None:
+    def _money(self, submission: Submission, language: str, period: date) -> dict[str, Any]:
+        """The estimate's line and, with ``[payment] qr = "estimate"``, the code to pay it."""
+        number = submission.seq  # the log names the slip, never what the customer typed
         try:
             found = submission_estimate(self._store, submission)
         except Exception:  # the slip matters more than its estimate
-            log.exception("no estimate for slip %d", submission.seq)
-            return None
-        return found.words(language) if found else None
+            log.exception("no estimate for slip %d", number)
+            return {}
+        if found is None:
+            return {}
+        money: dict[str, Any] = {"estimate": found.words(language)}
+        payment = self._config.payment
+        if payment.qr == "estimate" and found.kopecks > 0:
+            money.update(payment_code=payment_code(payment, submission.account, found.kopecks, period),
+                         payment_label=pay_label(language))
+        return money
 
     def print_slip(self, submission: Submission, language: str, *, copy: bool = False) -> PrintOutcome:
         """Print and record the outcome. Blocks for a bounded time: never call it on the UI thread."""

@@ -163,7 +163,7 @@ def _padding(label: Any) -> tuple[float, float, float, float]:
     padding = list(label.padding)
     if len(padding) == 2:
         return padding[0], padding[1], padding[0], padding[1]
-    return tuple(padding)  # type: ignore[return-value]
+    return tuple(padding)
 
 
 def _contrast(label: Any, rect: Rect, image: Any) -> list[dict[str, Any]]:
@@ -179,7 +179,7 @@ def _contrast(label: Any, rect: Rect, image: Any) -> list[dict[str, Any]]:
     behind = max(colours)[1]
     back = tuple(channel / 255 for channel in behind[:3]) + (1.0,)
     ink = label.disabled_color if label.disabled else label.color
-    ratio = contrast(tuple(ink), back)  # type: ignore[arg-type]
+    ratio = contrast(tuple(ink), back)
     if ratio >= MIN_CONTRAST - 0.005:
         return []
     return [_problem(label, "low_contrast", ratio=round(ratio, 2), min_ratio=MIN_CONTRAST,

@@ -82,22 +82,23 @@ class MeterFace(BoxLayout):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._drums: list[MeterDrum] = []
+        self._tenths = (MeterComma(), MeterTenths())
         self.bind(count=self._build, value=self._fill)
         self._build()
 
     def _build(self, *_args: object) -> None:
+        # The drums a meter before this one had are kept: only the difference is made or dropped.
+        while len(self._drums) < int(self.count):
+            self._drums.append(MeterDrum())
+        del self._drums[int(self.count):]
         self.clear_widgets()
-        for _ in range(int(self.count)):
-            self.add_widget(MeterDrum())
-        self.add_widget(MeterComma())
-        self.add_widget(MeterTenths())
+        for part in (*self._drums, *self._tenths):
+            self.add_widget(part)
         self._fill()
 
-    def drums(self) -> list[MeterDrum]:
-        return [child for child in reversed(self.children) if isinstance(child, MeterDrum)]
-
     def _fill(self, *_args: object) -> None:
-        for index, drum in enumerate(self.drums()):
+        for index, drum in enumerate(self._drums):
             drum.text = self.value[index] if index < len(self.value) else ""
             drum.current = index == len(self.value)
 

@@ -51,6 +51,11 @@ TEXT_PAIRS: dict[str, tuple[RGBA, RGBA]] = {
 }
 
 
+def darker(colour: RGBA) -> RGBA:
+    """A dark button while it is pressed: its colour a third darker."""
+    return (colour[0] * 0.65, colour[1] * 0.65, colour[2] * 0.65, colour[3])
+
+
 def luminance(colour: RGBA) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4

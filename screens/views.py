@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Callable
 
-from kivy.properties import BooleanProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
+from kiosk.estimate import bill_sum_words
+from kiosk.slip_words import format_period
+from kiosk.slips import SlipZone
 from kiosk.i18n import N_, meaning_word, zone_label
 from kiosk.journey import (
     ACCOUNT_EMPTY, COMMIT_FAILED, READING_EMPTY, SCAN_UNREADABLE, TOO_FEW_DIGITS, Journey, Notice,
@@ -17,7 +21,9 @@ from kiosk.journey import (
 )
 from kiosk.meters import Meter
 from kiosk.rules import Finding
+from kiosk.slip_words import month_names
 from sync.zones import ZoneMeaning
+from screens.history_chart import HistoryChart  # noqa: F401  (registers the widget the kv file names)
 from screens.texts import screens_catalog
 from screens.widgets import Cell, FitCell, KioskButton
 
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
     from screens.app import KioskApp
 
 Translate = Callable[[str], str]
+NBSP = "\u00a0"
 
 # What the screens say about the problems the journey itself finds.
 _OWN_PROBLEMS = {
@@ -34,21 +41,13 @@ _OWN_PROBLEMS = {
     COMMIT_FAILED: N_("The readings could not be saved. Touch \u201cSend readings\u201d again; "
                    "if it happens again, please ask the staff."),
 }
-_NOTICES = {
-    Notice.NO_SLIPS: N_("Slips cannot be printed right now. You will see the number and a QR code "
-                     "on the screen instead."),
-    Notice.NEXT_PERIOD: N_("Readings given today count toward next month's bill."),
-}
+_NO_SLIPS = N_("Slips cannot be printed right now: the slip code and a QR code will be shown on "
+               "the screen instead.")
 
 
-# The slip names the billing period by its month (kiosk.slip_words.format_period): so does the screen.
-_MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
-           N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
-           N_("December"))
-
-
-def period_text(period: date, t: Translate) -> str:
-    return t("Billing period: {period}").format(period=f"{t(_MONTHS[period.month - 1])} {period.year}")
+def period_text(period: date, language: str, t: Translate) -> str:
+    # The month as the slip names it (kiosk.slip_words.format_period): "декабрь 2026".
+    return t("These readings count toward {period}.").format(period=format_period(period, language))
 
 
 def problem_text(problem: Finding | None, language: str, t: Translate) -> str:
@@ -64,8 +63,10 @@ def problem_text(problem: Finding | None, language: str, t: Translate) -> str:
     return t(own) if own else problem.message(language)
 
 
-def notice_text(notice: Notice, t: Translate) -> str:
-    return t(_NOTICES[notice])
+def notice_text(notice: Notice, journey: Journey, t: Translate) -> str:
+    if notice is Notice.NEXT_PERIOD:
+        return journey.next_period_notice().message(journey.language)
+    return t(_NO_SLIPS)
 
 
 def zones_text(meter: Meter, language: str, t: Translate) -> str:
@@ -78,9 +79,14 @@ def zones_text(meter: Meter, language: str, t: Translate) -> str:
 
 
 def estimate_text(journey: Journey, language: str) -> str:
-    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate."""
+    """«≈ 412,50 ₽ по тарифу с 01.07.2026 (предварительно)», or nothing without an estimate; on
+    the review of a scanned bill, what the bill itself asks under it."""
     found = journey.estimate
-    return found.words(language) if found else ""
+    lines = [found.words(language)] if found else []
+    bill_sum = journey.bill_sum
+    if bill_sum is not None:
+        lines.append(bill_sum_words(bill_sum, language))
+    return "\n".join(lines)
 
 
 def fill_table(table: GridLayout, rows: list[tuple[tuple[str, ...], bool]]) -> None:
@@ -105,7 +111,7 @@ class KioskScreen(Screen):
 class AttractScreen(KioskScreen):
     def show(self, app, journey, t):
         self.ids.start.text = t("Submit meter readings") + "\n\n" + t("Touch the screen to start")
-        self.ids.notices.text = "\n".join(notice_text(n, t) for n in app.notices())
+        self.ids.notices.text = "\n".join(notice_text(n, journey, t) for n in app.notices())
         self.ids.scan_hint.text = t("Or hold the QR code on your bill to the scanner")
 
 
@@ -145,8 +151,8 @@ class MeterScreen(KioskScreen):
             known = [zone for zone in meter.zones if zone.previous is not None]
             if known:
                 self.ids.last_title.text = (
-                    t("Last readings on {date}:").format(date=meter.last_date.strftime("%d.%m.%Y"))
-                    if meter.last_date is not None else t("Last readings:"))
+                    t("Previous readings on {date}:").format(date=meter.last_date.strftime("%d.%m.%Y"))
+                    if meter.last_date is not None else t("Previous readings:"))
             for zone in known:
                 last.add_widget(FitCell(text=zone_label(zone.position, zone.meaning, s.language)))
                 last.add_widget(Cell(text=str(zone.previous)))
@@ -164,16 +170,20 @@ class ReadingScreen(KioskScreen):
         s = journey.session
         assert s is not None and s.meter is not None
         meter, zone = s.meter, s.meter.zones[s.zone]
-        self.ids.meter.text = t("Meter {serial} \u2014 reading {n} of {count}").format(
-            serial=meter.serial, n=s.zone + 1, count=len(meter.zones))
-        self.ids.zone.text = zone_label(zone.position, zone.meaning, s.language)
+        if len(meter.zones) == 1:  # the meter's one reading: no zone to name, nothing to count
+            self.ids.meter.text = t("Meter {serial}").format(serial=meter.serial)
+            self.ids.zone.text = t("Meter reading")
+        else:
+            self.ids.meter.text = t("Meter {serial} \u2014 reading {n} of {count}").format(
+                serial=meter.serial, n=s.zone + 1, count=len(meter.zones))
+            self.ids.zone.text = zone_label(zone.position, zone.meaning, s.language)
         if zone.previous is None:
             self.ids.previous.text = t("No earlier reading is known.")
         elif meter.last_date is not None:
-            self.ids.previous.text = t("Last reading: {value} on {date}").format(
+            self.ids.previous.text = t("Previous reading: {value} on {date}").format(
                 value=zone.previous, date=meter.last_date.strftime("%d.%m.%Y"))
         else:
-            self.ids.previous.text = t("Last reading: {value}").format(value=zone.previous)
+            self.ids.previous.text = t("Previous reading: {value}").format(value=zone.previous)
         self.ids.boxes.count = meter.digits
         self.ids.boxes.value = s.entered[s.zone]
         self.ids.problem.text = problem_text(s.problem, s.language, t)
@@ -191,8 +201,10 @@ class QuestionScreen(KioskScreen):
         self.ids.message.text = finding.message(s.language)
         rows = [((t("Zone"), t("Previous"), t("New")), True)]
         for zone, typed in zip(s.meter.zones, s.entered):
+            # As the message and the review write it: 30, not the register's 00030.
             rows.append(((zone_label(zone.position, zone.meaning, s.language),
-                          "" if zone.previous is None else str(zone.previous), typed),
+                          "" if zone.previous is None else str(zone.previous),
+                          typed.lstrip("0") or "0" if typed else ""),
                          zone.position == finding.zone))
         fill_table(self.ids.figures, rows)
 
@@ -205,32 +217,60 @@ class ReviewScreen(KioskScreen):
         self.ids.heading.text = t("Check and send your readings")
         self.ids.meter.text = t("Account {number}, meter {serial}").format(
             number=s.account_number, serial=s.meter.serial)
-        table = self.ids.table
-        # The slip's table: the same columns, and the total with its unit.
-        rows: list[tuple[tuple[str, ...], bool]] = [
-            ((t("Zone"), t("Previous"), t("New"), t("Used")), True)]
-        for zone, value, used in zip(s.meter.zones, verdict.values, verdict.consumption):
-            rows.append(((zone_label(zone.position, zone.meaning, s.language),
-                          "" if zone.previous is None else str(zone.previous), str(value),
-                          "" if used is None else str(used)), False))
-        if verdict.total is not None:
-            rows.append(((t("Total, kWh"), "", "", str(verdict.total)), True))
-        fill_table(table, rows)
-        self.ids.period.text = period_text(verdict.period, t)
+        zones = [SlipZone(zone_label(zone.position, zone.meaning, s.language), zone.previous,
+                          value or 0, used)
+                 for zone, value, used in zip(s.meter.zones, verdict.values, verdict.consumption)]
+        fill_table(self.ids.table, figures_rows(zones, verdict.total, t))
+        notices = verdict.notices
+        # The window's notice names the month already: the period line would say it twice.
+        self.ids.period.text = "" if any(f.code == "outside_window" for f in notices) else (
+            period_text(verdict.period, s.language, t))
+        self._history(journey, verdict.total, verdict.period, s.language, t)
         # One message at a time: while the readings could not be saved, that alone is said.
         self.ids.estimate.text = "" if s.problem else estimate_text(journey, s.language)
         self.ids.notices.text = "\n".join(
             [rollover_text(f, s.language, t) for f in verdict.warnings if f.code == "possible_rollover"]
-            + [f.message(s.language) for f in verdict.notices])
+            + notices_text(notices, s.language, t))
         self.ids.problem.text = problem_text(s.problem, s.language, t)
+
+
+    def _history(self, journey: Journey, total: int | None, period: date, language: str, t: Translate) -> None:
+        """The year's bars and this period's beside them: only for the scanned bill's holder."""
+        history = journey.history
+        chart = self.ids.chart
+        if not history or total is None:
+            chart.bars = []
+            self.ids.chart_title.text = ""
+            return
+        months = month_names(language)
+        bars = [(months[int(month) - 1][0].upper(), kwh, False)
+                for month, kwh in ((item.split("-")[1], kwh) for item, kwh in history)]
+        chart.bars = [*bars, (months[period.month - 1][0].upper(), total, True)]
+        self.ids.chart_title.text = t("Your consumption by month, kWh")
+
+
+def notices_text(notices: Sequence[Finding], language: str, t: Translate) -> list[str]:
+    """One line per notice, but one line for every zone that used nothing: two or three alike
+    sentences in a row read as an error."""
+    unused = [f for f in notices if f.code == "zero_consumption"]
+    lines = [f.message(language) for f in notices if f.code != "zero_consumption" or len(unused) < 2]
+    if len(unused) >= 2:
+        zones = ", ".join(zone_label(f.zone or 1, ZoneMeaning(f.params["meaning"]), language)
+                          for f in unused)
+        lines.insert(0, t("No electricity was used in {zones}: the readings are the same as the "
+                          "previous ones. That is fine to send.").format(zones=zones))
+    return lines
 
 
 def rollover_text(finding: Finding, language: str, t: Translate) -> str:
     """The review names a confirmed rollover, so "10" after "99950" is not read as a typo."""
-    return t("{zone}: the meter passed {register_max} and started again from zero, "
-             "so {consumption} kWh were used.").format(
-        zone=zone_label(finding.zone or 1, ZoneMeaning(finding.params["meaning"]), language),
-        register_max=finding.params["register_max"], consumption=finding.params["consumption"])
+    text = t("The meter passed {register_max} and started again from zero, so {consumption} kWh "
+             "were used.").format(register_max=finding.params["register_max"],
+                                  consumption=finding.params["consumption"])
+    meaning = ZoneMeaning(finding.params["meaning"])
+    if meaning is ZoneMeaning.SINGLE:
+        return text
+    return f"{zone_label(finding.zone or 1, meaning, language)}: {text}"
 
 
 class BusyScreen(KioskScreen):
@@ -240,29 +280,52 @@ class BusyScreen(KioskScreen):
         self.ids.wait.text = t("Please wait a moment.")
 
 
+_SLOTS = {
+    "below": N_("Please take your slip from the slot below the screen."),
+    "right": N_("Please take your slip from the slot to the right of the screen."),
+    "left": N_("Please take your slip from the slot to the left of the screen."),
+}
+
+
+def figures_rows(zones: Sequence[SlipZone], total: int | None,
+                 t: Translate) -> list[tuple[tuple[str, ...], bool]]:
+    """The slip's table: the same columns, and the total with its unit."""
+    rows: list[tuple[tuple[str, ...], bool]] = [
+        ((t("Zone"), t("Previous"), t("New"), t("Used")), True)]
+    for zone in zones:
+        rows.append(((zone.label, "" if zone.previous is None else str(zone.previous), str(zone.new),
+                      "" if zone.consumption is None else str(zone.consumption)), False))
+    if total is not None:
+        rows.append(((t("Total, kWh"), "", "", str(total)), True))
+    return rows
+
+
 class ResultScreen(KioskScreen):
+    """What was sent, for which month, where the slip is, and the code to quote on the hotline:
+    the slip's own content (``Journey.receipt``), so the screen and the slip never differ."""
+
+    narrow = BooleanProperty(False)  # set by the kv rule: one column instead of two
+    code_word = StringProperty("")  # the slip's word for its code
+    code = StringProperty("")  # under that word, or beside it where one column is short of height
+
     def show(self, app, journey, t):
         s: Session | None = journey.session
-        assert s is not None and s.result is not None and s.result.submission is not None
-        submission = s.result.submission
+        receipt = journey.receipt
+        assert s is not None and receipt is not None
         printed = s.outcome is not None and s.outcome.printed
+        words = receipt.words
         self.ids.heading.text = t("Readings accepted")
-        # The slip's words for its number and terminal (kiosk.slip_words), and the same QR code.
-        self.ids.number_label.text = t("No.")
-        self.ids.number.text = str(submission.seq)
-        if printed:
-            self.ids.slip.text = t("Please take your slip.")
-            self.ids.terminal.text = ""
-            self.ids.qr.texture = None
-        else:
-            self.ids.slip.text = t("The slip could not be printed. Please write down this number "
-                                   "or photograph the code.")
-            self.ids.terminal.text = t("Terminal {terminal}").format(terminal=submission.terminal_id)
-            self.ids.qr.texture = app.qr_texture(submission.txn_id)
-        self.ids.notices.text = period_text(s.result.verdict.period, t)
-        estimate = estimate_text(journey, s.language)
-        self.ids.estimate.text = "" if self.ids.qr.texture else estimate
-        self.ids.qr_estimate.text = estimate if self.ids.qr.texture else ""
+        self.ids.slip.text = t(_SLOTS[journey.slip_slot]) if printed else t(
+            "The slip could not be printed. Please write down the slip code or photograph "
+            "the QR code.")
+        fill_table(self.ids.sent, figures_rows(receipt.zones, receipt.total, t))
+        self.ids.period.text = t("These readings count toward {period}.").format(period=receipt.period)
+        self.code_word, self.code = words.code, receipt.reference
+        # The number is one word on the screen: no line break in the middle of it.
+        self.ids.hotline.text = f"{words.quote}\n{words.hotline}: {receipt.hotline.replace(' ', NBSP)}"
+        # The slip carries the QR code; without one it is here, with the same content.
+        self.ids.qr.texture = None if printed else app.qr_texture(receipt.qr)
+        self.ids.estimate.text = estimate_text(journey, s.language)
         self.ids.another.text = t("Readings for another meter") if journey.other_meters() else ""
 
 
@@ -277,6 +340,8 @@ def typed_so_far(journey: Journey, t: Translate) -> str:
     if s is None or journey.step is Step.RESULT:
         return ""
     if s.meter is not None and any(s.entered) and journey.step is not Step.METER:
+        if len(s.meter.zones) == 1:
+            return t("Typed: {readings}").format(readings=s.entered[0])
         return t("Typed: {readings}").format(readings=", ".join(
             f"{zone_label(zone.position, zone.meaning, s.language)}: {typed}"
             for zone, typed in zip(s.meter.zones, s.entered) if typed))
@@ -321,7 +386,28 @@ class Countdown(FloatLayout):
         return not self.disabled
 
 
-class StaffCalled(FloatLayout):
+class Card(FloatLayout):
+    """A card over the screens: while shown, it alone takes touches; hidden, it takes none."""
+
+    # Hidden, it is disabled, and a disabled widget would swallow every touch over it (Kivy's
+    # default): it must let them through to the screen below.
+    def on_touch_down(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_down(touch)
+        return True  # nothing under the card takes the touch
+
+    def on_touch_up(self, touch):
+        if self.disabled:
+            return False
+        super().on_touch_up(touch)
+        return True
+
+    def on_touch_move(self, touch):
+        return not self.disabled
+
+
+class StaffCalled(Card):
     """«Сотрудник уже идёт»: shown over any screen once a customer's call for staff is stored,
     with its reference, until the customer closes it or ``SHOWN_S`` pass."""
 
@@ -372,7 +458,7 @@ class StaffCalled(FloatLayout):
         return not self.disabled
 
 
-class Ask(FloatLayout):
+class Ask(Card):
     """A question over the screen (``Journey.prompt``), answered before anything else: the
     journey's one way to confirm that work is thrown away or the account changes."""
 
@@ -399,21 +485,3 @@ class Ask(FloatLayout):
         self.ids.message.text = scanned + " " + lost.format(number=s.account_number)
         self.ids.stay.text = t("No, stay")
         self.ids.go.text = t("Go to that account")
-
-    def on_touch_down(self, touch):
-        if self.disabled:
-            return False
-        super().on_touch_down(touch)
-        return True  # nothing under it takes the touch
-
-
-        return True  # nothing under the card is touched while it asks
-
-    def on_touch_up(self, touch):
-        if self.disabled:
-            return False
-        super().on_touch_up(touch)
-        return True
-
-    def on_touch_move(self, touch):
-        return not self.disabled

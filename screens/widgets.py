@@ -26,7 +26,7 @@ class Cut(NoTransition):
     a second frame follows; here the old screen goes at once, and the new one's layout (Kivy runs
     layouts just before each frame) is done before its first frame is drawn."""
 
-    def start(self, manager) -> None:  # type: ignore[no-untyped-def]
+    def start(self, manager) -> None:
         self.manager = manager
         self.add_screen(self.screen_in)
         self.screen_in.dispatch("on_pre_enter")
@@ -119,7 +119,7 @@ class ScrollPage(ScrollList):
         self.bind(padding=self._fill, spacing=self._fill, gutter=self._fill, height=self._fill)
         self._fill()
 
-    def add_widget(self, widget, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def add_widget(self, widget, *args, **kwargs) -> None:
         if widget is self._column:
             super().add_widget(widget, *args, **kwargs)
             return
@@ -192,7 +192,11 @@ class Keypad(BoxLayout):
         super().__init__(**kwargs)
         self._letters_typed = 0
         self._last_press: tuple[str, float] | None = None  # (key, when its touch went down)
-        self.bind(showing_letters=self._build, captions=self._build, letters=self._build)
+        # Each arrangement of keys is built once and kept: a screen shown again, or a caption in
+        # another language, reuses the keys instead of making new widgets for every customer.
+        self._built: dict[tuple[bool, bool], list[BoxLayout | GridLayout | Key]] = {}
+        self._worded: list[tuple[str, Key]] = []  # keys whose caption is a word, by their key
+        self.bind(showing_letters=self._build, letters=self._build, captions=self._caption)
         self._build()
 
     def on_key(self, key: str) -> None:
@@ -204,32 +208,48 @@ class Keypad(BoxLayout):
 
     def _build(self, *_args: object) -> None:
         self.clear_widgets()
-        erase, clear, to_letters, to_digits = self.captions
+        arrangement = (bool(self.showing_letters), bool(self.letters))
+        if arrangement not in self._built:
+            self._built[arrangement] = self._arrange(*arrangement)
+        for part in self._built[arrangement]:
+            self.add_widget(part)
+        self._caption()
+
+    def _arrange(self, showing_letters: bool, letters: bool) -> list[BoxLayout | GridLayout | Key]:
         grid = GridLayout(spacing=self.spacing)
-        self.add_widget(grid)
-        if self.showing_letters:
+        self.bind(spacing=grid.setter("spacing"))
+        if showing_letters:
             grid.cols = 8
             for letter in LETTERS:
                 grid.add_widget(self._key(letter, letter, "key"))
             # One row of the grid's height: the grid holds four.
             row = BoxLayout(spacing=self.spacing, size_hint_y=0.25)
-            for caption, key in ((to_digits, "digits"), (erase, "erase"), (clear, "clear")):
-                row.add_widget(self._key(caption, key, "secondary"))
-            self.add_widget(row)
-            return
+            self.bind(spacing=row.setter("spacing"))
+            for key in ("digits", "erase", "clear"):
+                row.add_widget(self._key("", key, "secondary"))
+            return [grid, row]
         grid.cols = 3
         for row_keys in DIGIT_ROWS:
             for digit in row_keys:
                 grid.add_widget(self._key(digit, digit, "key"))
-        grid.add_widget(self._key(erase, "erase", "secondary"))
+        grid.add_widget(self._key("", "erase", "secondary"))
         grid.add_widget(self._key("0", "0", "key"))
-        grid.add_widget(self._key(clear, "clear", "secondary"))
-        if self.letters:
-            self.add_widget(self._key(to_letters, "letters", "secondary", size_hint_y=0.25))
+        grid.add_widget(self._key("", "clear", "secondary"))
+        if letters:
+            return [grid, self._key("", "letters", "secondary", size_hint_y=0.25)]
+        return [grid]
+
+    def _caption(self, *_args: object) -> None:
+        erase, clear, to_letters, to_digits = self.captions
+        words = {"erase": erase, "clear": clear, "letters": to_letters, "digits": to_digits}
+        for key, button in self._worded:
+            button.text = words[key]
 
     def _key(self, caption: str, key: str, kind: str, **kwargs: object) -> Key:
         button = Key(text=caption, kind=kind, tag=f"key_{key}", **kwargs)
         button.bind(on_release=lambda pressed: self._pressed(key, pressed.last_touch))
+        if kind == "secondary":
+            self._worded.append((key, button))
         return button
 
     def _pressed(self, key: str, touch: object) -> None:

@@ -21,7 +21,6 @@ from datetime import date
 from typing import Callable, Iterator, NamedTuple
 
 from sync.accounts import normalise_account
-from sync.history_file import HistoryPeriod
 from sync.semicolon_file import BadLine, Line, RowError, Source, cells, field_at, loose_cells, read_lines
 from sync.tariff_file import TARIFF_CODE
 from sync.zones import MAX_ZONES, STANDARD_MEANINGS, ZoneMeaning
@@ -57,9 +56,10 @@ class DirectoryRow(NamedTuple):
     window_start: int | None
     window_end: int | None
     tariff: str | None = None
-    # The office's last periods of billed consumption, oldest first; None: not told (a file, or
-    # an office page without them), so a store keeps what it had.
-    history: tuple[HistoryPeriod, ...] | None = None
+    # The office's last periods of billed consumption in their compact form
+    # (sync.history_file.HISTORY_TEXT); None: not told (a file, or an office page without them),
+    # so a store keeps what it had.
+    history: str | None = None
 
 
 class _Bad(Exception):

@@ -10,13 +10,14 @@ they can be read, its account and meter (``key``).
 from __future__ import annotations
 
 import re
-from typing import Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from sync.accounts import normalise_account
 from sync.semicolon_file import BadLine, RowError, Source, cells, field_at, loose_cells, read_lines
 from sync.zones import MAX_ZONES
 
-__all__ = ["COLUMNS", "HistoryPeriod", "HistoryRow", "PERIODS_KEPT", "read_history"]
+__all__ = ["COLUMNS", "HISTORY_TEXT", "HistoryPeriod", "HistoryRow", "PERIODS_KEPT", "history_text", "kept",
+           "periods_of", "read_history"]
 
 COLUMNS = ("account", "meter", "period", "t1", "t2", "t3")
 PERIODS_KEPT = 12
@@ -29,6 +30,48 @@ MAX_MONTHLY_KWH = 1_000_000
 
 # One billed period of a meter: ("2026-10", (kWh T1, kWh T2, ...)).
 HistoryPeriod = tuple[str, tuple[int, ...]]
+# The kept periods span at most this many months: older ones go even when fewer than twelve.
+MAX_MONTHS = 36
+# A meter's history as it is stored and sent, compact: its first period, then each month's kWh
+# per zone up to the last, a month without a bill left empty: "2025-12|150,62|138,58||121,50".
+# A year takes a few bytes a month, and checking it is one match, not a dozen objects.
+HISTORY_TEXT = (r"^[0-9]{4}-(0[1-9]|1[0-2])(\|([0-9]{1,9}(,[0-9]{1,9}){0,2})?){1,%d}$" % MAX_MONTHS)
+
+
+def history_text(periods: Iterable[HistoryPeriod]) -> str:
+    """The compact form (HISTORY_TEXT) of these periods; "" for none."""
+    ordered = sorted(periods)
+    if not ordered:
+        return ""
+    first = _month(ordered[0][0])
+    values = {_month(period) - first: kwh for period, kwh in ordered}
+    return "|".join([ordered[0][0], *(",".join(map(str, values[index])) if index in values else ""
+                                      for index in range(max(values) + 1))])
+
+
+def periods_of(text: str | None) -> tuple[HistoryPeriod, ...]:
+    """The periods of a compact history, oldest first; ValueError when it is not one."""
+    if not text:
+        return ()
+    first, *months = text.split("|")
+    start = _month(first)
+    return tuple((f"{(start + index) // 12:04d}-{(start + index) % 12 + 1:02d}",
+                  tuple(int(value) for value in kwh.split(",")))
+                 for index, kwh in enumerate(months) if kwh)
+
+
+def kept(periods: Iterable[HistoryPeriod]) -> list[HistoryPeriod]:
+    """What is kept of a meter's periods: the last PERIODS_KEPT, within MAX_MONTHS of the last."""
+    latest = sorted(periods)[-PERIODS_KEPT:]
+    if not latest:
+        return []
+    end = _month(latest[-1][0])
+    return [(period, kwh) for period, kwh in latest if end - _month(period) < MAX_MONTHS]
+
+
+def _month(period: str) -> int:
+    year, month = period.split("-")
+    return int(year) * 12 + int(month) - 1
 
 
 class HistoryRow(NamedTuple):

@@ -74,8 +74,8 @@ def read_lines(source: Source) -> Iterator[Line | BadLine]:
     elif isinstance(source, io.TextIOBase):
         yield from _lines(io.BytesIO(source.read().encode("utf-8", "surrogatepass")).readline)
     else:
-        # A binary stream: mypy narrows the IO union by io.TextIOBase, of which typing.IO[str] is not a
-        # subclass of, so it still sees a text readline here.
+        # A binary stream: mypy narrows the IO union by io.TextIOBase, which typing.IO[str] does not
+        # derive from, so it still sees a text readline here.
         yield from _lines(source.readline)  # type: ignore[arg-type]
 
 

@@ -20,7 +20,7 @@ from typing import Iterator, NamedTuple
 from sync.semicolon_file import BadLine, RowError, Source, cells, field_at, loose_cells, read_lines
 from sync.zones import ZoneMeaning
 
-__all__ = ["COLUMNS", "TARIFF_CODE", "TariffPrice", "read_tariffs"]
+__all__ = ["COLUMNS", "MAX_PRICES", "TARIFF_CODE", "TariffPrice", "read_tariffs"]
 
 COLUMNS = ("tariff", "zone", "price", "valid_from")
 # Codes are identifiers billing gives its tariffs, e.g. MSK-GAS-STOVE.
@@ -29,6 +29,9 @@ _CODE = re.compile(TARIFF_CODE)
 _PRICE = re.compile(r"^([0-9]{1,4})(?:[.,]([0-9]{1,4}))?$")
 # No household price comes near it; a figure above is a column mixed up.
 MAX_PRICE = Decimal("1000")
+# Prices one set may hold (every period of every tariff): a terminal takes no more from the
+# office, so neither end imports more. A supplier has dozens.
+MAX_PRICES = 10_000
 
 
 class TariffPrice(NamedTuple):

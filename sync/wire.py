@@ -23,8 +23,8 @@ from pydantic import (
 )
 
 from sync.directory_file import DirectoryRow
-from sync.history_file import PERIOD, PERIODS_KEPT
-from sync.tariff_file import MAX_PRICE, TARIFF_CODE
+from sync.history_file import HISTORY_TEXT, MAX_MONTHS
+from sync.tariff_file import MAX_PRICE, MAX_PRICES, TARIFF_CODE
 from sync.zones import MAX_ZONES, ZoneMeaning
 
 API_PREFIX = "/api/v1"
@@ -34,7 +34,6 @@ MAX_DIRECTORY_PAGE = 10_000
 DEFAULT_DIRECTORY_PAGE = 5_000
 MAX_REGISTER_DIGITS = 12
 MAX_READING = 10**MAX_REGISTER_DIGITS - 1
-MAX_TARIFF_PRICES = 10_000
 
 
 def _printable(text: str) -> str:
@@ -57,7 +56,7 @@ ShortText = Annotated[StrictStr, Field(max_length=200), AfterValidator(_printabl
 Zone = Annotated[StrictInt, Field(ge=1, le=MAX_ZONES)]
 RegisterValue = Annotated[StrictInt, Field(ge=0, le=MAX_READING)]
 TariffCode = Annotated[StrictStr, Field(pattern=TARIFF_CODE)]
-Period = Annotated[StrictStr, Field(pattern=PERIOD)]
+HistoryText = Annotated[StrictStr, Field(max_length=8 + MAX_MONTHS * 31, pattern=HISTORY_TEXT)]
 
 
 class _Message(BaseModel):
@@ -110,13 +109,6 @@ class UploadResults(_Message):
 
 # --- directory -------------------------------------------------------------------------------
 
-class BilledPeriod(_Message):
-    """A period of a meter's consumption as billed, kWh per zone (T1 first)."""
-
-    period: Period
-    kwh: Annotated[list[Annotated[StrictInt, Field(ge=0, le=10**9)]], Field(min_length=1, max_length=MAX_ZONES)]
-
-
 class DirectoryEntry(_Message):
     account: AccountNumber
     meter: MeterSerial
@@ -134,7 +126,7 @@ class DirectoryEntry(_Message):
     # Only in pages asked for with include=money (an older terminal refuses fields it does not
     # know, so it is never sent them): the meter's tariff and its last billed periods.
     tariff: TariffCode | None = None
-    history: Annotated[list[BilledPeriod], Field(max_length=PERIODS_KEPT)] | None = None
+    history: HistoryText | None = None  # "2025-12|150,62|138,58": see sync/PROTOCOL.md
 
     @model_validator(mode="after")
     def _one_per_zone(self) -> "DirectoryEntry":
@@ -148,7 +140,7 @@ class DirectoryEntry(_Message):
             meanings=tuple(self.meanings), last_date=self.last_date, last=tuple(self.last),
             avg_kwh=self.avg_kwh, max_kwh=self.max_kwh, holder=self.holder, address=self.address,
             window_start=self.window_start, window_end=self.window_end, tariff=self.tariff,
-            history=None if self.history is None else tuple((item.period, tuple(item.kwh)) for item in self.history),
+            history=self.history,
         )
 
 
@@ -180,7 +172,7 @@ class TariffList(_Message):
     skip storing it again."""
 
     version: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{1,64}$")]
-    prices: Annotated[list[TariffPriceEntry], Field(max_length=MAX_TARIFF_PRICES)]
+    prices: Annotated[list[TariffPriceEntry], Field(max_length=MAX_PRICES)]
 
 
 # --- heartbeat --------------------------------------------------------------------------------

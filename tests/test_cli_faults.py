@@ -21,6 +21,7 @@ from tests.support import directory_text
 CSV = "{readings.csv}"  # stands for a readings file beside the disk
 DIRECTORY = "{directory.csv}"  # stands for a directory file there
 BACKUPS = "{backups}"  # a folder for `db backup` there
+TARIFFS = "{tariffs.csv}"  # a tariff file there
 
 # Each command module, and the runs of its commands that use the terminal's database.
 DATABASE_COMMANDS: dict[str, list[list[str]]] = {
@@ -32,6 +33,7 @@ DATABASE_COMMANDS: dict[str, list[list[str]]] = {
     "kiosk.commands.service": [["status"], ["service", "out-of-service", "--reason", "test"],
                                ["service", "in-service"], ["service", "events"]],
     "kiosk.commands.sync": [["sync", "once"], ["sync", "directory"]],
+    "kiosk.commands.tariffs": [["tariffs", "import", TARIFFS]],
 }
 # Modules whose commands never open the terminal's database, and why.
 OTHER_COMMANDS = {
@@ -45,7 +47,7 @@ FAULTS = ("missing", "read_only", "full", "damaged")
 ALLOWED = {"status": {2}, "submit": {1, 3, 4}}
 # Commands that must store something to succeed.
 WRITES = (["submit", "--account"], ["submit", "--from-csv"], ["directory", "import"],
-          ["service", "out-of-service"])
+          ["service", "out-of-service"], ["tariffs", "import"])
 
 
 def test_every_command_module_is_judged() -> None:
@@ -96,7 +98,7 @@ class Answers:
         with small_disk(folder / "disk", size="16m") as disk:
             data_dir = _prepare(disk, fault, files)
             given = {CSV: str(files / "readings.csv"), DIRECTORY: str(files / "directory.csv"),
-                     BACKUPS: str(files / "backups")}
+                     BACKUPS: str(files / "backups"), TARIFFS: str(files / "tariffs.csv")}
             runs = [[given.get(arg, arg) for arg in argv] for _module, argv in RUNS]
             env = {**os.environ, "KIOSK_TERMINAL_DATA_DIR": str(data_dir), "KIOSK_TERMINAL_ID": "kiosk-7",
                    # An office nobody answers at: sync gets as far as the database, then the network.
@@ -123,6 +125,8 @@ def _prepare(disk: SmallDisk, fault: str, files: Path) -> Path:
     data_dir = disk.folder / "kiosk"
     (files / "readings.csv").write_text("2287008779;;12400;6800\n", encoding="utf-8")
     (files / "directory.csv").write_text(directory_text(5), encoding="utf-8")
+    (files / "tariffs.csv").write_text("tariff;zone;price;valid_from\nMSK-1;single;6,43;2026-01-01\n",
+                                       encoding="utf-8")
     if fault == "missing":
         return data_dir
     config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(data_dir)})

@@ -100,3 +100,29 @@ def test_the_upward_exceptions_are_still_needed() -> None:
     # An exception nobody uses any more is a door left open: drop it from the list.
     for relative, target in UPWARD_EXCEPTIONS:
         assert any(module.split(".", 1)[0] == target for _, module, _ in _imports(ROOT / relative)), relative
+
+
+def test_only_the_store_reaches_its_database_engine() -> None:
+    # The store's API is the one way into the terminal's database: a query written elsewhere
+    # escapes its transactions, its locks and its error handling.
+    wrong = []
+    for path in _modules():
+        relative = path.relative_to(ROOT).as_posix()
+        if not relative.startswith(("kiosk/", "screens/")) or relative.startswith("kiosk/store/"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        wrong += [f"{relative}:{node.lineno}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and node.attr == "engine"]
+    assert not wrong, "the store's engine used outside kiosk/store/:\n" + "\n".join(wrong)
+
+
+def test_every_type_ignore_says_why() -> None:
+    # mypy (warn_unused_ignores) keeps each one needed; the comment above it says what mypy cannot
+    # see there, so that the next reader can tell whether it still holds.
+    unexplained = []
+    for path in _modules():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            if "# type: ignore" in line and not (number > 1 and lines[number - 2].strip().startswith("#")):
+                unexplained.append(f"{path.relative_to(ROOT).as_posix()}:{number}")
+    assert not unexplained, "type: ignore without its reason on the line above:\n" + "\n".join(unexplained)

@@ -276,11 +276,29 @@ class TestMessages:
         verdict = check_readings(meter(12345, 6789), ["12400", "6700"], today=IN_WINDOW)
         [finding] = verdict.errors
         assert finding.message() == (
-            "Показание 6700 для T2 (ночь) меньше прошлого (6789). "
+            "Показание T2 (ночь) 6700 меньше предыдущего (6789). "
             "Проверьте цифры и введите ещё раз.")
         assert finding.message("en") == (
-            "The reading 6700 for T2 (night) is lower than the last one (6789). "
+            "The reading 6700 for T2 (night) is lower than the previous one (6789). "
             "Check the digits and type it again.")
+
+    def test_a_one_zone_meter_is_not_named_by_its_zone(self) -> None:
+        verdict = check_readings(meter(5000), ["51"], today=IN_WINDOW)
+        [finding] = verdict.errors
+        assert finding.message() == (
+            "Показание 51 меньше предыдущего (5000). Проверьте цифры и введите ещё раз.")
+
+    def test_the_meters_total_is_not_called_a_sum(self) -> None:
+        verdict = check_readings(meter(12345, 6789), ["19134", "6800"], today=IN_WINDOW)
+        finding = next(f for f in verdict.warnings if f.code == "looks_like_total")
+        assert "общее показание счётчика по всем зонам (Σ)" in finding.message()
+        assert "сумм" not in finding.message()
+
+    def test_the_window_is_named_with_ordinals(self) -> None:
+        verdict = check_readings(meter(5000), ["5010"], today=date(2026, 12, 1))
+        [notice] = verdict.notices
+        assert notice.message() == ("Показания принимают с 15-го по 25-е число месяца; переданные "
+                                    "сегодня будут учтены за декабрь 2026.")
 
     def test_as_dict_is_json_ready(self) -> None:
         verdict = check_readings(meter(99950), ["00030"], today=IN_WINDOW)

@@ -251,6 +251,7 @@ def test_the_details_agree_with_the_marks(tmp_path: Path) -> None:
         assert dict(desk.page("upload", TECHNICIAN, "en").rows)["Last delivery"] == "never"
         network = desk.page("network", TECHNICIAN, "en")
         assert network.level == GREEN and network.attention == frozenset({"Encryption (TLS)"})
+        assert network.reason.endswith("ms, on this machine over plain http")
 
 
 def test_send_now_drains_the_outbox_to_the_office(tmp_path: Path) -> None:
@@ -410,13 +411,13 @@ def test_office_words_are_scrubbed_of_customer_numbers() -> None:
 def test_a_damaged_database_is_reported_with_what_to_do(tmp_path: Path) -> None:
     config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(tmp_path / "data")})
     terminal = assemble(config)
-    terminal.store.directory.import_rows(directory_rows(300))
+    terminal.store.directory.import_rows(directory_rows(2000))  # meters fill most of the file: its middle is theirs
     terminal.close()  # checkpointed: every page is in the main file now
     path = config.database_path
     with path.open("r+b") as database:
-        # Three quarters in: the directory's pages, past the small tables at the file's start
-        # (a broken schema or root page would stop the database opening at all).
-        database.seek(path.stat().st_size * 3 // 4)
+        # The directory's last pages, written after every table's first page: the terminal still
+        # opens (it reads those at start), as with damage in the middle of a large directory.
+        database.seek(path.stat().st_size - 4 * 4096)
         database.write(b"\xde\xad\xbe\xef" * 4096)
     terminal = assemble(config)
     try:

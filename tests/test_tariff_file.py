@@ -97,3 +97,29 @@ def test_the_directory_takes_an_optional_tariff_column() -> None:
     assert isinstance(rows[0], DirectoryRow) and rows[0].tariff == "MSK-GAS-STOVE" and rows[0].history is None
     assert isinstance(rows[1], DirectoryRow) and rows[1].tariff is None
     assert isinstance(rows[2], RowError) and rows[2].column == "tariff" and rows[2].line == 4
+
+
+def test_the_compact_history_goes_there_and_back() -> None:
+    from sync.history_file import history_text, kept, periods_of
+
+    periods = (("2026-01", (3, 4)), ("2025-11", (1, 2)), ("2025-12", (5, 6)), ("2026-03", (7,)))
+    assert history_text(periods) == "2025-11|1,2|5,6|3,4||7"
+    assert periods_of("2025-11|1,2|5,6|3,4||7") == tuple(sorted(periods))
+    assert history_text(()) == "" and periods_of("") == () and periods_of(None) == ()
+    year = [(f"2025-{month:02d}", (month,)) for month in range(1, 13)] + [("2026-01", (13,))]
+    assert [period for period, _ in kept(year)] == [f"2025-{month:02d}" for month in range(2, 13)] + ["2026-01"]
+    assert kept([("2020-01", (1,)), ("2026-01", (2,))]) == [("2026-01", (2,))]  # more than 36 months apart
+
+
+def test_more_prices_than_a_terminal_takes_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.store import Store
+    from sync.tariff_file import MAX_PRICES
+
+    store = Store.open(tmp_path / "kiosk.sqlite3")
+    try:
+        rows = "".join(f"T{n};single;1;2026-01-01\n" for n in range(MAX_PRICES + 1))
+        result = store.tariffs.import_rows(read_tariffs(io.StringIO(HEADER + "\n" + rows)))
+        assert not result.imported and result.problem and store.tariffs.counts()["prices"] == 0
+        assert store.tariffs.import_rows(read_tariffs(io.StringIO(HEADER + "\nA;day;1;2026-01-01\n"))).imported
+    finally:
+        store.close()

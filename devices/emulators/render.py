@@ -61,6 +61,12 @@ def _align(text: str, align: str, columns: int) -> str:
     return text
 
 
+def _qr_bytes(data: str) -> bytes:
+    """A QR code's stored bytes: the decoder carries them as latin-1 text, one character a byte,
+    so a payment code's UTF-8 is drawn as the printer would draw it."""
+    return data.encode("latin-1", "replace")
+
+
 def _qr_art(data: str) -> list[str]:
     """The QR code in half-block characters (two modules per character cell, top and bottom)."""
     try:
@@ -68,7 +74,7 @@ def _qr_art(data: str) -> list[str]:
     except ImportError:
         return [f"[QR: {data}]"]
     code = qrcode.QRCode(border=1, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    code.add_data(data)
+    code.add_data(_qr_bytes(data))
     code.make(fit=True)
     matrix = code.get_matrix()
     if len(matrix) % 2:
@@ -91,7 +97,7 @@ def save(page: Page, stem: Path, columns: int, dots: int, profile: str, line_dot
         "codepages": page.codepages,
         "unknown_commands": page.unknown_commands,
         "lines": [row.text for row in page.rows if row.qr is None],
-        "qr": [row.qr for row in page.rows if row.qr is not None],
+        "qr": [_qr_bytes(row.qr).decode("utf-8", "replace") for row in page.rows if row.qr is not None],
         "rows": [asdict(row) for row in page.rows],
         "text_file": str(stem.with_suffix(".txt")),
     }
@@ -121,7 +127,7 @@ def _png(page: Page, columns: int, dots: int, path: Path, line_dots: int | None 
         if row.qr is not None:
             code = qrcode.QRCode(border=0, box_size=max(row.qr_module, 1),
                                  error_correction=qrcode.constants.ERROR_CORRECT_M)
-            code.add_data(row.qr)
+            code.add_data(_qr_bytes(row.qr))
             code.make(fit=True)
             image = code.make_image(fill_color="black", back_color="white").get_image().convert("L")
         else:

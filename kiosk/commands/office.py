@@ -94,6 +94,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     terminal_actions = terminal.add_subparsers(dest="terminal_action", metavar="ACTION", required=True)
     add = with_db(terminal_actions.add_parser("add", help="provision a terminal; prints its secret once"))
     add.add_argument("id")
+    _operator_option(add)
     add.set_defaults(run=_guarded(_add_terminal))
     listing = with_db(terminal_actions.add_parser(
         "list", help="one JSON line per terminal: id, added, last seen, enabled"))
@@ -105,6 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         action = with_db(terminal_actions.add_parser(name, help=help_text))
         action.add_argument("id")
+        _operator_option(action)
         action.set_defaults(run=_guarded(run))
 
     _register_operators(actions, with_db)
@@ -129,14 +131,18 @@ def _register_operations(actions: argparse._SubParsersAction,
                          with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
     """Operators' work from the command line: commands to terminals, finding a slip's
     submission, billing's export by cursor, conflicts."""
-    from sync.office.fleet import ACTIONS
+    from typing import get_args
+
+    from sync.wire import CommandAction  # not the office's modules: every `kiosk` start reads this
+
+    actions_named = get_args(CommandAction)
 
     order = with_db(actions.add_parser(
         "command", help="send a terminal an order with its next heartbeat's answer (JSON)",
         description="The terminal carries it out once and reports done or failed in a later heartbeat "
                     "(see `kiosk office commands`); one not carried out before --ttl is dropped."))
     order.add_argument("terminal")
-    order.add_argument("order_action", metavar="ACTION", choices=ACTIONS, help=", ".join(ACTIONS))
+    order.add_argument("order_action", metavar="ACTION", choices=actions_named, help=", ".join(actions_named))
     order.add_argument("--reason", metavar="TEXT", help="why (needed by out_of_service; the terminal shows it)")
     order.add_argument("--lines", type=int, metavar="N", help="upload_logs: the last N log lines (default 200)")
     order.add_argument("--ttl", type=_duration, default="1h", metavar="DURATION",
@@ -147,10 +153,33 @@ def _register_operations(actions: argparse._SubParsersAction,
     listing = with_db(actions.add_parser(
         "commands", help="orders sent to terminals and what became of them, newest first (one JSON line each)"))
     listing.add_argument("terminal", nargs="?", help="this terminal's only")
-    listing.add_argument("--state", action="append", choices=("pending", "sent", "done", "failed", "expired"),
-                         help="only in this state (repeatable)")
+    listing.add_argument("--state", action="append", metavar="STATE",
+                         help="only in this state: pending, sent, done, failed, expired (repeatable)")
     listing.add_argument("--limit", type=int, default=100, metavar="N")
     listing.set_defaults(run=_guarded(_commands))
+
+    states = with_db(actions.add_parser(
+        "fleet", help="every terminal's latest state and alerts, the worst first (one JSON line each)"))
+    states.add_argument("--config", metavar="FILE", default=os.environ.get(CONFIG_VARIABLE),
+                        help=f"the office's settings file, for paper_days_alert (${CONFIG_VARIABLE})")
+    states.set_defaults(run=_guarded(_fleet))
+
+    calls = with_db(actions.add_parser(
+        "calls", help="customers' calls for staff, newest first (one JSON line each)"))
+    calls.add_argument("--terminal", metavar="ID", help="this terminal's only")
+    calls.add_argument("--open", action="store_true", help="only those no one has acknowledged")
+    calls.set_defaults(run=_guarded(_calls))
+    call_actions = calls.add_subparsers(dest="call_action", metavar="ACTION")
+    acknowledge = call_actions.add_parser("ack", help="someone is on their way: the alert ends (audit log)")
+    acknowledge.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="as for `calls`")
+    acknowledge.add_argument("id", help="the call's id, as `calls` lists it")
+    _operator_option(acknowledge)
+    acknowledge.set_defaults(run=_guarded(_acknowledge))
+
+    log = with_db(actions.add_parser("audit", help="operators' actions, newest first (one JSON line each)"))
+    log.add_argument("--target", metavar="WHAT", help="only on this: terminal:ID, conflict:ID, operator:NAME")
+    log.add_argument("--limit", type=int, default=100, metavar="N")
+    log.set_defaults(run=_guarded(_audit))
 
     find = with_db(actions.add_parser(
         "find", help="the submission a slip's reference stands for (one JSON line per match)"))
@@ -350,7 +379,7 @@ def _add_terminal(args: argparse.Namespace, _context: object) -> int:
 
     engine = _secret_holder(args)
     try:
-        secret = add_terminal(engine, args.id)
+        secret = add_terminal(engine, args.id, actor=args.operator)
     except (TerminalExists, ValueError) as exc:
         say(f"kiosk: {exc}")
         return 1
@@ -390,7 +419,7 @@ def _switch(args: argparse.Namespace, enabled: bool) -> int:
     from sync.office.terminals import UnknownTerminal, set_enabled
 
     try:
-        set_enabled(_engine(args), args.id, enabled)
+        set_enabled(_engine(args), args.id, enabled, actor=args.operator)
     except UnknownTerminal as exc:
         say(f"kiosk: {exc}")
         return 1
@@ -402,7 +431,7 @@ def _rotate(args: argparse.Namespace, _context: object) -> int:
     from sync.office.terminals import UnknownTerminal, rotate_secret
 
     try:
-        secret = rotate_secret(_secret_holder(args), args.id)
+        secret = rotate_secret(_secret_holder(args), args.id, actor=args.operator)
     except UnknownTerminal as exc:
         say(f"kiosk: {exc}")
         return 1
@@ -562,10 +591,74 @@ def _command(args: argparse.Namespace, _context: object) -> int:
 
 
 def _commands(args: argparse.Namespace, _context: object) -> int:
-    from sync.office.fleet import commands_of
+    from sync.office.fleet import STATES, commands_of
 
+    unknown = sorted(set(args.state or ()) - set(STATES))
+    if unknown:
+        say(f"kiosk: no state {', '.join(unknown)}; the states are {', '.join(STATES)}")
+        return 2
     for record in commands_of(_engine(args), args.terminal, states=args.state, limit=max(args.limit, 1)):
         emit(record.as_dict())
+    return 0
+
+
+def _fleet(args: argparse.Namespace, _context: object) -> int:
+    from sync.office import alerts, fleet
+    from sync.office.settings import load_config
+    from sync.office.terminals import utc_now
+
+    try:
+        rules = alerts.rules_for(load_config(args.config))
+    except ValueError as exc:
+        say(f"kiosk office: {exc}")
+        return 2
+    now = utc_now()
+    rows = []
+    for state in fleet.fleet(_engine(args), now=now):
+        found = alerts.alerts_of(state, now, rules)
+        beat = state.heartbeat
+        rows.append((alerts.severity_rank(found), state.id, {
+            "id": state.id, "enabled": state.enabled, "last_heartbeat": _iso(state.heartbeat_at),
+            "app_version": beat.app_version if beat else None,
+            "out_of_service": beat.out_of_service.model_dump(mode="json") if beat and beat.out_of_service else None,
+            "subsystems": [line.model_dump(mode="json") for line in beat.subsystems] if beat else [],
+            "paper": beat.printer.paper if beat else None, "paper_left_m": alerts.paper_left_m(state),
+            "slips_left": alerts.slips_left(state), "paper_days_left": alerts.paper_days_left(state),
+            "queue_depth": beat.queue_depth if beat else None,
+            "oldest_pending_age": beat.oldest_pending_age if beat else None,
+            "last_upload_at": beat.last_upload_at.isoformat() if beat and beat.last_upload_at else None,
+            "clock_skew_s": state.clock_skew_s, "alerts": [alert.as_dict() for alert in found]}))
+    for _, _, row in sorted(rows, key=lambda item: item[:2]):
+        emit(row)
+    return 0
+
+
+def _calls(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import staff_calls_of
+
+    for call in staff_calls_of(_engine(args), args.terminal, open_only=args.open):
+        emit({"id": call.id, "terminal_id": call.terminal_id, "at": _iso(call.at), "reference": call.reference,
+              "received_at": _iso(call.received_at), "acknowledged_at": _iso(call.acknowledged_at),
+              "acknowledged_by": call.acknowledged_by})
+    return 0
+
+
+def _acknowledge(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.fleet import acknowledge_staff_call
+
+    if not acknowledge_staff_call(_engine(args), args.id, args.operator):
+        say(f"kiosk: no open call {args.id} (see `kiosk office calls --open`)")
+        return 1
+    emit({"id": args.id, "acknowledged_by": args.operator})
+    return 0
+
+
+def _audit(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.audit import entries
+
+    for entry in entries(_engine(args), target=args.target, limit=max(args.limit, 1)):
+        emit({"at": _iso(entry.at), "actor": entry.actor, "action": entry.action, "target": entry.target,
+              "detail": entry.detail})
     return 0
 
 

@@ -65,7 +65,9 @@ def _import(args: argparse.Namespace, context: Context) -> int:
     store = context.store()
     result = store.tariffs.import_rows(read_tariffs(args.file), skip_bad=args.skip_bad)
     _say_errors(args.file, list(result.errors))
-    if not result.imported:
+    if result.problem:
+        say(f"kiosk: {result.problem}")
+    elif not result.imported:
         _say_refused(result.errors)
     emit({"ok": result.imported, "prices": result.prices, "tariffs": result.tariffs,
           "bad_rows": len(result.errors), "errors": _errors_json(list(result.errors)),

@@ -313,8 +313,11 @@ def network_health(config: Config, probe: OfficeProbe | None) -> Health:
     if probe.latency_s is not None and probe.latency_s > NETWORK_SLOW_S:
         return _health("network", YELLOW, Phrase(N_("office slow to answer ({seconds} s)"),
                                                  {"seconds": f"{probe.latency_s:.1f}"}), facts)
-    return _health("network", GREEN, Phrase(N_("office reachable in {ms} ms"),
-                                            {"ms": f"{(probe.latency_s or 0) * 1000:.0f}"}), facts)
+    ms = f"{(probe.latency_s or 0) * 1000:.0f}"
+    if probe.tls_verified is None:  # plain http to an office on this machine: said, so no row contradicts it
+        return _health("network", GREEN, Phrase(N_("office reachable in {ms} ms, on this machine over plain http"),
+                                                {"ms": ms}), facts)
+    return _health("network", GREEN, Phrase(N_("office reachable in {ms} ms"), {"ms": ms}), facts)
 
 
 # --- storage -------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ class ServiceMode:
         self._render = render
         self._catalog = catalog
         self._clock = clock
-        self.screen: str | None = None  # PIN, OVERVIEW or PAGE while service mode is shown
+        self.screen: str | None = None  # PIN, OVERVIEW, PAGE or REPRINT while service mode is shown
         self.language = journey.language
         self.via = "corner"
         self.pin = ""
@@ -120,7 +120,8 @@ class ServiceMode:
                 self.open_pin("card")
             return True
         if self.screen == PAGE and self.page_name == "scanner":
-            self._questions.ask("scan", lambda: self.desk.scan_seen(result), lambda _none: self._questions.refresh("page"))
+            self._questions.ask("scan", lambda: self.desk.scan_seen(result),
+                                lambda _none: self._questions.refresh("page"))
             return True
         return self.screen_name() is not None
 
@@ -135,10 +136,16 @@ class ServiceMode:
         if self.screen == PIN and now - self._touched_at >= self.settings.idle_s and not self.checking:
             self.close()
             return True
+        # What a question needs is read here, on the UI thread: by the time a worker runs it the
+        # technician may have moved on.
+        language = self.language
         if self.screen == OVERVIEW:
-            self._questions.ask_every("overview", OVERVIEW_S, self._read_overview, self._overview_read)
-        elif self.screen == PAGE and self.working is None:
-            self._questions.ask_every("page", PAGE_S, self._read_page, self._page_read)
+            self._questions.ask_every("overview", OVERVIEW_S, lambda: self._read_overview(language),
+                                      self._overview_read)
+        elif self.screen == PAGE and self.working is None and self.session is not None and self.page_name:
+            name, role = self.page_name, self.session.role
+            self._questions.ask_every("page", PAGE_S, lambda: self.desk.page(name, role, language),
+                                      self._page_read)
         return False
 
     def storage_failed(self, error: Exception) -> None:
@@ -178,7 +185,8 @@ class ServiceMode:
             return
         pin, via = self.pin, self.via
         self.checking = True
-        self._questions.ask("entry", lambda: self.access.enter(pin, via=via), self.entry_answered, self._entry_failed)
+        self._questions.ask("entry", lambda: self.access.enter(pin, via=via), self.entry_answered,
+                            self._entry_failed)
         self._render()
 
     def close(self) -> None:
@@ -288,8 +296,8 @@ class ServiceMode:
         self.working, self.done = action, None
         language, screen = self.language, self.screen
         self._questions.ask("act", lambda: self.desk.act(action, session, language),
-                  lambda done: self._acted(screen, done),
-                  lambda error: self._acted(screen, Done(False, error_line(error))))
+                            lambda done: self._acted(screen, done),
+                            lambda error: self._acted(screen, Done(False, error_line(error))))
         self._render()
 
     def slip_key(self, key: str) -> None:
@@ -310,8 +318,8 @@ class ServiceMode:
             return
         slip, language = self.slip or None, self.language
         self.working, self.slip_message = "reprint", ""
-        self._questions.ask("act", lambda: self.desk.act("reprint", session, language, slip=slip), self._reprinted,
-                  lambda error: self._reprinted(Done(False, error_line(error))))
+        self._questions.ask("act", lambda: self.desk.act("reprint", session, language, slip=slip),
+                            self._reprinted, lambda error: self._reprinted(Done(False, error_line(error))))
         self._render()
 
     def back_to_page(self) -> None:
@@ -345,18 +353,14 @@ class ServiceMode:
         self.tick()
         self._render()
 
-    def _read_overview(self) -> tuple[list[Health], OutOfService | None]:
-        return self.desk.overview(self.language), self.desk.out_of_service()
+    def _read_overview(self, language: str) -> tuple[list[Health], OutOfService | None]:
+        return self.desk.overview(language), self.desk.out_of_service()
 
     def _overview_read(self, answer: tuple[list[Health], OutOfService | None]) -> None:
         self.healths, self.out_of_service = answer
         self.checked = True
         if self.screen == OVERVIEW:
             self._render()
-
-    def _read_page(self) -> Page:
-        assert self.session is not None and self.page_name is not None
-        return self.desk.page(self.page_name, self.session.role, self.language)
 
     def _page_read(self, page: Page) -> None:
         if self.screen == PAGE and page.name == self.page_name:

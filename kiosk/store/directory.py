@@ -15,7 +15,7 @@ from kiosk.store.schema import accounts, directory_state, meters
 from kiosk.store.tariffs import Tariffs
 from sync.directory_file import DirectoryRow
 from sync.ports import DirectoryChanges
-from sync.history_file import HistoryPeriod
+from sync.history_file import HistoryPeriod, periods_of
 from sync.semicolon_file import RowError
 from sync.tariff_file import TariffPrice
 from sync.zones import ZoneMeaning
@@ -221,23 +221,8 @@ def _meter_params(row: DirectoryRow) -> tuple[object, ...]:
         row.account, row.meter, row.digits, row.zones, ",".join(row.meanings),
         row.last_date.isoformat() if row.last_date else None, *last,
         row.avg_kwh, row.max_kwh, row.window_start, row.window_end, row.tariff,
-        None if row.history is None else history_text(row.history),
+        row.history,
     )
-
-
-def history_text(history: Iterable[HistoryPeriod]) -> str:
-    """The stored form of a meter's history: "2026-09:120,80;2026-10:131,85"."""
-    return ";".join(f"{period}:{','.join(map(str, kwh))}" for period, kwh in history)
-
-
-def _history(text: str | None) -> tuple[HistoryPeriod, ...]:
-    if not text:
-        return ()
-    periods = []
-    for item in text.split(";"):
-        period, _, values = item.partition(":")
-        periods.append((period, tuple(int(value) for value in values.split(","))))
-    return tuple(periods)
 
 
 def _touch_state(connection: Connection, *, version: int | None) -> None:
@@ -249,6 +234,13 @@ def _touch_state(connection: Connection, *, version: int | None) -> None:
         "updated_at = excluded.updated_at",
         (version, now, version),
     )
+
+
+def _history(text: str | None) -> tuple[HistoryPeriod, ...]:
+    try:
+        return periods_of(text)
+    except ValueError:  # checked on its way in; a damaged one must not keep the customer out
+        return ()
 
 
 def _meter(account: str, row) -> Meter:

@@ -120,7 +120,7 @@ class CommandLog:
         return None if row is None else _outcome(row)
 
 
-def _outcome(row) -> CommandOutcome:  # type: ignore[no-untyped-def]
+def _outcome(row) -> CommandOutcome:
     return CommandOutcome(row.id, row.action, row.operator, row.state, row.finished_at, row.detail,
                           json.loads(row.output or "[]"))
 

@@ -50,8 +50,8 @@ meters = Table(
     Column("window_start", Integer),
     Column("window_end", Integer),
     Column("tariff", Text),  # the code of its prices in tariff_prices; NULL: no estimate
-    # The office's last billed periods, oldest first: "2026-09:120,80;2026-10:131,85" (kWh per
-    # zone); a few bytes a period, as a million meters keep twelve each.
+    # The office's last billed periods as the office sends them: the first period, then kWh per
+    # zone month by month, "2026-09|120,80|131,85" (sync.history_file.HISTORY_TEXT).
     Column("history", Text),
     UniqueConstraint("account", "serial", name="uq_meters_account_serial"),
     CheckConstraint("zones BETWEEN 1 AND 3", name="ck_meters_zones"),

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from kiosk.store.database import writing
 from kiosk.store.schema import tariff_prices, tariff_state
 from sync.semicolon_file import RowError
-from sync.tariff_file import TariffPrice
+from sync.tariff_file import MAX_PRICES, TariffPrice
 from sync.zones import ZoneMeaning
 
 
@@ -28,6 +28,7 @@ class TariffImport:
     tariffs: int
     errors: tuple[RowError, ...]
     imported: bool
+    problem: str | None = None  # why nothing was imported, when it is not the rows' errors
 
 
 class Tariffs:
@@ -61,7 +62,13 @@ class Tariffs:
         good: list[TariffPrice] = []
         errors: list[RowError] = []
         for row in rows:
-            (errors if isinstance(row, RowError) else good).append(row)  # type: ignore[arg-type]
+            if isinstance(row, RowError):
+                errors.append(row)
+            elif len(good) < MAX_PRICES:
+                good.append(row)
+            else:  # read no further: the office would not send so many either
+                return TariffImport(0, 0, tuple(errors), imported=False,
+                                    problem=f"more than {MAX_PRICES:,} prices: nothing was imported")
         if errors and (not skip_bad or any(error.ends_reading for error in errors)):
             return TariffImport(0, 0, tuple(errors), imported=False)
         self.replace(None, good)

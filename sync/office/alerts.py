@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sync.office.fleet import TerminalState
+from sync.office.settings import OfficeConfig
 
 # Each alert's kind, in the order the fleet page shows them within a severity.
 KINDS = ("staff_call", "silent", "subsystem_red", "paper_out", "paper_near_end", "paper_running_out",
@@ -38,8 +39,17 @@ class Alert:
     reason: str | None = None  # the subsystem's reason, or the reference the caller was shown
     since: datetime | None = None  # when known: the last heartbeat, or the staff call
 
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "severity": self.severity, "subject": self.subject, "value": self.value,
+                "reason": self.reason, "since": self.since.isoformat(timespec="seconds") + "Z" if self.since else None}
+
 
 DEFAULT_RULES = AlertRules()
+
+
+def rules_for(config: OfficeConfig) -> AlertRules:
+    """The rules with the office's settings in them."""
+    return AlertRules(paper_days=config.paper_days_alert)
 
 
 def alerts_of(state: TerminalState, now: datetime, rules: AlertRules = DEFAULT_RULES) -> list[Alert]:

@@ -375,7 +375,7 @@ async def _refuse(send: Send, status: int, code: str, message: str, headers: dic
     if status == 413:
         headers = {"Connection": "close"}  # the rest of the body is not read
     response = JSONResponse({"detail": {"code": code, "message": message}}, status_code=status, headers=headers)
-    await response({"type": "http"}, _nothing, send)  # type: ignore[arg-type]
+    await response({"type": "http"}, _nothing, send)
 
 
 async def _refuse_busy(send: Send, exc: OperationalError) -> None:

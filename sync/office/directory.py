@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import JSON, Connection, Engine, Text, bindparam, case, cast, func, literal_column, select, update
+from sqlalchemy import Connection, Engine, Text, bindparam, case, cast, func, literal_column, select, update
 
 from sync.directory_file import DirectoryRow
 from sync.office.database import writing
@@ -324,8 +324,7 @@ def _entry_json(dialect: str, money: bool = False) -> Any:
     }
     if money:
         fields["tariff"] = m.tariff
-        # the column holds the JSON list already: embedded as JSON, not quoted as text
-        fields["history"] = cast(m.history, JSON) if dialect == "postgresql" else func.json(m.history)
+        fields["history"] = m.history
     return cast(build(*(part for key, value in fields.items() for part in (literal_column(f"'{key}'"), value))),
                 Text)
 

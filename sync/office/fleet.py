@@ -16,22 +16,25 @@ are naive UTC, as every DateTime column holds them.
 
 from __future__ import annotations
 
+
 import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, get_args
+from weakref import WeakKeyDictionary
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, false, func, insert, or_, select, update
 
 from sync.office import audit
 from sync.office.database import writing
 from sync.office.schema import commands, heartbeats, paper_days, staff_calls, terminals
+from sync.office.settings import OfficeConfig
 from sync.office.terminals import UnknownTerminal, utc_now
 from sync.wire import Command, CommandAction, Heartbeat
 
-DEFAULT_HEARTBEAT_DAYS = 30
+DEFAULT_HEARTBEAT_DAYS = OfficeConfig.heartbeat_days
 DEFAULT_COMMAND_TTL = timedelta(hours=1)
 DEFAULT_LOG_LINES = 200
 COMMANDS_PER_ANSWER = 20  # HeartbeatAck's limit; more wait for the next heartbeat
@@ -43,7 +46,7 @@ PAPER_RATE_MIN_SPAN = timedelta(hours=12)
 # long delete.
 PRUNE_EVERY = 100
 
-ACTIONS: tuple[str, ...] = CommandAction.__args__  # type: ignore[attr-defined]
+ACTIONS: tuple[str, ...] = get_args(CommandAction)
 OPEN_STATES = ("pending", "sent")
 STATES = ("pending", "sent", "done", "failed", "expired")
 LEVELS = ("green", "yellow", "red")
@@ -133,7 +136,8 @@ def record_heartbeat(engine: Engine, terminal_id: str, beat: Heartbeat, *, termi
             select(terminals.c.paper_used_m, terminals.c.paper_loaded_at).where(terminals.c.id == terminal_id)
         ).first()
         connection.execute(update(terminals).where(terminals.c.id == terminal_id).values(
-            heartbeat_at=now, heartbeat=beat.model_dump_json(), clock_skew_s=skew,
+            # its command results live with their commands: upload_logs' lines are not kept twice
+            heartbeat_at=now, heartbeat=beat.model_dump_json(exclude={"command_results"}), clock_skew_s=skew,
             paper_used_m=roll.used_m if roll else None, paper_loaded_at=loaded))
         connection.execute(insert(heartbeats).values(
             terminal_id=terminal_id, received_at=now, queue_depth=beat.queue_depth,
@@ -251,7 +255,7 @@ def terminal_state(engine: Engine, terminal_id: str, *, now: datetime | None = N
 
 def _states(engine: Engine, terminal_id: str | None, now: datetime) -> list[TerminalState]:
     t = terminals.c
-    query = select(t.id, t.created_at, t.enabled, t.last_seen_at, t.heartbeat_at, t.heartbeat, t.clock_skew_s)
+    query = select(t.id, t.created_at, t.enabled, t.last_seen_at, t.heartbeat_at, t.clock_skew_s)
     calls_query = select(staff_calls).where(staff_calls.c.acknowledged_at.is_(None))
     paper_since = now.date() - timedelta(days=PAPER_RATE_DAYS - 1)
     paper_query = (select(paper_days.c.terminal_id, func.sum(paper_days.c.used_m).label("used_m"),
@@ -263,13 +267,37 @@ def _states(engine: Engine, terminal_id: str | None, now: datetime) -> list[Term
         paper_query = paper_query.where(paper_days.c.terminal_id == terminal_id)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(t.id)).all()
+        beats = _heartbeats(connection, [(row.id, row.heartbeat_at) for row in rows if row.heartbeat_at])
         calls: dict[str, list[StaffCallRecord]] = {}
         for call in connection.execute(calls_query.order_by(staff_calls.c.at, staff_calls.c.id)):
             calls.setdefault(call.terminal_id, []).append(_call(call))
         rates = {row.terminal_id: _rate(row.used_m, row.first_at, now) for row in connection.execute(paper_query)}
-    return [TerminalState(row.id, row.created_at, bool(row.enabled), row.last_seen_at, row.heartbeat_at,
-                          _heartbeat(row.heartbeat), row.clock_skew_s, rates.get(row.id),
-                          tuple(calls.get(row.id, ()))) for row in rows]
+    states = []
+    for row in rows:
+        heard, beat = beats.get(row.id, (row.heartbeat_at, None))
+        states.append(TerminalState(row.id, row.created_at, bool(row.enabled), row.last_seen_at, heard, beat,
+                                    row.clock_skew_s, rates.get(row.id), tuple(calls.get(row.id, ()))))
+    return states
+
+
+# Each terminal's last heartbeat parsed, with when it was received: a heartbeat is parsed once
+# per process, not at every look at the fleet (most terminals have sent no new one since the
+# last look). One entry per terminal, for each database.
+_parsed: WeakKeyDictionary[Engine, dict[str, tuple[datetime, Heartbeat | None]]] = WeakKeyDictionary()
+
+
+def _heartbeats(connection: Connection, heard: list[tuple[str, datetime]]) -> dict[str, tuple[datetime, Heartbeat | None]]:
+    """Each terminal's last heartbeat, as of when it was received; only those not parsed before
+    are read from the database. One that arrived since the terminal's row was read replaces
+    it whole, with its own time."""
+    parsed = _parsed.setdefault(connection.engine, {})
+    found = {terminal: parsed[terminal] for terminal, at in heard if terminal in parsed and parsed[terminal][0] == at}
+    missing = [terminal for terminal, _ in heard if terminal not in found]
+    for start in range(0, len(missing), 1000):
+        for row in connection.execute(select(terminals.c.id, terminals.c.heartbeat_at, terminals.c.heartbeat)
+                                      .where(terminals.c.id.in_(missing[start:start + 1000]))):
+            found[row.id] = parsed[row.id] = (row.heartbeat_at, _heartbeat(row.heartbeat))
+    return found
 
 
 def _rate(used_m: float, first_at: datetime, now: datetime) -> float:
@@ -363,23 +391,27 @@ def commands_of(engine: Engine, terminal_id: str | None = None, *, states: Itera
     """Newest first; a pending or sent command past its expiry reads ``expired`` (the next
     heartbeat records it so). ``states`` filters on the state as read."""
     now = now or utc_now()
-    query = select(commands).order_by(commands.c.id.desc())
+    c = commands.c
+    query = select(commands).order_by(c.id.desc()).limit(limit)
     if terminal_id is not None:
-        query = query.where(commands.c.terminal_id == terminal_id)
-    wanted = set(states) if states is not None else None
+        query = query.where(c.terminal_id == terminal_id)
+    if states is not None:
+        wanted = set(states)
+        live = [state for state in OPEN_STATES if state in wanted]
+        finished = [state for state in ("done", "failed", "expired") if state in wanted]
+        either = [and_(c.state.in_(live), c.expires_at > now)] if live else []
+        if finished:
+            either.append(c.state.in_(finished))
+        if "expired" in wanted:
+            either.append(and_(c.state.in_(OPEN_STATES), c.expires_at <= now))
+        query = query.where(or_(*either) if either else false())
     with engine.connect() as connection:
-        rows = connection.execute(query).all() if wanted else connection.execute(query.limit(limit)).all()
-    found = []
-    for row in rows:
-        state = "expired" if row.state in OPEN_STATES and row.expires_at <= now else row.state
-        if wanted is not None and state not in wanted:
-            continue
-        found.append(CommandRecord(row.id, row.terminal_id, row.action, row.operator, row.issued_at, row.expires_at,
-                                   row.reason, row.lines, state, row.sent_at, row.finished_at, row.detail,
-                                   json.loads(row.output) if row.output else []))
-        if len(found) == limit:
-            break
-    return found
+        rows = connection.execute(query).all()
+    return [CommandRecord(row.id, row.terminal_id, row.action, row.operator, row.issued_at, row.expires_at,
+                          row.reason, row.lines,
+                          "expired" if row.state in OPEN_STATES and row.expires_at <= now else row.state,
+                          row.sent_at, row.finished_at, row.detail, json.loads(row.output) if row.output else [])
+            for row in rows]
 
 
 # --- small helpers ------------------------------------------------------------------------------

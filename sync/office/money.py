@@ -6,7 +6,7 @@ tariff named by a bad row keeps every price it had (half a tariff's periods woul
 days wrongly), while a bad row that names no tariff for certain holds back every removal.
 
 A history import adds billed periods to the meters' history (a period given again replaces the
-one held) and keeps the last ``PERIODS_KEPT``; a meter whose history changes takes a new change
+one held) and keeps the last twelve (``sync.history_file.kept``); a meter whose history changes takes a new change
 number, so terminals that ask for money (``include=money``) get it with their next pull.
 """
 
@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
-from sync.history_file import PERIODS_KEPT, HistoryRow
+from sync.history_file import HistoryRow, history_text, kept, periods_of
 from sync.office.database import writing
 from sync.office.directory import CHUNK, current_version, take_change_numbers
 from sync.office.schema import meters, tariff_prices
 from sync.semicolon_file import RowError
-from sync.tariff_file import TariffPrice
+from sync.tariff_file import MAX_PRICES, TariffPrice
 
 __all__ = ["HistorySummary", "Refused", "TariffSummary", "import_history", "import_tariffs", "tariff_list"]
 
@@ -95,6 +95,9 @@ def import_tariffs(engine: Engine, rows: Iterable[TariffPrice | RowError], *, sk
         if replaced:
             connection.execute(delete(tariff_prices).where(tariff_prices.c.tariff.in_(sorted(replaced))))
         if taken:
+            if len(taken) + _count(connection) > MAX_PRICES:
+                raise Refused(f"more than {MAX_PRICES:,} prices in all: terminals take no more, so nothing "
+                              "was imported", summary)
             connection.execute(tariff_prices.insert(), [
                 {"tariff": row.tariff, "zone": row.zone.value, "valid_from": row.valid_from, "price": row.price}
                 for row in taken
@@ -103,6 +106,10 @@ def import_tariffs(engine: Engine, rows: Iterable[TariffPrice | RowError], *, sk
         summary.prices = len(taken)
         summary.tariffs = len(codes)
     return summary
+
+
+def _count(connection: Connection) -> int:
+    return connection.execute(select(func.count()).select_from(tariff_prices)).scalar_one()
 
 
 def tariff_list(engine: Engine) -> bytes:
@@ -139,13 +146,17 @@ def import_history(engine: Engine, rows: Iterable[HistoryRow | RowError], *, ski
 
     with writing(engine) as connection:
         take_change_numbers(connection, 0)  # holds the counter: pages see this import whole or not at all
+        # A meter's periods may lie in several chunks of the file: meters are counted once.
+        changed: set[int] = set()
+        unchanged: set[int] = set()
         chunk: list[HistoryRow] = []
         for row in good_rows():
             chunk.append(row)
             if len(chunk) >= CHUNK:
-                _merge_chunk(connection, chunk, summary)
+                _merge_chunk(connection, chunk, summary, changed, unchanged)
                 chunk = []
-        _merge_chunk(connection, chunk, summary)
+        _merge_chunk(connection, chunk, summary, changed, unchanged)
+        summary.meters_changed, summary.meters_unchanged = len(changed), len(unchanged - changed)
         summary.bad_rows = len(summary.errors)
         if any(error.ends_reading for error in summary.errors):
             raise Refused("the file could not be read: nothing was imported", summary)
@@ -155,13 +166,14 @@ def import_history(engine: Engine, rows: Iterable[HistoryRow | RowError], *, ski
     return summary
 
 
-def _merge_chunk(connection: Connection, chunk: list[HistoryRow], summary: HistorySummary) -> None:
+def _merge_chunk(connection: Connection, chunk: list[HistoryRow], summary: HistorySummary, changed: set[int],
+                 unchanged: set[int]) -> None:
     if not chunk:
         return
     summary.rows += len(chunk)
-    by_meter: dict[tuple[str, str], dict[str, list[int]]] = {}
+    by_meter: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {}
     for row in chunk:
-        by_meter.setdefault((row.account, row.meter), {})[row.period] = list(row.kwh)
+        by_meter.setdefault((row.account, row.meter), {})[row.period] = row.kwh
     held = {
         (row.account, row.serial): row
         for row in connection.execute(
@@ -175,14 +187,14 @@ def _merge_chunk(connection: Connection, chunk: list[HistoryRow], summary: Histo
         if old is None:
             summary.unknown_meter_rows += len(periods)
             continue
-        merged = {item["period"]: item["kwh"] for item in json.loads(old.history)} if old.history else {}
+        merged = dict(periods_of(old.history))
         merged.update(periods)
-        text = json.dumps([{"period": period, "kwh": merged[period]} for period in sorted(merged)[-PERIODS_KEPT:]],
-                          separators=(",", ":"))
+        text = history_text(kept(merged.items()))
         if text == old.history:
-            summary.meters_unchanged += 1
+            unchanged.add(old.id)
         else:
             changes.append({"meter_id": old.id, "history": text})
+            changed.add(old.id)
     if not changes:
         return
     first = take_change_numbers(connection, len(changes))
@@ -193,4 +205,3 @@ def _merge_chunk(connection: Connection, chunk: list[HistoryRow], summary: Histo
         .values(history=bindparam("history"), change_seq=bindparam("change_seq")),
         changes,
     )
-    summary.meters_changed += len(changes)

@@ -169,6 +169,9 @@ def sign_in(engine: Engine, name: str, password: str, now: datetime | None = Non
             locked = failures >= LOCKOUT_AFTER
             connection.execute(update(operators).where(operators.c.name == name).values(
                 failed_logins=0 if locked else failures, locked_until=now + LOCKOUT_FOR if locked else None))
+            if locked:  # for the admins: someone may be guessing
+                audit_in(connection, name, "operator.lock", f"operator:{name}",
+                         f"{LOCKOUT_AFTER} wrong passwords in a row; locked until {now + LOCKOUT_FOR:%Y-%m-%d %H:%M} UTC")
             # committed on leaving: the failure counts even though the caller sees an exception
             refusal = LoginRefused(locked=locked)
         else:
@@ -188,6 +191,6 @@ def _verify(hashed: str, password: str) -> bool:
         return False
 
 
-def _operator(row) -> Operator:  # type: ignore[no-untyped-def]
+def _operator(row) -> Operator:
     return Operator(row.name, Role.parse(row.role), bool(row.enabled), row.created_at, row.locked_until,
                     row.session_version)

@@ -138,8 +138,8 @@ meters = Table(
     Column("removed", Boolean, nullable=False),
     Column("change_seq", BigInteger, nullable=False),
     Column("tariff", String(40)),  # the code of its prices in office_tariff_prices; null: none
-    # The last billed periods, oldest first, as the protocol's JSON list of {"period", "kwh"}: the
-    # database puts it into directory pages as it is.
+    # The last billed periods in the protocol's compact form ("2025-12|150,62|138,58",
+    # sync.history_file.HISTORY_TEXT): the database puts it into directory pages as it is.
     Column("history", Text),
     UniqueConstraint("account", "serial", name="uq_office_meters_account_serial"),
     Index("ix_office_meters_change_seq", "change_seq", unique=True),

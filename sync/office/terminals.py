@@ -7,10 +7,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync import signing
+from sync.office import audit
 from sync.office.database import writing
 from sync.office.schema import nonces, terminals
 
@@ -57,8 +58,9 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def add_terminal(engine: Engine, terminal_id: str) -> str:
-    """Provision a terminal and return its new secret (shown once, to be put in its config)."""
+def add_terminal(engine: Engine, terminal_id: str, *, actor: str | None = None) -> str:
+    """Provision a terminal and return its new secret (shown once, to be put in its config).
+    ``actor``: the operator doing it, for the audit log (as for the functions below)."""
     if not signing.TERMINAL_ID.fullmatch(terminal_id):
         raise ValueError("a terminal id is 1 to 64 of A-Z a-z 0-9 . _ - (nothing else, not even a line break)")
     secret = signing.new_secret()
@@ -66,6 +68,7 @@ def add_terminal(engine: Engine, terminal_id: str) -> str:
         with writing(engine) as connection:
             connection.execute(insert(terminals).values(id=terminal_id, secret=secret, created_at=utc_now(),
                                                         enabled=True))
+            _audit(connection, actor, "terminal.add", terminal_id)
     except IntegrityError:
         raise TerminalExists(f"terminal {terminal_id} is already provisioned") from None
     return secret
@@ -79,25 +82,34 @@ def list_terminals(engine: Engine) -> list[TerminalRecord]:
     return [TerminalRecord(row.id, row.created_at, row.last_seen_at, bool(row.enabled)) for row in rows]
 
 
-def set_enabled(engine: Engine, terminal_id: str, enabled: bool) -> None:
+def set_enabled(engine: Engine, terminal_id: str, enabled: bool, *, actor: str | None = None) -> None:
     """Let a terminal in again, or keep it out (its readings and heartbeats stay)."""
     with writing(engine) as connection:
         changed = connection.execute(
             update(terminals).where(terminals.c.id == terminal_id).values(enabled=enabled)).rowcount
+        if changed:
+            _audit(connection, actor, "terminal.enable" if enabled else "terminal.disable", terminal_id)
     if not changed:
         raise UnknownTerminal(f"no terminal {terminal_id!r} is provisioned (see `kiosk office terminal list`)")
 
 
-def rotate_secret(engine: Engine, terminal_id: str) -> str:
+def rotate_secret(engine: Engine, terminal_id: str, *, actor: str | None = None) -> str:
     """Give the terminal a new secret and return it; the old one stops working at once, since
     every request's signature is checked against the secret in the database."""
     secret = signing.new_secret()
     with writing(engine) as connection:
         changed = connection.execute(
             update(terminals).where(terminals.c.id == terminal_id).values(secret=secret)).rowcount
+        if changed:
+            _audit(connection, actor, "terminal.rotate_secret", terminal_id)
     if not changed:
         raise UnknownTerminal(f"no terminal {terminal_id!r} is provisioned (see `kiosk office terminal list`)")
     return secret
+
+
+def _audit(connection: Connection, actor: str | None, action: str, terminal_id: str) -> None:
+    if actor is not None:
+        audit.record(connection, utc_now(), actor, action, f"terminal:{terminal_id}")
 
 
 class Authenticator:
@@ -105,7 +117,7 @@ class Authenticator:
     ``check_headers`` before the body is read, without the database, then ``verify`` with the
     body's digest."""
 
-    def __init__(self, engine: Engine, *, window: int = signing.CLOCK_WINDOW_SECONDS, clock=time.time) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine: Engine, *, window: int = signing.CLOCK_WINDOW_SECONDS, clock=time.time) -> None:
         self._engine = engine
         self._window = window
         self._clock = clock

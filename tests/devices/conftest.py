@@ -35,6 +35,8 @@ def sample_slip(language: str = "ru", copy: bool = False, zones: int = 3) -> Sli
         period=format_period(date(2025, 11, 1), language),
         txn_id="K017-20251120-000042",
         seq=42,
+        reference="3F2A9-1C0B7",
+        qr="K017-20251120-000042",
         words=slip_words(language),
         copy=copy,
     )

@@ -21,9 +21,9 @@ def _pages(emulator: PrinterEmulator) -> list[dict]:
 
 
 @pytest.mark.parametrize("language, expected", [
-    ("ru", ["ПОКАЗАНИЯ ПРИНЯТЫ", "принято к передаче", "******8779", "********3456", "ноябрь 2025",
+    ("ru", ["ПОКАЗАНИЯ ПРИНЯТЫ", "Принято к передаче", "******8779", "********3456", "ноябрь 2025",
             "Горячая линия: 8 800 000-00-00", "20.11.2025 14:05", 'АО "Энергосбыт"', "T3 - полупик"]),
-    ("en", ["READINGS RECEIVED", "accepted for transfer", "******8779", "November 2025", "2025-11-20 14:05",
+    ("en", ["READINGS RECEIVED", "Accepted for transfer", "******8779", "November 2025", "2025-11-20 14:05",
             "Hotline: 8 800 000-00-00", "T2 - night"]),
 ])
 def test_a_slip_reads_right(printer: ReceiptPrinter, printer_emulator: PrinterEmulator, language: str,

@@ -11,7 +11,9 @@ from pathlib import Path
 from tests.product import REPO, Product, package_data_files, run, tracked_files
 
 TERMINAL_ONLY = {"kivy", "qrcode", "pillow"}
-OFFICE_ONLY = {"fastapi", "starlette", "uvicorn", "psycopg", "psycopg-binary"}
+OFFICE_ONLY = {"fastapi", "starlette", "uvicorn", "psycopg", "psycopg-binary", "jinja2", "argon2-cffi", "itsdangerous"}
+# In both extras, not the base: each side writes Prometheus's text format (kiosk status --prometheus, /metrics).
+EACH_SIDE = {"prometheus-client"}
 BOTH = {"meter-kiosk", "sqlalchemy", "alembic", "pyserial", "requests", "platformdirs", "pydantic"}
 
 
@@ -19,6 +21,8 @@ def test_every_file_under_the_packages_is_in_the_wheel(product: Product) -> None
     shipped = set(zipfile.ZipFile(product.wheel).namelist())
     data = package_data_files()
     assert "screens/service.kv" in data and "kiosk/locale/ru/LC_MESSAGES/kiosk.mo" in data  # the list is real
+    assert {"sync/office/web/templates/fleet.html", "sync/office/web/static/office.css",
+            "sync/office/web/locale/ru/LC_MESSAGES/office.mo"} <= set(data)
     sources = [name for name in tracked_files() if name.split("/", 1)[0] in {"kiosk", "screens", "devices", "sync"}
                and name.endswith(".py")]
     missing = sorted(set(data + sources) - shipped)
@@ -35,8 +39,8 @@ def test_the_wheel_declares_the_base_and_one_extra_per_side(product: Product) ->
         extra = marker.split("extra ==")[1].strip().strip("'\"") if "extra ==" in marker else "base"
         requirements.setdefault(extra, set()).add(name)
     assert set(metadata.get_all("Provides-Extra")) >= {"terminal", "office"}
-    assert requirements["terminal"] == TERMINAL_ONLY
-    assert requirements["office"] == {"fastapi", "uvicorn", "psycopg"}
+    assert requirements["terminal"] == TERMINAL_ONLY | EACH_SIDE
+    assert requirements["office"] == {"fastapi", "uvicorn", "psycopg", "jinja2", "argon2-cffi", "itsdangerous"} | EACH_SIDE
     assert not requirements["base"] & (TERMINAL_ONLY | OFFICE_ONLY)
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     assert metadata["Version"] == version

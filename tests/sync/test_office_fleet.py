@@ -130,6 +130,10 @@ def test_an_expired_command_is_dropped_and_another_terminals_result_ignored(offi
     states = {c.id: c.state for c in fleet.commands_of(server.engine)}
     assert states == {stale.id: "expired", fresh.id: "sent"}
     assert [c.id for c in fleet.commands_of(server.engine, states=["expired"])] == [stale.id]
+    assert [c.id for c in fleet.commands_of(server.engine, states=["pending", "sent"])] == [fresh.id]
+    assert [c.id for c in fleet.commands_of(server.engine, states=["sent", "expired"])] == [fresh.id, stale.id]
+    assert fleet.commands_of(server.engine, states=["done", "failed"]) == []
+    assert fleet.commands_of(server.engine, states=[]) == []
 
 
 def test_a_command_is_checked_before_it_is_stored(office_engine: Engine) -> None:
@@ -226,3 +230,47 @@ def test_the_migration_numbers_stored_submissions_for_billing(office_url: str) -
     migrated.dispose()
     assert [tuple(row) for row in numbered] == [("a", 7, 1), ("b", 2, 2), ("a", 3, 3)]
     assert counter == 3
+
+
+def test_the_migrations_make_the_schema_the_code_describes(office_engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from sync.office.database import VERSION_TABLE
+    from sync.office.schema import metadata
+
+    with office_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_command_results_are_kept_with_their_commands_not_in_the_latest_state(office) -> None:
+    server, _ = office
+    logs = fleet.issue_command(server.engine, "kiosk-1", "upload_logs", "ivanova", lines=1000)
+    output = [f"line {number} " + "x" * 480 for number in range(1000)]
+    send(office, beat(command_results=[{"id": logs.id, "state": "done", "at": "2026-11-27T18:41:00+03:00",
+                                        "output": output}]))
+    assert fleet.commands_of(server.engine)[0].output == output
+    state = fleet.terminal_state(server.engine, "kiosk-1")
+    assert state is not None and state.heartbeat is not None and state.heartbeat.command_results == []
+
+
+def test_the_fleet_shows_each_new_heartbeat_and_each_database_its_own(office_engine: Engine, tmp_path) -> None:
+    from sync.office.database import open_engine
+    from sync.office.terminals import add_terminal
+    from sync.wire import Heartbeat
+
+    other = open_engine(str(tmp_path / "other.sqlite3"))
+    migrate(other)
+    moment = datetime(2026, 11, 27, 8, 0)
+    for engine, depth in ((office_engine, 1), (other, 2)):
+        add_terminal(engine, "kiosk-1")
+        fleet.record_heartbeat(engine, "kiosk-1", Heartbeat.model_validate(beat(queue_depth=depth)), now=moment)
+    assert fleet.fleet(office_engine)[0].heartbeat.queue_depth == 1  # type: ignore[union-attr]
+    assert fleet.fleet(other)[0].heartbeat.queue_depth == 2  # type: ignore[union-attr]
+    other.dispose()
+    fleet.record_heartbeat(office_engine, "kiosk-1", Heartbeat.model_validate(beat(queue_depth=7)),
+                           now=moment + timedelta(seconds=60))
+    [state] = fleet.fleet(office_engine)
+    assert state.heartbeat is not None and state.heartbeat.queue_depth == 7
+    assert state.heartbeat_at == moment + timedelta(seconds=60)

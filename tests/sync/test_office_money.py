@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from kiosk.store import Store
 from sync.directory_pull import DirectoryPuller
-from sync.history_file import read_history
+from sync.history_file import periods_of, read_history
+from sync.ports import DirectoryChanges
 from sync.office.money import Refused, import_history, import_tariffs, tariff_list
 from sync.tariff_file import TariffPrice, read_tariffs
 from sync.wire import API_PREFIX, DirectoryPage
@@ -73,9 +74,10 @@ def test_history_keeps_the_last_twelve_periods_and_sends_a_meter_again(office_en
     page = json.loads(changes_page(office_engine, before, 100, money=True))
     [entry] = page["upserts"]
     assert entry["meter"] == "SN-0000001" and entry["tariff"] is None
-    assert [item["period"] for item in entry["history"]] == [f"2025-{m:02d}" for m in range(2, 13)] + ["2026-01"]
-    assert entry["history"][-2:] == [{"period": "2025-12", "kwh": [120, 60]}, {"period": "2026-01", "kwh": [140, 70]}]
-    assert DirectoryPage.model_validate(page).upserts[0].to_row().history[-1] == ("2026-01", (140, 70))
+    assert entry["history"] == "2025-02|" + "|".join(f"{100 + m},{50 + m}" for m in range(2, 12)) + "|120,60|140,70"
+    periods = periods_of(DirectoryPage.model_validate(page).upserts[0].to_row().history)
+    assert [period for period, _ in periods] == [f"2025-{m:02d}" for m in range(2, 13)] + ["2026-01"]
+    assert periods[-2:] == (("2025-12", (120, 60)), ("2026-01", (140, 70)))
     # the same file again changes nothing and sends nothing
     again = import_history(office_engine, history_rows(["2200000001;SN-0000001;2026-01;140;70;"]))
     assert (again.meters_changed, again.meters_unchanged) == (0, 1)
@@ -112,8 +114,8 @@ def test_the_terminal_pulls_tariffs_and_history_with_the_directory(office_engine
 
 
 def test_a_directory_file_imported_on_a_terminal_keeps_the_office_history(kiosk_store: Store) -> None:
-    row = meter_rows(1)[0]._replace(history=(("2026-10", (5,)),))
-    kiosk_store.directory.apply_directory_page(1, [row], [], [])
+    row = meter_rows(1)[0]._replace(history="2026-10|5")
+    kiosk_store.directory.apply_directory_page(DirectoryChanges(1, [row], [], []))
     kiosk_store.directory.import_rows([row._replace(history=None, tariff="MSK-1")])
     meter = kiosk_store.directory.find_account(row.account).meters[0]  # type: ignore[union-attr]
     assert meter.history == (("2026-10", (5,)),) and meter.tariff == "MSK-1"
@@ -141,3 +143,40 @@ def test_office_commands_import_tariffs_and_history(tmp_path: Path) -> None:
     (tmp_path / "history.csv").write_text("account;meter;period;t1;t2;t3\n2287008779;CE-1;2026-10;120;;\n")
     done = kiosk("history", "import", str(tmp_path / "history.csv"))
     assert done.returncode == 0 and json.loads(done.stdout)["unknown_meter_rows"] == 1
+
+
+def test_a_terminal_upgraded_to_money_pulls_its_directory_again(office_engine: Engine, ram_folder: Path) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import create_engine
+
+    from kiosk.store.database import MIGRATIONS
+
+    load_office_directory(office_engine, [row._replace(tariff="MSK-2") for row in meter_rows(3)])
+    import_tariffs(office_engine, tariff_rows(TARIFFS))
+    path = ram_folder / "old-terminal.sqlite3"
+    old = create_engine(f"sqlite:///{path}")
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as connection:  # a terminal of the release before, which pulled without money
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.exec_driver_sql("INSERT INTO directory_state (id, version, updated_at) VALUES (1, 3, NULL)")
+    old.dispose()
+    store = Store.open(path)  # the upgrade
+    try:
+        with OfficeServer(office_engine) as office:
+            summary = DirectoryPuller(store.directory, client(office.url, "kiosk-1", office.terminal())).pull()
+        assert summary.upserts == 3 and summary.tariff_prices == 4
+        assert store.directory.find_account("2200000001").meters[0].tariff == "MSK-2"  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+def test_the_office_takes_no_more_prices_than_a_terminal(office_engine: Engine) -> None:
+    from sync.tariff_file import MAX_PRICES
+
+    rows = "".join(f"T{n};single;1;2026-01-01\n" for n in range(MAX_PRICES + 1))
+    with pytest.raises(Refused, match="10,000"):
+        import_tariffs(office_engine, tariff_rows("tariff;zone;price;valid_from\n" + rows))
+    assert json.loads(tariff_list(office_engine))["prices"] == []

@@ -22,7 +22,7 @@ from sync.office.ingest import store_batch
 from sync.office.settings import OfficeConfig
 from sync.office.terminals import add_terminal
 from sync.reference import reference
-from sync.wire import HeartbeatAck, Submission
+from sync.wire import Heartbeat, HeartbeatAck, Submission
 from tests.sync.support import ROOT, OfficeServer, load_office_directory, meter_rows, migrated
 
 API = "/api/v1"
@@ -85,6 +85,8 @@ def test_a_command_from_the_command_line_reaches_the_terminal_and_comes_back_don
     listed = lines(kiosk(url, "commands", "kiosk-1", "--state", "done"))
     assert [(c["id"], c["state"], c["finished_at"]) for c in listed] == [(issued["id"], "done", "2026-11-27T15:41:00Z")]
     assert lines(kiosk(url, "commands", "--state", "pending")) == []
+    bogus = kiosk(url, "commands", "--state", "finished")
+    assert bogus.returncode == 2 and "no state finished" in bogus.stderr
     [entry] = audit.entries(engine)
     assert (entry.actor, entry.action, entry.target) == ("ivanova", "command.issue", "terminal:kiosk-1")
 
@@ -261,3 +263,53 @@ def test_conflicts_side_by_side_and_resolved_with_the_audit_log(office_db) -> No
     assert [(e.actor, e.action, e.target) for e in audit.entries(engine)] == [
         ("admin", "conflict.resolve", f"conflict:{listed[1]['id']}"),
         ("admin", "conflict.resolve", f"conflict:{listed[0]['id']}")]
+
+
+def test_the_fleet_with_its_alerts_the_worst_first(office_db) -> None:
+    url, engine = office_db
+    add_terminal(engine, "kiosk-0")
+    healthy = {"app_version": "0.2.0", "queue_depth": 0, "oldest_pending_age": None,
+               "printer": {"state": "ok", "paper": "ok"}, "interval_s": 60,
+               "paper_roll": {"length_m": 80.0, "used_m": 20.0, "slips": 100}}
+    fleet.record_heartbeat(engine, "kiosk-0", Heartbeat.model_validate(healthy))
+    call = {"id": str(uuid.uuid4()), "at": "2026-11-27T18:41:00+03:00", "reference": "3F2A9-1C0B7"}
+    fleet.record_heartbeat(engine, "kiosk-1", Heartbeat.model_validate(
+        {**healthy, "printer": {"state": "ok", "paper": "out"}, "staff_calls": [call],
+         "subsystems": [{"name": "printer", "level": "red", "reason": "paper out"}]}))
+    listed = lines(kiosk(url, "fleet"))
+    assert [row["id"] for row in listed] == ["kiosk-1", "kiosk-0"]
+    assert [(a["kind"], a["subject"]) for a in listed[0]["alerts"]] == [
+        ("staff_call", call["id"]), ("subsystem_red", "printer"), ("paper_out", "")]
+    assert listed[1]["alerts"] == [] and listed[1]["paper_left_m"] == 60.0 and listed[1]["slips_left"] == 300
+    assert listed[0]["subsystems"] == [{"name": "printer", "level": "red", "reason": "paper out"}]
+
+
+def test_managing_terminals_is_in_the_audit_log(office_db) -> None:
+    url, engine = office_db
+    done = kiosk(url, "terminal", "disable", "kiosk-1", "--operator", "admin")
+    assert done.returncode == 0, done.stderr
+    from sync.office.terminals import add_terminal as provision, rotate_secret, set_enabled
+
+    provision(engine, "kiosk-5", actor="ivanova")
+    rotate_secret(engine, "kiosk-5", actor="ivanova")
+    set_enabled(engine, "kiosk-1", True)  # no actor: a tool's own doing, not logged
+    assert [(e.actor, e.action, e.target) for e in audit.entries(engine)][::-1] == [
+        ("admin", "terminal.disable", "terminal:kiosk-1"), ("ivanova", "terminal.add", "terminal:kiosk-5"),
+        ("ivanova", "terminal.rotate_secret", "terminal:kiosk-5")]
+
+
+def test_staff_calls_acknowledged_from_the_command_line_and_the_audit_log_read(office_db) -> None:
+    url, engine = office_db
+    call = {"id": str(uuid.uuid4()), "at": "2026-11-27T18:41:00+03:00", "reference": "3F2A9-1C0B7"}
+    fleet.record_heartbeat(engine, "kiosk-1", Heartbeat.model_validate(
+        {"app_version": "0.2.0", "queue_depth": 0, "oldest_pending_age": None,
+         "printer": {"state": "ok", "paper": "ok"}, "staff_calls": [call]}))
+    [listed] = lines(kiosk(url, "calls", "--open"))
+    assert (listed["id"], listed["reference"], listed["at"]) == (call["id"], "3F2A9-1C0B7", "2026-11-27T15:41:00Z")
+    done = kiosk(url, "calls", "ack", call["id"], "--operator", "ivanova")
+    assert done.returncode == 0, done.stderr
+    again = kiosk(url, "calls", "ack", call["id"])
+    assert again.returncode == 1 and "no open call" in again.stderr
+    [entry] = lines(kiosk(url, "audit", "--target", "terminal:kiosk-1"))
+    assert (entry["actor"], entry["action"]) == ("ivanova", "staff_call.acknowledge")
+    assert fleet.staff_calls_of(engine, open_only=True) == []

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -19,8 +20,9 @@ from babel.messages.pofile import read_po
 from sqlalchemy import Engine
 
 from sync import reference
-from sync.office import operators
+from sync.office import audit, operators
 from sync.office.operators import LOCKOUT_AFTER, Role
+from sync.office.terminals import list_terminals
 from sync.office.web import words
 from sync.office.web.pages import RateLimit, _local, mask
 from tests.sync.support import ROOT, OfficeServer, load_office_directory, meter_rows
@@ -87,6 +89,17 @@ def test_sign_in_sets_a_protected_session_and_sign_out_ends_it(office: OfficeSer
     assert browser.session.get(office.url + "/fleet", allow_redirects=False, timeout=10).status_code == 303
 
 
+def test_the_session_cookie_is_secure_behind_an_https_proxy(office: OfficeServer) -> None:
+    password = operators.add_operator(office.engine, "anna", Role.VIEWER, actor="test")
+    browser = Browser(office.url)
+    browser.get("/login")
+    proxied = browser.session.post(office.url + "/login", data={"csrf": browser.csrf, "name": "anna",
+                                                                "password": password},
+                                   headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=10)
+    assert proxied.status_code == 303 and "Secure" in proxied.headers["set-cookie"]
+    assert "Secure" not in browser.sign_in("anna", password).headers["set-cookie"]
+
+
 def test_a_form_without_its_csrf_token_is_refused(office: OfficeServer) -> None:
     password = operators.add_operator(office.engine, "anna", Role.ADMIN, actor="test")
     browser = Browser(office.url)
@@ -96,6 +109,8 @@ def test_a_form_without_its_csrf_token_is_refused(office: OfficeServer) -> None:
     assert browser.post("/login", {"name": "anna", "password": password}).status_code == 303
     # a page on another site posting with the session cookie but without the token
     assert browser.post("/logout", {}, csrf="guess").status_code == 403
+    flood = {f"field{number}": "x" for number in range(60)}
+    assert browser.post("/logout", flood).status_code == 403
     assert browser.get("/fleet").status_code == 200
 
 
@@ -108,6 +123,7 @@ def test_repeated_wrong_passwords_lock_the_name(office: OfficeServer) -> None:
     assert locked.status_code == 401 and "15" in locked.text
     refused = browser.sign_in("anna", password)  # the right password, during the lock
     assert refused.status_code == 401 and "15" in refused.text
+    assert [entry.action for entry in audit.entries(office.engine, target="operator:anna")][0] == "operator.lock"
     operators.set_password(office.engine, "anna", "a-new-password", actor="test")
     assert browser.sign_in("anna", "a-new-password").status_code == 303
 
@@ -131,8 +147,13 @@ def test_roles(office: OfficeServer) -> None:
     viewer.get("/terminals/kiosk-1")
     assert viewer.post("/terminals/kiosk-1/place", {"place": "Hall"}).status_code == 403
     admin.get("/terminals/kiosk-1")
-    assert admin.post("/terminals/kiosk-1/place", {"place": "Branch 3, hall"}).status_code == 303
-    assert "Branch 3, hall" in viewer.get("/fleet").text
+    assert admin.post("/terminals/kiosk-1/place", {"place": "Branch 3, <b>hall</b>"}).status_code == 303
+    assert "Branch 3, &lt;b&gt;hall&lt;/b&gt;" in viewer.get("/fleet").text  # the operator's words, as text
+    assert viewer.post("/terminals/kiosk-1/enabled", {"enabled": "0"}).status_code == 403
+    assert admin.post("/terminals/kiosk-1/enabled", {"enabled": "0"}).status_code == 303
+    assert list_terminals(office.engine)[0].enabled is False
+    assert [entry.action for entry in audit.entries(office.engine, target="terminal:kiosk-1")] == [
+        "terminal.disable", "terminal.place"]
 
 
 def test_fleet_shows_each_terminal_state_worst_first(office: OfficeServer) -> None:
@@ -267,10 +288,10 @@ def test_rate_limit_and_masking() -> None:
 
 
 def test_age_in_words() -> None:
-    assert words.age(None, "en") == "never"
-    assert words.age(30, "en") == "30 s ago"
-    assert words.age(600, "ru") == "10 мин назад"
-    assert words.age(3 * 86400, "ru") == "3 дн. назад"
+    english, russian = words.Durations("en", datetime(2026, 12, 7, 12)), words.Durations("ru", datetime(2026, 12, 7))
+    assert english.age(None) == "never" and english.age(30) == "30 s ago"
+    assert russian.age(600) == "10 мин назад" and russian.age(3 * 86400) == "3 дн. назад"
+    assert english.since(datetime(2026, 12, 7, 11, 58)) == "2 min ago"
     assert words.language_of(None, None, "en-GB,en;q=0.9") == "en"
     assert words.language_of("ru", "en", "en") == "ru"
     assert words.language_of(None, None, "de") == "ru"

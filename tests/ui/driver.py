@@ -23,6 +23,7 @@ from pathlib import Path
 from devices.emulators import control
 from screens.boot import terminal_app
 from kiosk.demo import DemoTerminal, demo_terminal
+from sync.reference import reference
 from tests.ui.touch import play, tagged
 
 KEY_PAUSE = 0.25  # between keypad taps: a customer's pace, well apart from the bounce guard
@@ -116,10 +117,11 @@ def drive(demo: DemoTerminal) -> dict:
         ids = app.root_widget.ids.result.ids
         txn_id = app.journey.session.result.submission.txn_id
         shown.update(number_label=ids.number_label.text, number=ids.number.text,
-                     terminal=ids.terminal.text, message=ids.slip.text, txn_id=txn_id,
+                     hotline=ids.hotline.text, period=ids.period.text, message=ids.slip.text,
+                     sent=[cell.text for cell in reversed(ids.sent.children)], txn_id=txn_id,
                      qr_shown=ids.qr.texture is not None and ids.qr.opacity > 0 and ids.qr.width > 0,
-                     qr_is_txn=ids.qr.texture is not None
-                     and ids.qr.texture.pixels == qr_texture(txn_id).pixels)
+                     qr_is_reference=ids.qr.texture is not None
+                     and ids.qr.texture.pixels == qr_texture(reference(txn_id)).pixels)
         tap("next")  # Done
         yield SCREEN_PAUSE
 

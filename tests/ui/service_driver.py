@@ -20,7 +20,7 @@ from sqlalchemy import event
 
 from devices.emulators.control import request
 from kiosk import config as config_module
-from kiosk import demo_data
+from kiosk import demo_data, logs
 from kiosk.service import pins
 from screens.boot import terminal_app
 from sync.directory_file import read_directory
@@ -49,6 +49,7 @@ def main() -> None:
         "KIOSK_SERVICE_IDLE_S": str(IDLE_S),
         "KIOSK_SERVICE_LOCKOUT_S": "600",
     })
+    logs.configure(config.terminal.log_level)  # as `kiosk run` does: the program's log on stderr
     terminal = assemble(config)
     if terminal.store.directory.stats().meters == 0:
         text = io.StringIO()
@@ -269,7 +270,8 @@ def main() -> None:
                             and journey.session.problem is not None)
         yield from wait_for("out of service", lambda: mode.out_of_service is not None)
         note("storage_failed", screen=screen(), problem=journey.session.problem.code)
-        app.act("cancel")
+        app.act("cancel")  # every reading was typed: the customer is asked, and says yes
+        app.act("reply", True)
         yield SCREEN_PAUSE
         note("storage_cover", screen=screen(), reason=text_of("cover_reason"))
 

@@ -24,6 +24,9 @@ PIN = "2468"
 # Digits, so that were it let through it would read as a customer's account number.
 SERVICE_CODE = "5550001234"
 RU, T = gettext_for("ru"), service_catalog("ru").gettext
+# The first phase taps through about 60 s of waits and checks; on a loaded machine it has taken
+# 95 s, so the bound is twice that: it is there to stop a hung app, not to time it.
+PHASE_TIMEOUT_S = 190
 
 @pytest.fixture(scope="module")
 def runs(display, tmp_path_factory):
@@ -42,7 +45,7 @@ def runs(display, tmp_path_factory):
         for phase, data in (("first", "data"), ("restart", "data"), ("storage", "storage-data")):
             done = subprocess.run([sys.executable, str(Path(__file__).with_name("service_driver.py")),
                                    json.dumps({**options, "phase": phase, "data_dir": str(folder / data)})],
-                                  env=env, capture_output=True, text=True, timeout=90, cwd=ROOT)
+                                  env=env, capture_output=True, text=True, timeout=PHASE_TIMEOUT_S, cwd=ROOT)
             assert done.returncode == 0, done.stderr[-3000:]
             reports[phase] = json.loads(done.stdout.strip().splitlines()[-1])
             assert reports[phase]["error"] is None, (reports[phase], done.stderr[-3000:])
@@ -195,7 +198,7 @@ def test_the_technician_gets_in_when_nothing_can_be_stored(runs):
     assert (level, word) == ("red", T("Fault"))
     assert reason == RU("cannot store readings: {error}").format(error="attempt to write a readonly database")
     assert seen["state"].startswith(T("Out of service since {time}: {reason}").split("{")[0])
-    # What the event log could not take went to the program's log (Kivy's shows "a: b" as "[a] b").
+    # What the event log could not take went to the program's log.
     logged = [line for line in runs["output"].splitlines() if "event not stored" in line]
     assert any("attempt to write a readonly database" in line and line.endswith("service_entry role=technician via=corner")
                for line in logged), logged

@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.masking import mask
 from kiosk.store import Store, Submission
+from sync.reference import reference
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +43,8 @@ def journey(report, name):
 
 def slip_of(pages, submission: Submission) -> str:
     """The text of the one page the emulated printer printed for this submission."""
-    found = [page for page in pages if submission.txn_id in page["qr"]]
+    # No office page is configured in the demo: the QR code carries the slip's code.
+    found = [page for page in pages if reference(submission.txn_id) in page["qr"]]
     assert len(found) == 1, f"{len(found)} slips carry {submission.txn_id}"
     assert found[0]["complete"], found[0]
     return "\n".join(found[0]["lines"])
@@ -55,11 +57,22 @@ def assert_slip_shows(text: str, submission: Submission, number_word: str) -> No
         assert re.search(rf"\b{reading.previous}\s+{reading.value}\s+{reading.consumption}\b", text), reading
     assert re.search(rf"^{re.escape(number_word)}\s+{submission.seq}$", text, re.M), text
     assert submission.txn_id in text.replace("\n", "").replace(" ", "")
+    assert re.search(rf"^\s*{reference(submission.txn_id)}\s*$", text, re.M), text
 
 
-def assert_result_shows_number(seen, submission: Submission, number_word: str) -> None:
+def assert_result_shows_what_was_sent(seen, submission: Submission, code_word: str) -> None:
+    """The result screen: the slip's code under the slip's word for it, the hotline, the month,
+    and every zone's previous, new and used figures with the total."""
     assert seen["txn_id"] == submission.txn_id
-    assert seen["number_label"] == number_word and seen["number"] == str(submission.seq)
+    assert seen["number_label"] == code_word and seen["number"] == reference(submission.txn_id)
+    assert "8\u00a0800\u00a0000-00-00" in seen["hotline"]
+    assert submission.period[:4] in seen["period"]
+    cells = seen["sent"]
+    for reading in submission.readings:
+        index = cells.index(str(reading.value))
+        assert cells[index - 1:index + 2] == [str(reading.previous), str(reading.value),
+                                              str(reading.consumption)]
+    assert cells[-1] == str(submission.total)
 
 
 def test_two_zone_meter_by_keypad(run):
@@ -73,7 +86,8 @@ def test_two_zone_meter_by_keypad(run):
     assert submission.print_state == "printed"
     # The customer switched to English on the way: the slip speaks it too.
     assert_slip_shows(slip_of(pages, submission), submission, "No.")
-    assert_result_shows_number(seen, submission, "No.")
+    assert_result_shows_what_was_sent(seen, submission, "Slip code")
+    assert seen["message"] == "Please take your slip from the slot below the screen."
     assert not seen["qr_shown"]  # the slip carries the code
 
 
@@ -110,16 +124,15 @@ def test_paper_out_mid_journey_shows_the_number_and_code_instead(run):
     assert submission.print_state == "failed" and submission.print_reason
     assert not any(submission.txn_id in page["qr"] or submission.txn_id in "".join(page["lines"])
                    for page in pages)
-    assert_result_shows_number(seen, submission, "Номер")
-    assert seen["terminal"] == f"Терминал {submission.terminal_id}"
-    assert seen["qr_shown"] and seen["qr_is_txn"]
+    assert_result_shows_what_was_sent(seen, submission, "Код чека")
+    assert seen["qr_shown"] and seen["qr_is_reference"]
 
 
 def test_the_question_has_one_way_back_and_its_answer_where_the_next_step_is(run):
     report, _stored, _pages = run
     seen = journey(report, "rollover")
     assert seen["question_buttons"] == ["back", "next", "cancel"]
-    assert seen["question_back"] == "Проверить ещё раз"
+    assert seen["question_back"] == "Исправить"
 
 
 def test_safety_nets_on_the_way_to_sending(run):
@@ -131,7 +144,7 @@ def test_safety_nets_on_the_way_to_sending(run):
     # The countdown names its unit, repeats what it covers, and the digits are still there after.
     card = seen["countdown_reading"]
     assert re.fullmatch(r"\d+ секунд[аы]?", card["seconds"]), card
-    assert "051" in card["typed"] and "стёрт" in card["explain"]
+    assert "051" in card["typed"] and "сотрётся" in card["explain"]
     assert seen["typed_after_countdown"] == "051"
     # «Отмена» on the review asks; «Нет» keeps everything; «Да» ends without storing.
     assert seen["discard_prompt"]["visible"] and "стереть" in seen["discard_prompt"]["heading"]

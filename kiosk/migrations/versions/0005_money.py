@@ -1,5 +1,9 @@
 """Tariffs and consumption history: each meter's tariff and billed periods, and the prices.
 
+The directory is pulled again from the start, once: the pages this terminal applied so far were
+asked for without money, and the office sends a meter again only when it changes, so its
+tariff and history would otherwise arrive only with its next change.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-07
@@ -33,6 +37,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.Text),
         sa.CheckConstraint("id = 1", name="ck_tariff_state_single_row"),
     )
+    op.execute("UPDATE directory_state SET version = 0")
 
 
 def downgrade() -> None:

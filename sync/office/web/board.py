@@ -89,6 +89,15 @@ class TerminalRow:
     out_of_service: str | None = None  # the reason, "" when none was given; None when in service
 
     @property
+    def trouble(self) -> list[Subsystem]:
+        """The subsystems that are not green: the fleet page names these and counts the rest."""
+        return [subsystem for subsystem in self.subsystems if subsystem.level != "green"]
+
+    @property
+    def fine(self) -> int:
+        return sum(subsystem.level == "green" for subsystem in self.subsystems)
+
+    @property
     def rank(self) -> int:
         return _RANK[self.state]
 

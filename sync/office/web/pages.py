@@ -11,21 +11,19 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, select
 
-from sync import reference as slip_reference
-from sync.office import audit, export, fleet
+from sync.office import audit, fleet, slips
 from sync.office import operators as accounts
 from sync.office.alerts import AlertRules
 from sync.office.operators import LoginRefused, Operator, Role
@@ -33,8 +31,10 @@ from sync.office.database import writing
 from sync.office.schema import submissions, terminals
 from sync.office.settings import OfficeConfig
 from sync.office.terminals import UnknownTerminal, utc_now
-from sync.office.web import board, chart, words
+from sync.office.terminals import set_enabled as set_terminal_enabled
+from sync.office.web import board, chart, fleet_rows, words
 from sync.office.web.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, SESSION_SECONDS, Signer
+from sync.reference import reference
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,27 @@ class RateLimit:
             return True
 
 
+async def posted_form(request: Request) -> dict[str, str]:
+    """The posted fields, after the CSRF check (Forbidden when it fails). A dependency: the body is
+    read on the event loop, and the action runs in a worker thread, off it (a password check alone
+    takes tens of milliseconds of CPU)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        fields = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=50))
+    except ValueError:  # more fields than any of our forms has
+        raise Forbidden() from None
+    signer: Signer = request.app.state.office_signer
+    if not signer.csrf_matches(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
+        raise Forbidden()
+    return fields
+
+
+Form = Annotated[dict[str, str], Depends(posted_form)]
+
+
 def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
     signer = Signer.from_database(engine)
+    app.state.office_signer = signer
     rules = AlertRules(paper_days=config.paper_days_alert)
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                             trim_blocks=True, lstrip_blocks=True)
@@ -129,12 +148,11 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
 
     def render(context: Page, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         now = utc_now()
+        durations = words.Durations(context.language, now)
         body = templates.get_template(template).render(
             _=context._, lang=context.language, operator=context.operator, csrf=context.csrf,
             csrf_field=CSRF_FIELD, path=context.request.url.path, query=context.request.url.query, now=now,
-            since=lambda moment: words.since(moment, now, context.language),
-            age=lambda seconds: words.age(seconds, context.language),
-            duration=lambda seconds: words.duration(seconds, context.language),
+            since=durations.since, age=durations.age, duration=durations.duration,
             Role=Role, command_words=COMMAND_WORDS, state_words=board.STATE_WORDS, paper_words=board.PAPER_WORDS, **values)
         response = HTMLResponse(body, status_code=status)
         # Pages show readings and terminals' states: not for shared caches, nor for the back button
@@ -151,21 +169,14 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                                 secure=secure)
         return response
 
-    async def form(request: Request) -> dict[str, str]:
-        """The posted fields, after the CSRF check (Forbidden when it fails)."""
-        body = (await request.body()).decode("utf-8", errors="replace")
-        fields = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=50))
-        if not signer.csrf_matches(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
-            raise Forbidden()
-        return fields
 
     @app.exception_handler(SignInNeeded)
-    async def _to_login(request: Request, _: SignInNeeded) -> Response:
+    def _to_login(request: Request, _: SignInNeeded) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, _: Forbidden) -> Response:
+    def _forbidden(request: Request, _: Forbidden) -> Response:
         return render(page(request), "message.html", status=403, title=N_("Not allowed"),
                       message=N_("Your role does not allow this, or the form was stale: go back, reload the page "
                                  "and try again."))
@@ -187,9 +198,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return render(page(request), "login.html", next=_local(request.query_params.get("next")))
 
     @app.post("/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
+    def login(request: Request, fields: Form) -> Response:
         context = page(request)
-        fields = await form(request)
         name, password = fields.get("name", "").strip(), fields.get("password", "")
         target = _local(fields.get("next"))
         try:
@@ -208,9 +218,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return response
 
     @app.post("/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
+    def logout(request: Request, fields: Form) -> Response:
         context = require(request)
-        await form(request)
         assert context.operator is not None
         accounts.audit(engine, context.operator.name, "operator.sign_out", f"operator:{context.operator.name}")
         response = RedirectResponse("/login", status_code=303)
@@ -231,8 +240,9 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         elif sort == "queue":
             shown.sort(key=lambda row: -(row.queue_depth or 0))
         alerts = [notice for row in everyone for notice in row.notices]
-        return render(context, "fleet.html", rows=shown, counts=counts, state=state or "", sort=sort,
-                      alerts=alerts, total=len(everyone))
+        return render(context, "fleet.html", counts=counts, state=state or "", sort=sort, alerts=alerts,
+                      total=len(everyone),
+                      table_rows=fleet_rows.table_rows(shown, words.Durations(context.language, now), context.language))
 
     def _places(terminal_id: str | None = None) -> dict[str, str]:
         query = select(terminals.c.id, terminals.c.place).where(terminals.c.place.is_not(None))
@@ -255,7 +265,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         _ = context._
         svg = chart.history_svg(fleet.history(engine, terminal_id, since), since, until, {
             "queue": _("Queue"), "paper": _("Paper"), "start": since.strftime("%Y-%m-%d %H:%M"),
-            "end": until.strftime("%Y-%m-%d %H:%M UTC")})
+            "end": until.strftime("%Y-%m-%d %H:%M UTC")},
+            state.heartbeat.interval_s or 60 if state.heartbeat else 60)
         with engine.connect() as connection:
             recent = connection.execute(
                 select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at)
@@ -267,13 +278,14 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                       calls=fleet.staff_calls_of(engine, terminal_id, limit=20),
                       actions=fleet.ACTIONS, action_words=ACTION_WORDS,
                       history=audit.entries(engine, target=f"terminal:{terminal_id}", limit=20),
-                      submissions=[_masked(item.txn_id, item.payload, item.received_at) for item in recent],
+                      submissions=[_masked(slips.FoundSubmission(item.txn_id, reference(item.txn_id),
+                                                                 json.loads(item.payload), item.received_at, False))
+                                   for item in recent],
                       error=_error_words(request.query_params.get("error")))
 
     @app.post("/terminals/{terminal_id}/commands", include_in_schema=False)
-    async def send_command(request: Request, terminal_id: str) -> Response:
+    def send_command(request: Request, terminal_id: str, fields: Form) -> Response:
         context = require(request, Role.OPERATOR)
-        fields = await form(request)
         assert context.operator is not None
         action = fields.get("action", "")
         reason = fields.get("reason", "").strip() or None
@@ -292,9 +304,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return RedirectResponse(f"/terminals/{quote(terminal_id)}#commands", status_code=303)
 
     @app.post("/terminals/{terminal_id}/staff-calls/{call_id}/acknowledge", include_in_schema=False)
-    async def acknowledge(request: Request, terminal_id: str, call_id: str) -> Response:
+    def acknowledge(request: Request, terminal_id: str, call_id: str, fields: Form) -> Response:
         context = require(request, Role.OPERATOR)
-        await form(request)
         assert context.operator is not None
         fleet.acknowledge_staff_call(engine, call_id, context.operator.name)
         back = _local(request.headers.get("referer", "").partition(request.url.netloc)[2] or None)
@@ -302,27 +313,38 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                                 status_code=303)
 
     @app.post("/terminals/{terminal_id}/place", include_in_schema=False)
-    async def set_place(request: Request, terminal_id: str) -> Response:
+    def set_place(request: Request, terminal_id: str, fields: Form) -> Response:
         context = require(request, Role.ADMIN)
-        place = (await form(request)).get("place", "").strip()[:200]
+        place = fields.get("place", "").strip()[:200]
         assert context.operator is not None
         with writing(engine) as connection:
             connection.execute(terminals.update().where(terminals.c.id == terminal_id).values(place=place or None))
             accounts.audit_in(connection, context.operator.name, "terminal.place", f"terminal:{terminal_id}", place)
         return RedirectResponse(f"/terminals/{quote(terminal_id)}", status_code=303)
 
+    @app.post("/terminals/{terminal_id}/enabled", include_in_schema=False)
+    def set_enabled(request: Request, terminal_id: str, fields: Form) -> Response:
+        """Let a terminal in, or shut it out (its requests refused, its data kept): admins only."""
+        context = require(request, Role.ADMIN)
+        enabled = fields.get("enabled") == "1"
+        assert context.operator is not None
+        try:
+            set_terminal_enabled(engine, terminal_id, enabled, actor=context.operator.name)
+        except UnknownTerminal:
+            return render(context, "message.html", status=404, title=N_("Not found"),
+                          message=N_("There is no such terminal."))
+        return RedirectResponse(f"/terminals/{quote(terminal_id)}", status_code=303)
+
     @app.get("/find", include_in_schema=False)
     def find(request: Request, ref: str = "") -> Response:
         context = require(request)
-        prefix = slip_reference.txn_prefix(ref) if ref else None
-        found = []
-        if prefix is not None:
-            with engine.connect() as connection:
-                found = [_masked(item.txn_id, item.payload, item.received_at) for item in connection.execute(
-                    select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at)
-                    .where(submissions.c.txn_id.like(f"{prefix[:8]}-{prefix[8:]}%"))
-                    .order_by(submissions.c.received_at).limit(50))]
-        return render(context, "find.html", ref=ref[:40], valid=prefix is not None, found=found)
+        valid, found = True, []
+        if ref:
+            try:
+                found = [_masked(item) for item in slips.by_reference(engine, ref)]
+            except ValueError:
+                valid = False
+        return render(context, "find.html", ref=ref[:40], valid=valid, found=found)
 
     @app.get("/r/{txn_id}", include_in_schema=False)
     def verify(request: Request, txn_id: str) -> Response:
@@ -332,18 +354,10 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
                               message=N_("Please wait a minute and open the link again."))
             response.headers["Retry-After"] = "60"
             return response
-        found = None
-        canonical = _canonical_uuid(txn_id)
-        if canonical is not None:
-            with engine.connect() as connection:
-                found = connection.execute(
-                    select(submissions.c.txn_id, submissions.c.payload, submissions.c.received_at,
-                           submissions.c.export_seq)
-                    .where(submissions.c.txn_id == canonical)).first()
+        found = slips.by_txn_id(engine, txn_id) if len(txn_id) <= 40 else None
         if found is None:
             return render(context, "verify.html", status=404, slip=None)
-        return render(context, "verify.html", slip=_masked(found.txn_id, found.payload, found.received_at),
-                      exported=found.export_seq <= export.exported_through(engine))
+        return render(context, "verify.html", slip=_masked(found), exported=found.exported)
 
     @app.get("/operators", include_in_schema=False)
     def operators_page(request: Request) -> Response:
@@ -351,9 +365,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return render(context, "operators.html", operators=accounts.list_operators(engine), roles=list(Role))
 
     @app.post("/operators/{name}/disable", include_in_schema=False)
-    async def disable_operator(request: Request, name: str) -> Response:
+    def disable_operator(request: Request, name: str, fields: Form) -> Response:
         context = require(request, Role.ADMIN)
-        await form(request)
         assert context.operator is not None
         try:
             accounts.set_enabled(engine, name, False, actor=context.operator.name)
@@ -395,15 +408,6 @@ def _local(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else "/fleet"
 
 
-def _canonical_uuid(text: str) -> str | None:
-    if len(text) > 40:
-        return None
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class MaskedSlip:
     txn_id: str
@@ -422,8 +426,8 @@ def mask(text: str) -> str:
     return "•••" + text[-4:] if len(text) > 4 else "•" * len(text)
 
 
-def _masked(txn_id: str, payload: str, received_at: datetime) -> MaskedSlip:
-    item = json.loads(payload)
+def _masked(found: slips.FoundSubmission) -> MaskedSlip:
+    item = found.submission
     taken = datetime.fromisoformat(item["taken_at"])
-    return MaskedSlip(txn_id, slip_reference.reference(txn_id), item["terminal_id"], mask(item["account"]),
-                      mask(item["meter"]), item["period"], taken, received_at, item["readings"])
+    return MaskedSlip(found.txn_id, found.reference, item["terminal_id"], mask(item["account"]),
+                      mask(item["meter"]), item["period"], taken, found.received_at, item["readings"])

@@ -40,7 +40,7 @@ def language_of(asked: str | None, chosen: str | None, accept_language: str | No
     """``?lang=``, else the language chosen before (a cookie), else the browser's first of ours."""
     for candidate in (asked, chosen):
         if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
@@ -48,25 +48,30 @@ def language_of(asked: str | None, chosen: str | None, accept_language: str | No
     return DEFAULT_LANGUAGE
 
 
-def age(seconds: float | None, language: str) -> str:
-    """"45 s ago", "12 min ago", "3 h ago", "2 days ago"; abbreviations spare Russian's plurals."""
-    _ = gettext_for(language)
-    if seconds is None:
-        return _("never")
-    return _("{duration} ago").format(duration=duration(seconds, language))
+class Durations:
+    """Ages and durations in words in one language, its words looked up once: the fleet page
+    writes two for each of thousands of terminals."""
 
+    def __init__(self, language: str, now: datetime) -> None:
+        _ = gettext_for(language)
+        self.now = now
+        self._never, self._ago = _("never"), _("{duration} ago")
+        self._units = (_("{n} s"), _("{n} min"), _("{n} h"), _("{n} d"))
 
-def duration(seconds: float, language: str) -> str:
-    _ = gettext_for(language)
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return _("{n} s").format(n=int(seconds))
-    if seconds < 90 * 60:
-        return _("{n} min").format(n=round(seconds / 60))
-    if seconds < 36 * 3600:
-        return _("{n} h").format(n=round(seconds / 3600))
-    return _("{n} d").format(n=round(seconds / 86400))
+    def duration(self, seconds: float) -> str:
+        """"45 s", "12 min", "3 h", "2 d"; abbreviations spare Russian's plurals."""
+        seconds = max(0.0, seconds)
+        if seconds < 90:
+            return self._units[0].format(n=int(seconds))
+        if seconds < 90 * 60:
+            return self._units[1].format(n=round(seconds / 60))
+        if seconds < 36 * 3600:
+            return self._units[2].format(n=round(seconds / 3600))
+        return self._units[3].format(n=round(seconds / 86400))
 
+    def age(self, seconds: float | None) -> str:
+        """"45 s ago"; "never" for None."""
+        return self._never if seconds is None else self._ago.format(duration=self.duration(seconds))
 
-def since(moment: datetime | None, now: datetime, language: str) -> str:
-    return age(None if moment is None else (now - moment).total_seconds(), language)
+    def since(self, moment: datetime | None) -> str:
+        return self.age(None if moment is None else (self.now - moment).total_seconds())
