@@ -287,8 +287,6 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collectio
         app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
                          settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock,
                          **service.app_options())
-        # As on a terminal with an office: «Позвать сотрудника» in the top bar.
-        app.call_staff, app.staff_button = (lambda: "1AAD-33A1"), True
         written = _run(app, stage, service, out, sizes, only, check, large_text)
     store.close()
     return written
