@@ -165,7 +165,8 @@ def handlers(store: Store, access: ServiceAccess, uploader: Uploader, *, log_tai
         pulled = DirectoryPuller(store.directory, uploader.client).pull()
         if pulled.error:
             raise CommandFailed(f"directory at version {pulled.version}: {pulled.error}")
-        return Outcome(f"directory at version {pulled.version} ({pulled.pages} pages)")
+        pages = f"{pulled.pages} page" + ("" if pulled.pages == 1 else "s")
+        return Outcome(f"directory at version {pulled.version} ({pages} pulled)")
 
     table: dict[str, Handler] = {"out_of_service": out_of_service, "in_service": in_service,
                                  "send_now": send_now, "update_directory": update_directory}

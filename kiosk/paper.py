@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from devices.escpos import EscPos
 from devices.profiles import PrinterProfile
-from devices.slip import SlipData, render_slip
+from devices.slip import SlipData, render_slip, render_test_page
 from kiosk.store import Store
 from kiosk.store.fleet import Roll
 
@@ -35,8 +35,17 @@ def slip_length_mm(slip: SlipData, profile: PrinterProfile) -> float:
 def count_slip(store: Store, slip: SlipData, profile: PrinterProfile) -> None:
     """A printed slip's paper onto the roll. A count that cannot be stored costs the forecast a
     slip, never the customer's print."""
+    _count(store, slip_length_mm(slip, profile), profile)
+
+
+def count_test_page(store: Store, profile: PrinterProfile, terminal_id: str) -> None:
+    """A technician's test slip takes paper from the same roll."""
+    _count(store, job_length_mm(render_test_page(profile, terminal_id), profile), profile)
+
+
+def _count(store: Store, length_mm: float, profile: PrinterProfile) -> None:
     try:
-        store.paper.count(slip_length_mm(slip, profile), default_length_mm=profile.roll_m * 1000)
+        store.paper.count(length_mm, default_length_mm=profile.roll_m * 1000)
     except (SQLAlchemyError, OSError) as exc:
         log.warning("paper not counted: %s", exc)
 

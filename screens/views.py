@@ -440,17 +440,6 @@ class StaffCalled(Card):
     def _time_up(self, _dt: float) -> None:
         self.hide()
 
-    # Hidden, it is disabled; Kivy lets a disabled widget swallow every touch on it, and this
-    # one covers the whole screen.
-    def on_touch_down(self, touch):
-        return False if self.disabled else super().on_touch_down(touch)
-
-    def on_touch_up(self, touch):
-        return False if self.disabled else super().on_touch_up(touch)
-
-    def on_touch_move(self, touch):
-        return False if self.disabled else super().on_touch_move(touch)
-
 
 class Ask(Card):
     """A question over the screen (``Journey.prompt``), answered before anything else: the

@@ -91,3 +91,30 @@ def test_printed_slips_are_counted_on_the_roll_and_a_new_roll_starts_again(tmp_p
         finally:
             driver.close()
             store.close()
+
+
+def test_the_service_printer_page_shows_the_roll_and_its_new_roll_action_starts_again(tmp_path: Path) -> None:
+    from kiosk.service.access import TECHNICIAN
+    from kiosk.service.desk import ServiceDesk
+    from kiosk.wiring import assemble
+
+    with PrinterEmulator("custom-vkp80", out=tmp_path / "slips", slow_bytes_per_s=100_000) as emulator:
+        config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(tmp_path / "terminal"),
+                                           "KIOSK_PRINTER_PORT": str(emulator.link),
+                                           "KIOSK_PRINTER_PROFILE": "custom-vkp80"})
+        terminal = assemble(config)
+        try:
+            terminal.store.paper.count(2500.0, default_length_mm=150_000)
+            desk = ServiceDesk(terminal)
+            rows = dict(desk.page("printer", TECHNICIAN, "ru").rows)
+            assert rows["Рулон бумаги"] == "осталось 147,5 м из 150 м; чеков на нём: 1"
+            assert desk.act("test_slip", terminal.service.session(TECHNICIAN), "ru").ok
+            roll = paper_roll(config, terminal.store)
+            assert roll.slips == 2 and 2.55 < roll.used_m < 2.75  # the test slip's paper counted too
+            done = desk.act("new_roll", terminal.service.session(TECHNICIAN), "ru")
+            assert done.ok and done.message == "Новый рулон на 150 м: расход бумаги считается с нуля."
+            assert paper_roll(config, terminal.store).used_m == 0
+            event = terminal.store.events.recent(1)[0]
+            assert (event.kind, event.role, event.detail["length_m"]) == ("service_new_roll", TECHNICIAN, 150)
+        finally:
+            terminal.close()

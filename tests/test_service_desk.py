@@ -191,7 +191,7 @@ def test_reprint_is_refused_to_a_technician_and_printed_as_a_copy_for_an_adminis
     assert terminal.slips.print_slip(submission, "ru").printed
     assert wait_for(lambda: len(running.printer.pages) == 1)
 
-    assert [a.allowed for a in desk.page("printer", TECHNICIAN, "en").actions] == [True, False]
+    assert [a.allowed for a in desk.page("printer", TECHNICIAN, "en").actions] == [True, False, True]
     refused = desk.act("reprint", terminal.service.session(TECHNICIAN), "en")
     assert refused == Done(False, "This needs an administrator: ask one to enter service mode with their own PIN.")
     assert events(terminal)[-1] == ("service_refused", TECHNICIAN, {"action": "reprint"})

@@ -244,6 +244,7 @@ _PAGE_BUILDERS: dict[str, Callable[[ServiceDesk, str, str], Page]] = {
 }
 _ACTIONS: dict[str, Callable[[ServiceDesk, ServiceSession, str], Outcome]] = {
     "test_slip": printing.test_slip,
+    "new_roll": printing.new_roll,
     "reprint": printing.reprint,
     "send_now": office.send_now,
     "update_directory": office.update_directory,

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from devices.printer import PrintOutcome
 from devices.status import PrinterStatus
+from kiosk import paper
+from kiosk.fleet import paper_roll
 from kiosk.i18n import N_, gettext_for
 from kiosk.service import health
 from kiosk.service.access import ServiceSession
@@ -63,8 +65,27 @@ def printer_page(desk: ServiceDesk, role: str, language: str) -> Page:
     last = terminal.store.service.last_printed()
     rows.append((_("Last slip"), _("none yet") if last is None else
                  _("No. {seq}, {time}").format(seq=last.seq, time=desk.local(last.printed_at))))
-    actions = (desk.action("test_slip", role, language), desk.action("reprint", role, language))
+    roll = paper_roll(terminal.config, terminal.store)
+    if roll is not None:
+        left = f"{max(roll.length_m - roll.used_m, 0):.1f}"
+        rows.append((_("Paper roll"), _("{left} m of {length} m left; slips on it: {slips}").format(
+            left=left.replace(".", ",") if language == "ru" else left, length=f"{roll.length_m:g}",
+            slips=roll.slips)))
+    actions = (desk.action("test_slip", role, language), desk.action("reprint", role, language),
+               desk.action("new_roll", role, language))
     return desk.page_of("printer", line, rows, actions, language)
+
+
+def new_roll(desk: ServiceDesk, session: ServiceSession, language: str) -> Outcome:
+    """A new roll is in: its paper is counted from zero (its length the printer model's usual roll)."""
+    _ = gettext_for(language)
+    printer = desk.terminal.printer
+    if printer is None:
+        return Done(False, _("No printer is configured: set [printer] port.")), {}
+    roll = paper.new_roll(desk.terminal.store, printer.profile)
+    length = roll.length_mm / 1000
+    return Done(True, _("New roll of {length} m: its paper is counted from zero.").format(length=f"{length:g}")), \
+        {"length_m": length}
 
 
 def test_slip(desk: ServiceDesk, session: ServiceSession, language: str) -> Outcome:
@@ -75,6 +96,7 @@ def test_slip(desk: ServiceDesk, session: ServiceSession, language: str) -> Outc
     outcome = printer.print_test(terminal_id=desk.terminal.config.terminal.id)
     desk.terminal.printer_watch.refresh()
     if outcome.printed:
+        paper.count_test_page(desk.terminal.store, printer.profile, desk.terminal.config.terminal.id)
         return (Done(True, _("Test slip printed: check the Russian letters, the QR code and the cut.")),
                 {"printed": True})
     return _print_failed(outcome, N_("Test slip not printed: {reason}. {advice}"), language), \

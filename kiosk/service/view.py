@@ -14,7 +14,7 @@ from kiosk.storage import one_line
 
 PAGES = ("printer", "scanner", "upload", "directory", "network", "storage", "system")
 ACTIONS = ("test_slip", "reprint", "send_now", "update_directory", "check_network", "check_integrity",
-           "out_of_service", "in_service")
+           "out_of_service", "in_service", "new_roll")
 
 TITLES = {
     "overview": N_("Overview"), "printer": N_("Printer"), "scanner": N_("Scanner"), "upload": N_("Upload"),
@@ -30,6 +30,7 @@ CAPTIONS = {
     "check_integrity": N_("Check the database"),
     "out_of_service": N_("Take out of service"),
     "in_service": N_("Return to service"),
+    "new_roll": N_("New roll"),
 }
 # Who did something, in the words of a screen; the service screens' catalog holds them too.
 ROLE_NAMES = {TECHNICIAN: N_("technician"), ADMINISTRATOR: N_("administrator"),

@@ -201,3 +201,48 @@ def test_kiosk_sync_once_sends_a_heartbeat_and_carries_out_the_commands(fleet, r
     assert terminal.service.out_of_service().reason == "уборка"
     assert operator.results[21]["state"] == "done" and 22 not in operator.results
     assert office_heartbeat(office.engine)["out_of_service"]["reason"] == "уборка"
+
+
+def test_a_call_for_staff_is_sent_again_until_a_heartbeat_carrying_it_is_answered(fleet) -> None:
+    office, operator, terminal = fleet
+    reference = terminal.call_staff()
+    operator.lose_answers = 1  # the office stored it; its answer never reached the terminal
+    terminal.uploader.send_heartbeat()
+    assert [call.reference for call in terminal.store.staff_calls.undelivered(5)] == [reference]
+    terminal.uploader.send_heartbeat()
+    assert terminal.store.staff_calls.undelivered(5) == []
+    terminal.uploader.send_heartbeat()
+    carried = [[call["reference"] for call in beat["staff_calls"]] for beat in operator.beats]
+    assert carried == [[reference], [reference], []]
+    assert next(e for e in terminal.store.events.recent(5) if e.kind == "staff_called").detail == {
+        "reference": reference}
+
+
+def test_the_real_offices_commands_are_carried_out_and_shown_done(office_engine: Engine, ram_folder: Path) -> None:
+    from sync.office.fleet import commands_of, issue_command, staff_calls_of
+
+    with OfficeServer(office_engine) as office:
+        secret = office.terminal(TERMINAL_ID)
+        config = config_module.load(None, terminal_environment(ram_folder / "terminal", office.url, secret))
+        terminal = assemble(config)
+        try:
+            out = issue_command(office_engine, TERMINAL_ID, "out_of_service", "ivanova", reason="замена стекла")
+            logs = issue_command(office_engine, TERMINAL_ID, "upload_logs", "ivanova", lines=2)
+            reference = terminal.call_staff()
+            terminal.uploader.send_heartbeat()
+            assert terminal.service.out_of_service().reason == "замена стекла"
+        finally:
+            terminal.close()
+    shown = {record.id: record for record in commands_of(office_engine, TERMINAL_ID)}
+    assert shown[out.id].state == "done" and shown[logs.id].state == "done"
+    assert [call.reference for call in staff_calls_of(office_engine, TERMINAL_ID)] == [reference]
+
+
+def test_update_directory_pulls_what_the_office_has(fleet) -> None:
+    office, operator, terminal = fleet
+    load_office_directory(office.engine, meter_rows(7))
+    operator.command(31, "update_directory", operator="petrov")
+    terminal.uploader.send_heartbeat()
+    assert terminal.store.directory.stats().meters == 7
+    version = terminal.store.directory.directory_version()
+    assert operator.results[31]["detail"] == f"directory at version {version} (1 page pulled)"
