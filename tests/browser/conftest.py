@@ -1,3 +1,3 @@
-"""The office's databases, as the sync tests make them."""
+"""The office's databases and the terminal's store, as the sync tests make them."""
 
-from tests.sync.conftest import ram_folder, sqlite_office  # noqa: F401
+from tests.sync.conftest import kiosk_store, ram_folder, sqlite_office  # noqa: F401

@@ -2,8 +2,9 @@
 real office on loopback, with terminals that send real signed heartbeats.
 
 An operator signs in, sees two terminals in their states, takes one out of service from its page
-and sees the command done after the terminal's next heartbeat; a customer opens a slip's check
-page; a forged form and a guessed password are refused. ``OFFICE_SCREENSHOTS=DIR`` keeps the
+and sees the command done after the terminal's next heartbeat; a customer points a phone at the
+QR code of a slip the terminal printed (through the printer emulator) and opens the check page it
+leads to; a forged form and a guessed password are refused. ``OFFICE_SCREENSHOTS=DIR`` keeps the
 pictures (docs/office holds the ones the README shows)."""
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ import pytest
 import requests
 from sqlalchemy import Engine
 
+from devices.emulators import PrinterEmulator
+from devices.printer import ReceiptPrinter
+from kiosk import config as config_module
+from kiosk.intake import Intake
+from kiosk.slips import SlipDesk
+from kiosk.store import Store, Submission
 from sync.office import fleet, operators
 from sync.office.operators import LOCKOUT_AFTER, Role
 from sync.office.terminals import utc_now
+from sync.uploader import Uploader
 from sync.wire import Heartbeat
-from tests.sync.support import OfficeServer, load_office_directory, meter_rows
-from tests.sync.test_office_api import API, item
+from tests.devices.conftest import wait_for
+from tests.sync.support import OfficeServer, client, load_office_directory, meter_rows
+from tests.sync.test_office_api import API
+from tests.test_slips import read_qr
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -98,6 +108,31 @@ def _submit(driver: Any, button: Any) -> None:
         "return document.readyState === 'complete' && window.kioskOldPage === undefined"))
 
 
+def _slip_from_the_terminal(office: OfficeServer, secret: str, store: Store, folder: Path) -> tuple[Submission, Path]:
+    """A customer's two-zone reading at the branch's terminal, whose slips point at the office:
+    recorded as the terminal records it, its slip printed on the emulated Epson, then sent by the
+    terminal's uploader. Returns the submission and the printed slip's picture."""
+    config = config_module.load(None, {"KIOSK_TERMINAL_DATA_DIR": str(folder / "data"),
+                                       "KIOSK_TERMINAL_ID": "kiosk-branch-3",
+                                       "KIOSK_TERMINAL_TIMEZONE": "Europe/Moscow",
+                                       "KIOSK_SLIP_VERIFY_URL": office.url + "/r/"})
+    store.directory.import_rows(meter_rows(10))
+    result = Intake(store, config).submit("2200000003", None, ["1101", "1052"])
+    assert result.ok, result.as_dict()
+    submission = result.submission
+    with PrinterEmulator("epson", out=folder / "slips") as emulator:
+        printer = ReceiptPrinter(str(emulator.link), "epson")
+        try:
+            assert SlipDesk(store, config, printer).print_slip(submission, "ru").printed
+            assert wait_for(lambda: len(emulator.pages) == 1)
+        finally:
+            printer.close()
+        png = Path(emulator.pages[0]["png_file"])
+    summary = Uploader(store.outbox, client(office.url, "kiosk-branch-3", secret)).run_once()
+    assert (summary.accepted, summary.pending, summary.error) == (1, 0, None), summary.as_dict()
+    return submission, png
+
+
 def _seed_history(engine: Engine, terminal_id: str) -> None:
     """A day of heartbeats every 2 minutes: a queue that builds up at lunch, paper that runs low."""
     start = utc_now() - timedelta(hours=24)
@@ -110,11 +145,13 @@ def _seed_history(engine: Engine, terminal_id: str) -> None:
         fleet.record_heartbeat(engine, terminal_id, beat, now=start + timedelta(minutes=2 * step))
 
 
-def test_an_operator_runs_the_fleet_from_the_browser(office: OfficeServer, browser: Any, tmp_path: Path) -> None:
+def test_an_operator_runs_the_fleet_from_the_browser(
+        office: OfficeServer, browser: Any, kiosk_store: Store, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
     url = office.url
-    branch = office.signed_session("kiosk-branch-3", office.terminal("kiosk-branch-3"))
+    branch_secret = office.terminal("kiosk-branch-3")
+    branch = office.signed_session("kiosk-branch-3", branch_secret)
     hall = office.signed_session("kiosk-hall-1", office.terminal("kiosk-hall-1"))
     _seed_history(office.engine, "kiosk-branch-3")
     heartbeat = url + API + "/heartbeat"
@@ -123,9 +160,7 @@ def test_an_operator_runs_the_fleet_from_the_browser(office: OfficeServer, brows
         printer={"state": "ok", "paper": "out"}, paper_roll={"length_m": 80.0, "used_m": 80.0, "slips": 890},
         subsystems=[{"name": "printer", "level": "red", "reason": "paper out"},
                     {"name": "network", "level": "yellow", "reason": "slow link: 2.1 s"}]), timeout=10).ok
-    sent = item(2, terminal_id="kiosk-branch-3")
-    assert branch.post(url + API + "/submissions", json={"items": [sent]}, timeout=10).json()[
-        "results"][0]["status"] == "accepted"
+    sent, slip = _slip_from_the_terminal(office, branch_secret, kiosk_store, tmp_path)
     with office.engine.begin() as connection:
         from sync.office.schema import terminals
 
@@ -172,12 +207,16 @@ def test_an_operator_runs_the_fleet_from_the_browser(office: OfficeServer, brows
     assert "Нет доступа" in browser.find_element(By.TAG_NAME, "h1").text
     assert len(fleet.commands_of(office.engine, "kiosk-branch-3")) == 1
 
-    # the customer's phone, with no session, opens the slip's link
+    # the customer's phone, with no session, reads the slip's QR code and opens the link in it
     browser.delete_all_cookies()
-    browser.get(f"{url}/r/{sent['txn_id']}")
+    link = read_qr(slip)
+    assert link == f"{url}/r/{sent.txn_id}"
+    browser.get(link)
     page = browser.find_element(By.TAG_NAME, "main").text
-    assert "Показания получены" in page and f"•••{sent['account'][-4:]}" in page
-    assert sent["account"] not in page
+    assert "Показания получены" in page and f"•••{sent.account[-4:]}" in page and f"•••{sent.meter[-4:]}" in page
+    assert sent.period in page and [reading.value for reading in sent.readings] == [1101, 1052]
+    assert all(f"\n{reading.value}\n" in f"\n{page}\n" for reading in sent.readings)
+    assert sent.account not in page and sent.meter not in page
     _shot(browser, "verify.png", tmp_path)
     browser.get(f"{url}/r/{uuid.uuid4()}")
     assert "Не найдено" in browser.find_element(By.TAG_NAME, "h1").text
