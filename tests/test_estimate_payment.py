@@ -18,6 +18,7 @@ from kiosk.config import Config, ConfigError
 from kiosk.intake import Intake
 from kiosk.slips import SlipDesk
 from kiosk.store import Store
+from sync.reference import reference
 from tests.devices.conftest import wait_for
 from tests.test_estimate import priced_store  # noqa: F401  (the fixture)
 
@@ -65,7 +66,8 @@ def test_the_payment_code_is_printed_and_reads_back_as_a_bill(
     text = Path(page["text_file"]).read_text(encoding="utf-8")
     label = "Оплатить в приложении банка" if language == "ru" else "Pay in your bank's app"
     assert label in text
-    assert len(page["qr"]) == 2 and page["qr"][0] == result.submission.txn_id
+    # the slip's own code first (no [slip] verify_url here: its reference), then the payment code
+    assert len(page["qr"]) == 2 and page["qr"][0] == reference(result.submission.txn_id)
     [code] = [code for code in zbar(Path(page["png_file"])) if code.startswith(b"ST0001")]
     bill = parse_scan(code)
     assert bill.kind == "bill" and bill.account == "2287008779" and bill.encoding == "utf-8"

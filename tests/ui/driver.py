@@ -272,12 +272,14 @@ def drive(demo: DemoTerminal) -> dict:
         yield SCREEN_PAUSE
         yield from keys("1000000037")
         tap("next")
+        yield from wait_for("meter")  # on a busy machine a fixed pause can be too short
         yield SCREEN_PAUSE
         tap("next")
+        yield from wait_for("reading")
         yield SCREEN_PAUSE
         yield from keys("1046")
         emulator(demo.scanner, {"cmd": "emit", "payload": BILL})  # the bill of 1000000011
-        for _ in range(100):
+        for _ in range(300):
             if prompt()["visible"]:
                 break
             yield 0.1
