@@ -134,7 +134,7 @@ def test_reprint_asks_which_slip_and_keeps_a_wrong_number_to_correct(mode: Servi
     enter(mode, worker, ADMINISTRATOR_PIN)
     mode.open_page("printer")
     worker.answer()
-    assert [a.name for a in mode.page.actions if a.allowed] == ["test_slip", "reprint"]
+    assert [a.name for a in mode.page.actions if a.allowed] == ["test_slip", "reprint", "new_roll"]
     mode.act("reprint")
     assert mode.screen == REPRINT and not worker.waiting  # nothing printed before the slip is named
     for key in ("4", "2", "x", "erase", "7"):

@@ -73,8 +73,15 @@ def drive(demo: DemoTerminal) -> dict:
         touch.touch_down()
         touch.touch_up()
 
+    def settled() -> Iterator[float]:
+        # Kivy counts a pause from the start of its frame, so a screen that took long to draw
+        # can leave the next tap inside the double-tap guard: wait it out, as a customer would.
+        while time.monotonic() - app.changed_at < app.settings.double_tap_s:
+            yield 0.05
+
     def keys(text: str) -> Iterator[float]:
         for ch in text:
+            yield from settled()
             tap(f"key_{ch}")
             yield KEY_PAUSE
 

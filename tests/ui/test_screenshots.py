@@ -17,8 +17,10 @@ from screens.screenshots import SIZES, Stage, scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 # Sizes at which every customer state is also rendered and checked with the customer's "Large
-# text" on (text 1.4 times larger, the same touch targets).
-LARGE_TEXT_SIZES = ("1920x1080", "1024x768", "800x600")
+# text" on (text 1.4 times larger, the same touch targets): the two smallest landscape panels,
+# where the larger text has the least room (1920x1080 passes too, and is left to a hand run to
+# keep make test within its budget).
+LARGE_TEXT_SIZES = ("1024x768", "800x600")
 
 
 def _png_size(path: Path) -> tuple[int, int]:
