@@ -21,7 +21,7 @@ from datetime import date
 from typing import Callable, Iterator, NamedTuple
 
 from sync.accounts import normalise_account
-from sync.semicolon_file import BadLine, Line, RowError, Source, cells, field_at, loose_cells, read_lines
+from sync.semicolon_file import BadLine, Line, RowError, Source, cells, field_at, loose_cells, read_header, read_lines
 from sync.tariff_file import TARIFF_CODE
 from sync.zones import MAX_ZONES, STANDARD_MEANINGS, ZoneMeaning
 
@@ -76,22 +76,9 @@ def read_directory(source: Source, *, min_digits: int = 5, max_digits: int = 12)
     without a usable header is one RowError on line 1 that ends reading (``ends_reading``).
     """
     lines = read_lines(source)
-    first = next(lines, None)
-    if first is None:
-        yield RowError(1, None, "the file is empty: a header row is required", ends_reading=True)
-        return
-    try:
-        if isinstance(first, BadLine):
-            raise ValueError(first.message)
-        header = cells(first[1])
-    except ValueError as exc:
-        yield RowError(1, None, f"the header cannot be read, so no row was read: {exc}", ends_reading=True)
-        return
-    names = [name.strip().lower() for name in header]
-    missing = [column for column in REQUIRED_COLUMNS if column not in names]
-    if missing:
-        yield RowError(1, ", ".join(missing), "the header lacks these columns, so no row was read",
-                       ends_reading=True)
+    names = read_header(lines, REQUIRED_COLUMNS)
+    if isinstance(names, RowError):
+        yield names
         return
     yield from _rows(lines, names, min_digits, max_digits)
 

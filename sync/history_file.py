@@ -13,7 +13,7 @@ import re
 from typing import Iterable, Iterator, NamedTuple
 
 from sync.accounts import normalise_account
-from sync.semicolon_file import BadLine, RowError, Source, cells, field_at, loose_cells, read_lines
+from sync.semicolon_file import BadLine, RowError, Source, cells, field_at, loose_cells, read_header, read_lines
 from sync.zones import MAX_ZONES
 
 __all__ = ["COLUMNS", "HISTORY_TEXT", "HistoryPeriod", "HistoryRow", "PERIODS_KEPT", "history_text", "kept",
@@ -92,21 +92,9 @@ def read_history(source: Source, *, min_digits: int = 5, max_digits: int = 12) -
     """Each data row as a HistoryRow or a RowError, in file order; a file without a usable
     header is one RowError that ends reading."""
     lines = read_lines(source)
-    first = next(lines, None)
-    if first is None:
-        yield RowError(1, None, "the file is empty: a header row is required", ends_reading=True)
-        return
-    try:
-        if isinstance(first, BadLine):
-            raise ValueError(first.message)
-        names = [name.strip().lower() for name in cells(first[1])]
-    except ValueError as exc:
-        yield RowError(1, None, f"the header cannot be read, so no row was read: {exc}", ends_reading=True)
-        return
-    missing = [column for column in COLUMNS if column not in names]
-    if missing:
-        yield RowError(1, ", ".join(missing), "the header lacks these columns, so no row was read",
-                       ends_reading=True)
+    names = read_header(lines, COLUMNS)
+    if isinstance(names, RowError):
+        yield names
         return
     layout = [names.index(column) for column in COLUMNS]
 

@@ -20,7 +20,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterator, NamedTuple
+from typing import IO, Callable, Iterator, NamedTuple, Sequence
 
 DELIMITER = ";"
 # Far longer than any row of ours (a directory row is a few hundred bytes), far shorter than a
@@ -77,6 +77,25 @@ def read_lines(source: Source) -> Iterator[Line | BadLine]:
         # A binary stream: mypy narrows the IO union by io.TextIOBase, which typing.IO[str] does not
         # derive from, so it still sees a text readline here.
         yield from _lines(source.readline)  # type: ignore[arg-type]
+
+
+def read_header(lines: Iterator[Line | BadLine], required: Sequence[str]) -> list[str] | RowError:
+    """The first line's column names, in lower case, or the RowError on line 1 that ends reading
+    (no header, one that cannot be read, or one without every ``required`` column)."""
+    first = next(lines, None)
+    if first is None:
+        return RowError(1, None, "the file is empty: a header row is required", ends_reading=True)
+    try:
+        if isinstance(first, BadLine):
+            raise ValueError(first.message)
+        names = [name.strip().lower() for name in cells(first[1])]
+    except ValueError as exc:
+        return RowError(1, None, f"the header cannot be read, so no row was read: {exc}", ends_reading=True)
+    missing = [column for column in required if column not in names]
+    if missing:
+        return RowError(1, ", ".join(missing), "the header lacks these columns, so no row was read",
+                        ends_reading=True)
+    return names
 
 
 def _lines(readline: Callable[[int], bytes]) -> Iterator[Line | BadLine]:
