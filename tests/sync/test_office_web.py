@@ -20,9 +20,11 @@ from babel.messages.pofile import read_po
 from sqlalchemy import Engine
 
 from sync import reference
-from sync.office import audit, operators
+from sync.office import audit, fleet, operators
 from sync.office.operators import LOCKOUT_AFTER, Role
-from sync.office.terminals import list_terminals
+from sync.office.terminals import add_terminal, list_terminals
+from sync.office.web.board import PAGE_ROWS
+from sync.wire import Heartbeat
 from sync.office.web import words
 from sync.office.web.pages import RateLimit, _local, mask
 from tests.sync.support import ROOT, OfficeServer, load_office_directory, meter_rows
@@ -176,6 +178,31 @@ def test_fleet_shows_each_terminal_state_worst_first(office: OfficeServer) -> No
     assert re.findall(r'data-terminal="([^"]+)"', only_red) == ["kiosk-paper"]
     assert "закончилась бумага" in viewer.get("/fleet?lang=ru").text
     assert "No submission" not in viewer.get("/terminals/kiosk-yellow").text
+
+
+def test_a_long_fleet_is_shown_a_page_at_a_time_the_worst_first(office: OfficeServer) -> None:
+    for number in range(PAGE_ROWS + 5):
+        add_terminal(office.engine, f"kiosk-{number:03d}")
+    silent = "kiosk-104"  # heard once, long ago: red, so first on the first page
+    fleet.record_heartbeat(office.engine, silent, Heartbeat.model_validate(_beat()),
+                           now=datetime(2026, 1, 1))
+    viewer = _signed_in(office, Role.VIEWER)
+
+    def shown(path: str) -> list[str]:
+        return re.findall(r'data-terminal="([^"]+)"', viewer.get(path).text)
+
+    first = shown("/fleet?lang=en")
+    assert len(first) == PAGE_ROWS and first[0] == silent
+    second = shown("/fleet?page=2")
+    assert len(second) == 5 and not set(first) & set(second)
+    page = viewer.get("/fleet?page=2&lang=en").text
+    assert f"Rows {PAGE_ROWS + 1}–{PAGE_ROWS + 5} of {PAGE_ROWS + 5}" in page
+    assert 'href="/fleet?state=&amp;sort=state&amp;page=1"' in page
+    # an address typed by hand: past the end shows the last page, anything else the first
+    assert shown("/fleet?page=99") == second
+    for hostile in ("0", "-1", "x", "²", "9" * 40):
+        assert shown(f"/fleet?page={hostile}") == first, hostile
+    assert shown("/fleet?state=red") == [silent] and 'id="pager"' not in viewer.get("/fleet?state=red").text
 
 
 def test_a_command_from_the_terminal_page_is_done_after_the_next_heartbeat(office: OfficeServer) -> None:

@@ -9,6 +9,7 @@ so the terminals that need someone are at the top of a long page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -100,6 +101,32 @@ class TerminalRow:
     @property
     def rank(self) -> int:
         return _RANK[self.state]
+
+
+# Rows on one page of the fleet table: a screenful or two an operator reads from the top, the
+# worst first; at 2,000 terminals the whole table was 900 KB of HTML that took most of the page's
+# time to write and to send, for rows nobody scrolls to.
+PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Which rows of the table one page shows: ``first`` to ``last`` (exclusive) of ``total``."""
+
+    number: int
+    pages: int
+    first: int
+    last: int
+    total: int
+
+    @classmethod
+    def of(cls, total: int, asked: str, size: int = PAGE_ROWS) -> Pager:
+        """The page asked for, as typed in an address: anything but a page number shows the
+        first page, and a number past the end the last one."""
+        pages = max(1, -(-total // size))
+        number = min(int(asked), pages) if re.fullmatch(r"[0-9]{1,9}", asked) and int(asked) > 0 else 1
+        first = (number - 1) * size
+        return cls(number, pages, first, min(total, first + size), total)
 
 
 def rows(states: list[TerminalState], places: dict[str, str], now: datetime, rules: AlertRules) -> list[TerminalRow]:

@@ -227,7 +227,7 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         return response
 
     @app.get("/fleet", include_in_schema=False)
-    def fleet_page(request: Request, state: str | None = None, sort: str = "state") -> Response:
+    def fleet_page(request: Request, state: str | None = None, sort: str = "state", page: str = "1") -> Response:
         context = require(request)
         now = utc_now()
         everyone = board.rows(fleet.fleet(engine, now=now), _places(), now, rules)
@@ -240,9 +240,11 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
         elif sort == "queue":
             shown.sort(key=lambda row: -(row.queue_depth or 0))
         alerts = [notice for row in everyone for notice in row.notices]
+        pager = board.Pager.of(len(shown), page)
         return render(context, "fleet.html", counts=counts, state=state or "", sort=sort, alerts=alerts,
-                      total=len(everyone),
-                      table_rows=fleet_rows.table_rows(shown, words.Durations(context.language, now), context.language))
+                      total=len(everyone), pager=pager,
+                      table_rows=fleet_rows.table_rows(shown[pager.first:pager.last],
+                                                       words.Durations(context.language, now), context.language))
 
     def _places(terminal_id: str | None = None) -> dict[str, str]:
         query = select(terminals.c.id, terminals.c.place).where(terminals.c.place.is_not(None))
