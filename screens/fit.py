@@ -17,7 +17,6 @@ Kivy is imported by the caller's running app; this module only reads its widgets
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from screens.theme import body_px, contrast
@@ -28,9 +27,9 @@ SLACK_PX = 1.0  # rounding between Kivy's float layout and whole pixels
 Rect = tuple[float, float, float, float]  # x, y, width, height in window pixels
 
 
-def check(root: Any, app: Any, picture: Path | None) -> list[dict[str, Any]]:
+def check(root: Any, app: Any, picture: Any | None) -> list[dict[str, Any]]:
     """Every problem on what ``root`` (the KioskRoot) shows now; ``picture`` is the window's
-    screenshot of the same frame, for the colours behind the text."""
+    screenshot of the same frame (an RGB PIL image), for the colours behind the text."""
     from kivy.core.window import Window
 
     width, height = int(Window.width), int(Window.height)
@@ -43,7 +42,7 @@ def check(root: Any, app: Any, picture: Path | None) -> list[dict[str, Any]]:
     problems: list[dict[str, Any]] = []
     target = app.settings.target_px(width, height)
     body = body_px(width, height, app.settings.px_per_mm(width, height), app.large_text)
-    image = _load(picture)
+    image = picture
     for widget, rect, clip in seen:
         if not _inside(rect, clip):
             problems.append(_problem(widget, "off_screen", rect=_r(rect), visible=_r(clip)))
@@ -184,15 +183,6 @@ def _contrast(label: Any, rect: Rect, image: Any) -> list[dict[str, Any]]:
         return []
     return [_problem(label, "low_contrast", ratio=round(ratio, 2), min_ratio=MIN_CONTRAST,
                      text_rgb=_hex(ink), background_rgb="#%02X%02X%02X" % tuple(behind[:3]))]
-
-
-def _load(picture: Path | None) -> Any:
-    if picture is None:
-        return None
-    from PIL import Image
-
-    with Image.open(picture) as image:
-        return image.convert("RGB")
 
 
 def _inside(rect: Rect, room: Rect) -> bool:
