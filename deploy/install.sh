@@ -106,14 +106,8 @@ elif [ "$CURRENT" != "$VERSION" ]; then
 fi
 
 # Configuration: written once, then the administrator's.
-if [ ! -e "$(at "$ETC/kiosk.toml")" ]; then
-    install -m 0640 "$DEPLOY_DIR/kiosk.example.toml" "$(at "$ETC/kiosk.toml")"
-fi
-own 0640 "root:$KIOSK_USER" "$ETC/kiosk.toml"
-if [ ! -e "$(at "$ETC/office.env")" ]; then
-    install -m 0600 "$DEPLOY_DIR/office/office.example.env" "$(at "$ETC/office.env")"
-fi
-own 0600 root:root "$ETC/office.env"
+put_once 0640 "root:$KIOSK_USER" "$DEPLOY_DIR/kiosk.example.toml" "$ETC/kiosk.toml"
+put_once 0600 root:root "$DEPLOY_DIR/office/office.example.env" "$ETC/office.env"
 
 rules=/etc/udev/rules.d/70-kiosk-devices.rules
 if [ ! -e "$(at "$rules")" ] || [ -n "$PRINTER$SCANNER" ]; then
@@ -124,19 +118,13 @@ own 0644 root:root "$rules"
 
 # Files that belong to the release: replaced at every run.
 for unit in $UNITS; do
-    install -m 0644 "$(unit_source "$unit")" "$(at "/etc/systemd/system/$unit")"
-    own 0644 root:root "/etc/systemd/system/$unit"
+    put 0644 root:root "$(unit_source "$unit")" "/etc/systemd/system/$unit"
 done
-install -m 0644 "$DEPLOY_DIR/pam/kiosk" "$(at /etc/pam.d/kiosk)"
-own 0644 root:root /etc/pam.d/kiosk
-install -m 0644 "$DEPLOY_DIR/journald/kiosk.conf" "$(at /etc/systemd/journald.conf.d/kiosk.conf)"
-own 0644 root:root /etc/systemd/journald.conf.d/kiosk.conf
-install -m 0644 "$DEPLOY_DIR/tmpfiles/kiosk.conf" "$(at /etc/tmpfiles.d/kiosk.conf)"
-own 0644 root:root /etc/tmpfiles.d/kiosk.conf
-install -m 0755 "$DEPLOY_DIR/bin/kiosk" "$(at /usr/local/bin/kiosk)"
-own 0755 root:root /usr/local/bin/kiosk
-install -m 0644 "$DEPLOY_DIR/README.md" "$(at "$OPT/README.md")"
-own 0644 root:root "$OPT/README.md"
+put 0644 root:root "$DEPLOY_DIR/pam/kiosk" /etc/pam.d/kiosk
+put 0644 root:root "$DEPLOY_DIR/journald/kiosk.conf" /etc/systemd/journald.conf.d/kiosk.conf
+put 0644 root:root "$DEPLOY_DIR/tmpfiles/kiosk.conf" /etc/tmpfiles.d/kiosk.conf
+put 0755 root:root "$DEPLOY_DIR/bin/kiosk" /usr/local/bin/kiosk
+put 0644 root:root "$DEPLOY_DIR/README.md" "$OPT/README.md"
 
 write_ownership
 apply_ownership

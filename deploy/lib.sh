@@ -52,6 +52,18 @@ own() {  # own MODE OWNER:GROUP PATH
     OWNERSHIP_ENTRIES+=("$1 $2 $3")
 }
 
+put() {  # put MODE OWNER:GROUP SOURCE PATH: a file of the release, replaced at every run
+    install -m "$1" "$3" "$(at "$4")"
+    own "$1" "$2" "$4"
+}
+
+put_once() {  # put_once MODE OWNER:GROUP SOURCE PATH: configuration, written once, then the administrator's
+    if [ ! -e "$(at "$4")" ]; then
+        install -m "$1" "$3" "$(at "$4")"
+    fi
+    own "$1" "$2" "$4"
+}
+
 write_ownership() {
     printf '%s\n' "${OWNERSHIP_ENTRIES[@]}" | LC_ALL=C sort -k3 >"$(at "$OPT/ownership")"
     chmod 0644 "$(at "$OPT/ownership")"

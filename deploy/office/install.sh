@@ -67,22 +67,13 @@ switch_current "$VERSION"
 
 # Settings: written once, then the administrator's. Both hold secrets (the database's password,
 # the billing and metrics tokens): root's only.
-if [ ! -e "$(at "$ETC/office.env")" ]; then
-    install -m 0600 "$DEPLOY_DIR/office/office.example.env" "$(at "$ETC/office.env")"
-fi
-own 0600 root:root "$ETC/office.env"
-if [ ! -e "$(at "$ETC/office.toml")" ]; then
-    install -m 0600 "$DEPLOY_DIR/office/office.example.toml" "$(at "$ETC/office.toml")"
-fi
-own 0600 root:root "$ETC/office.toml"
+put_once 0600 root:root "$DEPLOY_DIR/office/office.example.env" "$ETC/office.env"
+put_once 0600 root:root "$DEPLOY_DIR/office/office.example.toml" "$ETC/office.toml"
 
 # Files that belong to the release: replaced at every run.
-install -m 0644 "$DEPLOY_DIR/office/$UNIT" "$(at "/etc/systemd/system/$UNIT")"
-own 0644 root:root "/etc/systemd/system/$UNIT"
-install -m 0755 "$DEPLOY_DIR/bin/kiosk" "$(at /usr/local/bin/kiosk)"
-own 0755 root:root /usr/local/bin/kiosk
-install -m 0644 "$DEPLOY_DIR/README.md" "$(at "$OPT/README.md")"
-own 0644 root:root "$OPT/README.md"
+put 0644 root:root "$DEPLOY_DIR/office/$UNIT" "/etc/systemd/system/$UNIT"
+put 0755 root:root "$DEPLOY_DIR/bin/kiosk" /usr/local/bin/kiosk
+put 0644 root:root "$DEPLOY_DIR/README.md" "$OPT/README.md"
 
 write_ownership
 apply_ownership
