@@ -29,7 +29,7 @@ from typing import Any, Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
-from sync_common import Link  # noqa: E402
+from sync_common import Link, wait_until_answering  # noqa: E402
 
 from bench.common import percentile, report  # noqa: E402
 from kiosk import demo_data  # noqa: E402
@@ -114,7 +114,7 @@ def main() -> None:
                                    "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
         try:
-            _wait_for(f"http://127.0.0.1:{port}/healthz")
+            wait_until_answering(f"http://127.0.0.1:{port}/healthz")
             # The same office pulled twice, one after the other on this loaded machine: as a
             # terminal before tariffs asks, and as one that asks for money.
             plain = _pull(work / "plain.sqlite3", port, secret, args.page, PlainClient)
@@ -196,18 +196,6 @@ def _lookups(money: Path, plain: Path, accounts: list[str], count: int) -> dict[
 
 def _sqlite_bytes(path: Path) -> int:
     return sum(part.stat().st_size for part in path.parent.glob(path.name + "*"))
-
-
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 if __name__ == "__main__":

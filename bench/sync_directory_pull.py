@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import requests
-from sync_common import Link
+from sync_common import Link, wait_until_answering
 
 from kiosk import demo_data
 from kiosk.store import Store
@@ -62,7 +62,7 @@ def main() -> None:
         office = subprocess.Popen([sys.executable, "-m", "kiosk", "office", "serve", "--db", database,
                                    "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            _wait_for(f"http://127.0.0.1:{port}/openapi.json")
+            wait_until_answering(f"http://127.0.0.1:{port}/openapi.json")
             with Link(port, bits_per_second=args.mbit * 1e6 or None) as link:
                 session = requests.Session()
                 if args.accept_encoding:
@@ -108,18 +108,6 @@ def _cpu_seconds(pid: int) -> float:
     """User and system CPU time of another process (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _content_encoding(head: bytes) -> str | None:
