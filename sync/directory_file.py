@@ -21,7 +21,7 @@ from datetime import date
 from typing import Callable, Iterator, NamedTuple
 
 from sync.accounts import normalise_account
-from sync.semicolon_file import BadLine, Line, RowError, Source, cells, field_at, loose_cells, read_header, read_lines
+from sync.semicolon_file import BadCell, BadLine, Line, RowError, Source, cells, field_at, loose_cells, read_header, read_lines
 from sync.tariff_file import TARIFF_CODE
 from sync.zones import MAX_ZONES, STANDARD_MEANINGS, ZoneMeaning
 
@@ -60,13 +60,6 @@ class DirectoryRow(NamedTuple):
     # (sync.history_file.HISTORY_TEXT); None: not told (a file, or an office page without them),
     # so a store keeps what it had.
     history: str | None = None
-
-
-class _Bad(Exception):
-    def __init__(self, column: str | None, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
 
 
 def read_directory(source: Source, *, min_digits: int = 5, max_digits: int = 12) -> Iterator[DirectoryRow | RowError]:
@@ -119,7 +112,7 @@ def _rows(lines: Iterator[Line | BadLine], names: list[str], min_digits: int,
                 continue
             try:
                 row = _row(found, layout, min_digits, max_digits)
-            except _Bad as bad:
+            except BadCell as bad:
                 yield RowError(number, bad.column, bad.message, key=named_meter(text, ended))
                 continue
         key = (row.account, row.meter)
@@ -230,9 +223,9 @@ def _row(cells: list[str], layout: tuple[int, ...], min_digits: int, max_digits:
     else:
         account = normalise_account(raw_account, min_digits=min_digits, max_digits=max_digits)
         if account is None:
-            raise _Bad("account", f"{raw_account!r} is not an account number")
+            raise BadCell("account", f"{raw_account!r} is not an account number")
     if not meter or len(meter) > MAX_SERIAL_LENGTH or not meter.isprintable():
-        raise _Bad("meter", f"a meter serial of 1 to {MAX_SERIAL_LENGTH} printable characters is required")
+        raise BadCell("meter", f"a meter serial of 1 to {MAX_SERIAL_LENGTH} printable characters is required")
     zones = _integer(zones_text, "zones", 1, MAX_ZONES)
     digits = _integer(digits_text, "digits", MIN_DIGITS, MAX_DIGITS)
     last_date = _date(date_text)
@@ -241,15 +234,15 @@ def _row(cells: list[str], layout: tuple[int, ...], min_digits: int, max_digits:
         if position > zones:
             if text:
                 column = f"last_t{position}"
-                raise _Bad(column, f"the meter has {zones} zone(s): leave {column} empty")
+                raise BadCell(column, f"the meter has {zones} zone(s): leave {column} empty")
             continue
         last.append(_integer(text, f"last_t{position}", 0, 10**digits - 1, optional=True) if text else None)
     if last_date is None and any(value is not None for value in last):
-        raise _Bad("last_date", "last readings are given without their date")
+        raise BadCell("last_date", "last readings are given without their date")
     window_start = _integer(start_text, "window_start", 1, 31, optional=True)
     window_end = _integer(end_text, "window_end", 1, 31, optional=True)
     if (window_start is None) != (window_end is None):
-        raise _Bad("window_start" if window_start is None else "window_end",
+        raise BadCell("window_start" if window_start is None else "window_end",
                    "give both window_start and window_end, or neither")
     return DirectoryRow(
         account,
@@ -273,7 +266,7 @@ def _tariff(text: str) -> str | None:
     if not text:
         return None
     if not re.match(TARIFF_CODE, text):
-        raise _Bad("tariff", f"{text!r} is not a tariff code: 1 to 40 Latin letters, digits, '.', '_' or '-'")
+        raise BadCell("tariff", f"{text!r} is not a tariff code: 1 to 40 Latin letters, digits, '.', '_' or '-'")
     return text
 
 
@@ -281,12 +274,12 @@ def _integer(text: str, column: str, low: int, high: int, *, optional: bool = Fa
     if not text:
         if optional:
             return None
-        raise _Bad(column, "a value is required")
+        raise BadCell(column, "a value is required")
     if not (text.isascii() and text.isdigit()):
-        raise _Bad(column, f"{text!r} is not a whole number")
+        raise BadCell(column, f"{text!r} is not a whole number")
     value = int(text)
     if not low <= value <= high:
-        raise _Bad(column, f"{value} is outside {low}..{high}")
+        raise BadCell(column, f"{value} is outside {low}..{high}")
     return value
 
 
@@ -295,15 +288,15 @@ def _date(text: str) -> date | None:
         return None
     found = _date_or_none(text)
     if found is None:
-        raise _Bad("last_date", f"{text!r} is not a date like 2026-10-25")
+        raise BadCell("last_date", f"{text!r} is not a date like 2026-10-25")
     return found
 
 
 def _text(text: str, column: str) -> str:
     if len(text) > MAX_TEXT_LENGTH:
-        raise _Bad(column, f"longer than {MAX_TEXT_LENGTH} characters")
+        raise BadCell(column, f"longer than {MAX_TEXT_LENGTH} characters")
     if not text.isprintable():
-        raise _Bad(column, "contains control characters")
+        raise BadCell(column, "contains control characters")
     return text
 
 
@@ -314,7 +307,7 @@ def _meanings(text: str, zones: int) -> tuple[ZoneMeaning, ...]:
         meanings = tuple(ZoneMeaning(part.strip()) for part in text.split(","))
     except ValueError:
         allowed = ", ".join(meaning.value for meaning in ZoneMeaning)
-        raise _Bad("meanings", f"{text!r}: each meaning is one of {allowed}") from None
+        raise BadCell("meanings", f"{text!r}: each meaning is one of {allowed}") from None
     if len(meanings) != zones:
-        raise _Bad("meanings", f"{len(meanings)} meanings for {zones} zone(s)")
+        raise BadCell("meanings", f"{len(meanings)} meanings for {zones} zone(s)")
     return meanings

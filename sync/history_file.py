@@ -13,7 +13,7 @@ import re
 from typing import Iterable, Iterator, NamedTuple
 
 from sync.accounts import normalise_account
-from sync.semicolon_file import BadLine, RowError, Source, cells, field_at, loose_cells, read_header, read_lines
+from sync.semicolon_file import BadCell, BadLine, RowError, Source, cells, field_at, loose_cells, read_header, read_lines
 from sync.zones import MAX_ZONES
 
 __all__ = ["COLUMNS", "HISTORY_TEXT", "HistoryPeriod", "HistoryRow", "PERIODS_KEPT", "history_text", "kept",
@@ -81,13 +81,6 @@ class HistoryRow(NamedTuple):
     kwh: tuple[int, ...]  # one per zone given, T1 first
 
 
-class _Bad(Exception):
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
-
-
 def read_history(source: Source, *, min_digits: int = 5, max_digits: int = 12) -> Iterator[HistoryRow | RowError]:
     """Each data row as a HistoryRow or a RowError, in file order; a file without a usable
     header is one RowError that ends reading."""
@@ -131,7 +124,7 @@ def read_history(source: Source, *, min_digits: int = 5, max_digits: int = 12) -
             continue
         try:
             row = _row([found[i].strip() for i in layout], min_digits, max_digits)
-        except _Bad as bad:
+        except BadCell as bad:
             yield RowError(number, bad.column, bad.message, key=named(text, ended))
             continue
         key = (row.account, row.meter, row.period)
@@ -147,24 +140,24 @@ def _row(values: list[str], min_digits: int, max_digits: int) -> HistoryRow:
     raw_account, meter, period, *zones = values
     account = normalise_account(raw_account, min_digits=min_digits, max_digits=max_digits)
     if account is None:
-        raise _Bad("account", f"{raw_account!r} is not an account number")
+        raise BadCell("account", f"{raw_account!r} is not an account number")
     if not meter or len(meter) > MAX_SERIAL_LENGTH or not meter.isprintable():
-        raise _Bad("meter", f"a meter serial of 1 to {MAX_SERIAL_LENGTH} printable characters is required")
+        raise BadCell("meter", f"a meter serial of 1 to {MAX_SERIAL_LENGTH} printable characters is required")
     if not _PERIOD.match(period):
-        raise _Bad("period", f"{period!r} is not a billing period like 2026-10")
+        raise BadCell("period", f"{period!r} is not a billing period like 2026-10")
     kwh: list[int] = []
     for position, text in enumerate(zones[:MAX_ZONES], 1):
         column = f"t{position}"
         if not text:
             if position == 1:
-                raise _Bad(column, "the consumption of T1 is required")
+                raise BadCell(column, "the consumption of T1 is required")
             if any(zones[position:]):
-                raise _Bad(column, f"{column} is empty while a later zone is given")
+                raise BadCell(column, f"{column} is empty while a later zone is given")
             break
         if not (text.isascii() and text.isdigit()):
-            raise _Bad(column, f"{text!r} is not a whole number of kWh")
+            raise BadCell(column, f"{text!r} is not a whole number of kWh")
         value = int(text)
         if value > MAX_MONTHLY_KWH:
-            raise _Bad(column, f"{value} kWh in a month is above {MAX_MONTHLY_KWH}")
+            raise BadCell(column, f"{value} kWh in a month is above {MAX_MONTHLY_KWH}")
         kwh.append(value)
     return HistoryRow(account, meter, period, tuple(kwh))

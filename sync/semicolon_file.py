@@ -50,6 +50,16 @@ class RowError:
         return f"{where}: {self.message}"
 
 
+class BadCell(Exception):
+    """A cell that does not hold what its column needs: the readers turn it into a RowError
+    naming the column (None: the row as a whole)."""
+
+    def __init__(self, column: str | None, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
 class BadLine(NamedTuple):
     """A line that could not be decoded, or was too long to read."""
 

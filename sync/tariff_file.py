@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterator, NamedTuple
 
-from sync.semicolon_file import BadLine, RowError, Source, cells, field_at, loose_cells, read_header, read_lines
+from sync.semicolon_file import BadCell, BadLine, RowError, Source, cells, field_at, loose_cells, read_header, read_lines
 from sync.zones import ZoneMeaning
 
 __all__ = ["COLUMNS", "MAX_PRICES", "TARIFF_CODE", "TariffPrice", "read_tariffs"]
@@ -39,13 +39,6 @@ class TariffPrice(NamedTuple):
     zone: ZoneMeaning
     price: Decimal  # roubles per kWh, up to 4 decimals
     valid_from: date
-
-
-class _Bad(Exception):
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
 
 
 def read_tariffs(source: Source) -> Iterator[TariffPrice | RowError]:
@@ -80,7 +73,7 @@ def read_tariffs(source: Source) -> Iterator[TariffPrice | RowError]:
             continue
         try:
             row = _row([found[i].strip() for i in layout])
-        except _Bad as bad:
+        except BadCell as bad:
             yield RowError(number, bad.column, bad.message, key=_named_tariff(text, layout[0], ended))
             continue
         key = (row.tariff, row.zone, row.valid_from)
@@ -103,22 +96,22 @@ def _named_tariff(text: str, at: int, whole: bool) -> tuple[str] | None:
 def _row(values: list[str]) -> TariffPrice:
     code, zone_text, price_text, date_text = values
     if not _CODE.match(code):
-        raise _Bad("tariff", f"{code!r} is not a tariff code: 1 to 40 Latin letters, digits, '.', '_' or '-'")
+        raise BadCell("tariff", f"{code!r} is not a tariff code: 1 to 40 Latin letters, digits, '.', '_' or '-'")
     try:
         zone = ZoneMeaning(zone_text.lower())
     except ValueError:
         allowed = ", ".join(meaning.value for meaning in ZoneMeaning)
-        raise _Bad("zone", f"{zone_text!r}: the zone is one of {allowed}") from None
+        raise BadCell("zone", f"{zone_text!r}: the zone is one of {allowed}") from None
     return TariffPrice(code, zone, parse_price(price_text), _date(date_text))
 
 
 def parse_price(text: str) -> Decimal:
     matched = _PRICE.match(text)
     if matched is None:
-        raise _Bad("price", f"{text!r} is not a price like 6,43 or 7.0150 (roubles per kWh, up to 4 decimals)")
+        raise BadCell("price", f"{text!r} is not a price like 6,43 or 7.0150 (roubles per kWh, up to 4 decimals)")
     price = Decimal(f"{matched.group(1)}.{matched.group(2) or '0'}")
     if not 0 < price < MAX_PRICE:
-        raise _Bad("price", f"{text!r}: a price per kWh is above 0 and below {MAX_PRICE}")
+        raise BadCell("price", f"{text!r}: a price per kWh is above 0 and below {MAX_PRICE}")
     return price
 
 
@@ -126,4 +119,4 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _Bad("valid_from", f"{text!r} is not a date like 2026-07-01") from None
+        raise BadCell("valid_from", f"{text!r} is not a date like 2026-07-01") from None
