@@ -307,7 +307,6 @@ def _run(app, stage: Stage, service, out: Path,
     def wanted(name: str) -> bool:
         return not only or any(fnmatch.fnmatchcase(name, pattern) for pattern in only)
 
-    from kivy.clock import Clock
     from kivy.core.window import Window
 
     def take(path: Path, state: str, language: str) -> None:
@@ -367,7 +366,14 @@ def _run(app, stage: Stage, service, out: Path,
         app.stop()
         yield 0
 
-    steps = plan()
+    run_by_frames(app, plan())
+    return written
+
+
+def run_by_frames(app: Any, steps: Iterator[int]) -> None:
+    """Run ``app`` with ``steps`` driving it from its own thread: each step does its work and
+    says how many frames to draw before the next; the app stops when the steps do."""
+    from kivy.clock import Clock
 
     def advance(_dt: float = 0.0, frames_left: int = 0) -> None:
         if frames_left > 0:
@@ -381,7 +387,6 @@ def _run(app, stage: Stage, service, out: Path,
 
     Clock.schedule_once(advance, 0.5)
     app.run()
-    return written
 
 
 def _window_picture() -> Any:

@@ -42,11 +42,10 @@ def test_history_and_the_bills_sum_only_for_the_bills_holder(display: str, tmp_p
 
 
 def drive(data_dir: Path) -> dict:
-    from kivy.clock import Clock
-
     from kiosk.billcode import parse_scan
     from screens.boot import create_app
     from screens.demo_store import demo_intake
+    from screens.screenshots import run_by_frames
     from screens.settings import UiSettings
 
     intake, store = demo_intake(data_dir)
@@ -109,20 +108,7 @@ def drive(data_dir: Path) -> dict:
         review_of("next_customer")
         app.stop()
 
-    steps = plan()
-
-    def advance(_dt: float = 0.0, frames_left: int = 0) -> None:
-        if frames_left > 0:
-            Clock.schedule_once(lambda dt: advance(dt, frames_left - 1), 0)
-            return
-        try:
-            wait = next(steps)
-        except StopIteration:
-            return
-        Clock.schedule_once(lambda dt: advance(dt, wait), 0)
-
-    Clock.schedule_once(advance, 0.5)
-    app.run()
+    run_by_frames(app, plan())
     store.close()
     return seen
 
