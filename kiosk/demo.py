@@ -27,6 +27,8 @@ from sync.office.database import migrate, open_engine
 from sync.office.directory import import_rows as office_import
 from sync.office.money import import_history, import_tariffs
 from sync.office.local import LocalOffice
+from sync.office import operators
+from sync.office.operators import Role
 from sync.office.terminals import add_terminal
 
 TERMINAL_ID = "demo-1"
@@ -35,6 +37,7 @@ DIRECTORY_ROWS = 1000
 TECHNICIAN_PIN = "1234"
 ADMINISTRATOR_PIN = "9876"
 SERVICE_CARD = "DEMO-SERVICE-CARD"
+DEMO_OPERATOR = "demo"
 
 
 @dataclass
@@ -44,6 +47,7 @@ class DemoTerminal:
     office: LocalOffice
     printer: PrinterEmulator
     scanner: ScannerEmulator
+    operator_password: str
 
     def guide(self, window: tuple[int, int] | None = None) -> str:
         """What a person can do from a second shell while the demo runs; ``window``: the touch
@@ -54,6 +58,8 @@ class DemoTerminal:
             f"Demo terminal {TERMINAL_ID} in {self.folder}",
             f"  printed slips:  {self.printer.out}/ (text, JSON and PNG per slip)",
             f"  office:         {self.office.url} (database {self.folder / 'office.sqlite3'})",
+            f"  office pages:   {self.office.url}/fleet (sign in as {DEMO_OPERATOR}, password "
+            f"{self.operator_password}); the slip's QR code opens its check page there",
             *([f"  touch screen:   a {window[0]}x{window[1]} window (another size: kiosk demo --size WxH)"]
               if window else []),
             "  sample accounts: " + ", ".join(f"{s.account} ({s.what})" for s in demo_data.SAMPLES),
@@ -91,6 +97,9 @@ def demo_terminal(folder: Path, *, language: str = "ru") -> Iterator[DemoTermina
     for old in [*folder.glob("kiosk.sqlite3*"), *folder.glob("office.sqlite3*")]:
         old.unlink()
     engine, secret = demo_office(folder)
+    # An administrator for the office's pages, with a new password at every start: the demo's
+    # office listens on loopback only, and its guide shows the password.
+    operator_password = operators.add_operator(engine, DEMO_OPERATOR, Role.ADMIN, actor="demo")
     with (LocalOffice(engine) as office,
           PrinterEmulator("epson", out=folder / "slips", directory=folder / "printer") as printer,
           ScannerEmulator(folder / "scanner") as scanner):
@@ -103,6 +112,7 @@ def demo_terminal(folder: Path, *, language: str = "ru") -> Iterator[DemoTermina
             "KIOSK_SCANNER_PORT": str(scanner.link),
             "KIOSK_OFFICE_URL": office.url,
             "KIOSK_OFFICE_SECRET": secret,
+            "KIOSK_SLIP_VERIFY_URL": f"{office.url}/r/",
             "KIOSK_SERVICE_TECHNICIAN_PIN_HASH": pins.hash_pin(TECHNICIAN_PIN),
             "KIOSK_SERVICE_ADMINISTRATOR_PIN_HASH": pins.hash_pin(ADMINISTRATOR_PIN),
             "KIOSK_SERVICE_SERVICE_CODE": SERVICE_CARD,
@@ -114,7 +124,7 @@ def demo_terminal(folder: Path, *, language: str = "ru") -> Iterator[DemoTermina
             DirectoryPuller(terminal.store.directory, client).pull()
             client.close()
             terminal.start()
-            yield DemoTerminal(folder, terminal, office, printer, scanner)
+            yield DemoTerminal(folder, terminal, office, printer, scanner, operator_password)
         finally:
             terminal.close()
     engine.dispose()

@@ -3,8 +3,10 @@ and office, with only the hardware emulated. No screen: the journey's own tests 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import requests
 from sqlalchemy import text
 
 from kiosk.demo import demo_terminal
@@ -29,6 +31,20 @@ def test_a_reading_is_printed_and_reaches_the_office(tmp_path: Path) -> None:
             stored = connection.execute(text("SELECT count(*) FROM office_submissions")).scalar()
         assert stored == 1
         assert terminal.store.submissions.get(seq=result.submission.seq).sync_state == "delivered"
+        # The slip's QR code opens the office's check page for this slip, and the operator the
+        # guide names signs in to the office's pages.
+        [url] = demo.printer.pages[0]["qr"]
+        assert url == f"{demo.office.url}/r/{result.submission.txn_id}"
+        page = requests.get(url, params={"lang": "en"}, timeout=10)
+        assert page.status_code == 200 and "8779" in page.text
+        browser = requests.Session()
+        login = browser.get(f"{demo.office.url}/login", timeout=10).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login)
+        assert csrf and demo.operator_password in demo.guide()
+        signed_in = browser.post(f"{demo.office.url}/login", timeout=10, allow_redirects=False, data={
+            "csrf": csrf.group(1), "name": "demo", "password": demo.operator_password, "next": "/fleet"})
+        assert signed_in.status_code == 303
+        assert 'data-terminal="demo-1"' in browser.get(f"{demo.office.url}/fleet", timeout=10).text
 
 
 def test_a_bill_scan_reaches_the_screen_queue(tmp_path: Path) -> None:
