@@ -27,6 +27,7 @@ from sync.office.settings import (
     DATABASE_VARIABLE,
     DEFAULT_POOL_SIZE,
     POOL_SIZE_VARIABLE,
+    WORKERS_VARIABLE,
     parse_duration,
 )
 
@@ -266,7 +267,8 @@ def _serve(args: argparse.Namespace, _context: object) -> int:
     engine.dispose()
     # Workers import the app by name, so they learn their settings from the environment.
     os.environ.update({DATABASE_VARIABLE: args.db, POOL_SIZE_VARIABLE: str(args.pool_size),
-                       CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s"})
+                       CLOCK_SKEW_VARIABLE: f"{args.max_clock_skew.total_seconds()}s",
+                       WORKERS_VARIABLE: str(args.workers)})
     if args.config:
         os.environ[CONFIG_VARIABLE] = str(Path(args.config).resolve())
     counts = _metrics_directory()

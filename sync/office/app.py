@@ -35,6 +35,7 @@ from sync.office.settings import (
     DEFAULT_MAX_CLOCK_SKEW,
     DEFAULT_POOL_SIZE,
     POOL_SIZE_VARIABLE,
+    WORKERS_VARIABLE,
     OfficeConfig,
     load_config,
     parse_duration,
@@ -86,11 +87,15 @@ def app_from_environment() -> ASGIApp:
                          pool_size=int(os.environ.get(POOL_SIZE_VARIABLE, DEFAULT_POOL_SIZE)))
     skew = os.environ.get(CLOCK_SKEW_VARIABLE)
     return create_app(engine, max_clock_skew=parse_duration(skew) if skew else DEFAULT_MAX_CLOCK_SKEW,
-                      config=load_config(os.environ.get(CONFIG_VARIABLE)))
+                      config=load_config(os.environ.get(CONFIG_VARIABLE)),
+                      workers=int(os.environ.get(WORKERS_VARIABLE, "1")))
 
 
 def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenticator: Authenticator | None = None,
-               max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW, config: OfficeConfig | None = None) -> ASGIApp:
+               max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW, config: OfficeConfig | None = None,
+               workers: int = 1) -> ASGIApp:
+    """The office's API and pages; ``workers``: how many processes serve them together (each
+    holds its own share of the public page's rate limit)."""
     config = config or OfficeConfig()
     app = FastAPI(title="Meter-reading kiosk: central office", version="1",
                   description="See sync/PROTOCOL.md for signing and semantics.")
@@ -190,7 +195,7 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
         return Response(metrics.exposition(engine, AlertRules(paper_days=config.paper_days_alert)),
                         media_type=metrics.CONTENT_TYPE)
 
-    pages.mount(app, engine, config)
+    pages.mount(app, engine, config, workers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

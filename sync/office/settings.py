@@ -13,6 +13,7 @@ from pathlib import Path
 DATABASE_VARIABLE = "KIOSK_OFFICE_DB"
 POOL_SIZE_VARIABLE = "KIOSK_OFFICE_POOL_SIZE"
 CLOCK_SKEW_VARIABLE = "KIOSK_OFFICE_MAX_CLOCK_SKEW"
+WORKERS_VARIABLE = "KIOSK_OFFICE_WORKERS"
 
 # Connections per worker process: the pool, and as many again for bursts. The documented set-up
 # (deploy/office: 4 workers per instance, two instances on one server) opens at most

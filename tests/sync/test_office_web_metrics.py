@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,6 +13,7 @@ from sync.office.database import open_engine
 from sync.office.settings import OfficeConfig
 from sync.signing import HmacAuth
 from sync.office.terminals import add_terminal
+from sync.office.web.pages import VERIFY_PER_MINUTE
 from tests.sync.support import OfficeProcess, OfficeServer, load_office_directory, meter_rows, migrated
 from tests.sync.test_office_api import API, item
 from tests.sync.test_office_web import _beat
@@ -77,6 +79,13 @@ def test_metrics_sum_the_workers(pg_office_url: str) -> None:
                          headers={"Connection": "close"})
         accepted = [_samples(requests.get(office.url + "/metrics", timeout=10, headers={"Connection": "close"}).text)
                     [("kiosk_office_ingest_items_total", (("result", "accepted"),))] for _ in range(6)]
+        # The public check page's limit is the office's, shared out among its workers: one
+        # client gets no more from two workers than from one.
+        checks = [requests.get(f"{office.url}/r/{uuid.uuid4()}", timeout=10, headers={"Connection": "close"})
+                  for _ in range(2 * VERIFY_PER_MINUTE + 10)]
     finally:
         office.stop()
     assert accepted == [10.0] * 6  # whichever worker answered, it counted both workers' uploads
+    answered = [check.status_code for check in checks]
+    assert set(answered) == {404, 429}
+    assert VERIFY_PER_MINUTE // 2 <= answered.count(404) <= VERIFY_PER_MINUTE

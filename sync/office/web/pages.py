@@ -111,13 +111,15 @@ async def posted_form(request: Request) -> dict[str, str]:
 Form = Annotated[dict[str, str], Depends(posted_form)]
 
 
-def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
+def mount(app: FastAPI, engine: Engine, config: OfficeConfig, workers: int = 1) -> None:
     signer = Signer.from_database(engine)
     app.state.office_signer = signer
     rules = AlertRules(paper_days=config.paper_days_alert)
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                             trim_blocks=True, lstrip_blocks=True)
-    verify_limit = RateLimit(VERIFY_PER_MINUTE)
+    # Each worker process counts its own requests: with the limit shared out, a client gets no
+    # more from several workers than from one.
+    verify_limit = RateLimit(max(1, VERIFY_PER_MINUTE // max(1, workers)))
 
     def page(request: Request) -> Page:
         language = words.language_of(request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
