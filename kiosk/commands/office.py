@@ -537,11 +537,11 @@ def _list_operators(args: argparse.Namespace, _context: object) -> int:
 
 
 def _disable_operator(args: argparse.Namespace, _context: object) -> int:
-    from sync.office.operators import UnknownOperator, set_enabled
+    from sync.office.operators import LastAdmin, UnknownOperator, set_enabled
 
     try:
         set_enabled(_engine(args), args.name, False, actor=_command_line_actor())
-    except UnknownOperator as exc:
+    except (UnknownOperator, LastAdmin) as exc:
         say(f"kiosk: {exc}")
         return 1
     emit({"operator": args.name, "enabled": False})
