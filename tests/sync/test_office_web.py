@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,6 +20,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import Engine, text
 
+from kiosk.slip_words import format_period
 from sync import reference
 from sync.office import audit, operators
 from sync.office.operators import LOCKOUT_AFTER, Role
@@ -284,7 +285,13 @@ def test_the_slip_check_is_public_and_masked(office: OfficeServer) -> None:
     page = requests.get(f"{office.url}/r/{sent['txn_id']}", headers={"Accept-Language": "en"}, timeout=10)
     assert page.status_code == 200
     account, meter = sent["account"], sent["meter"]
-    assert f"•••{account[-4:]}" in page.text and f"•••{meter[-4:]}" in page.text and "2026-11" in page.text
+    assert f"•••{account[-4:]}" in page.text and f"•••{meter[-4:]}" in page.text
+    # the period as the printed slip words it, in the page's language
+    assert "<dd>November 2026</dd>" in page.text
+    russian = requests.get(f"{office.url}/r/{sent['txn_id']}?lang=ru", timeout=10).text
+    assert "<dd>ноябрь 2026</dd>" in russian
+    for language, shown in (("en", page.text), ("ru", russian)):  # the slip's own words, not a copy of them
+        assert f"<dd>{format_period(date(2026, 11, 1), language)}</dd>" in shown
     assert account not in page.text and meter not in page.text
     assert reference.reference(sent["txn_id"]) in page.text
     assert "2001" in page.text and "2002" in page.text  # the two zones' readings
@@ -354,6 +361,8 @@ def test_age_in_words() -> None:
     assert words.language_of(None, None, "en-GB,en;q=0.9") == "en"
     assert words.language_of("ru", "en", "en") == "ru"
     assert words.language_of(None, None, "de") == "ru"
+    assert words.period("2026-12", "ru") == "декабрь 2026" and words.period("2026-12", "en") == "December 2026"
+    assert words.period("2026-13", "en") == "2026-13" and words.period("<b>", "ru") == "<b>"
 
 
 def _extracted() -> set[str]:
@@ -362,7 +371,8 @@ def _extracted() -> set[str]:
     for template in WEB.glob("templates/*.html"):
         found |= {message for _, message, _, _ in extract_from_file(
             "jinja2.ext:babel_extract", template, keywords, options={"trim_blocks": "true", "lstrip_blocks": "true"})}
-    for module in WEB.glob("*.py"):
+    # the months of a period, worded as the slip words them
+    for module in (*WEB.glob("*.py"), ROOT / "sync" / "period_words.py"):
         found |= {message for _, message, _, _ in extract_from_file("python", module, keywords)}
     return found
 

@@ -153,6 +153,7 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
             _=context._, lang=context.language, operator=context.operator, csrf=context.csrf,
             csrf_field=CSRF_FIELD, path=context.request.url.path, query=context.request.url.query, now=now,
             since=durations.since, age=durations.age, duration=durations.duration,
+            period=lambda text: words.period(text, context.language),
             Role=Role, command_words=COMMAND_WORDS, state_words=board.STATE_WORDS, paper_words=board.PAPER_WORDS, **values)
         response = HTMLResponse(body, status_code=status)
         # Pages show readings and terminals' states: not for shared caches, nor for the back button
