@@ -117,8 +117,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cut.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
     cut.add_argument("--after", type=_cursor, metavar="CURSOR",
                      help="the submissions after this cursor (0 at first) and the cursor to ask from next, "
-                          "as one consistent snapshot: {after, cursor, more, submissions}")
+                          "as one consistent snapshot: {after, cursor, more, submissions}; asking from a "
+                          "cursor tells the office billing holds everything up to it (exported_through)")
     export.add_argument("--limit", type=int, default=1000, metavar="N", help="with --after: at most N (default 1000)")
+    export.add_argument("--peek", action="store_true",
+                        help="with --after: the same page, but only to look: the office does not take it "
+                             "that billing holds the readings up to CURSOR (exported_through stays)")
     export.set_defaults(run=_guarded(_export))
 
     stats = with_db(actions.add_parser("stats", help="submissions, terminals, heartbeats (JSON)"))
@@ -449,6 +453,9 @@ def _export(args: argparse.Namespace, _context: object) -> int:
 
     if args.after is not None:
         return _export_after(args)
+    if args.peek:
+        say("kiosk: --peek goes with --after CURSOR")
+        return 2
     since = None
     if args.since:
         try:
@@ -572,7 +579,7 @@ def _export_after(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= MAX_PAGE:
         say(f"kiosk: --limit is from 1 to {MAX_PAGE}")
         return 2
-    emit(export_after(_engine(args), args.after, args.limit, acknowledge=True).as_dict())
+    emit(export_after(_engine(args), args.after, args.limit, acknowledge=not args.peek).as_dict())
     return 0
 
 

@@ -170,10 +170,30 @@ def test_billing_takes_every_reading_once_by_cursor(office_db) -> None:
     assert export_after(engine, final.cursor).submissions == [] and export_after(engine, final.cursor).cursor == final.cursor
     bad = kiosk(url, "export", "--after", "-1")
     assert bad.returncode == 2 and "cursor" in bad.stderr
+    assert kiosk(url, "export", "--peek").returncode == 2  # a peek is at a page after a cursor
     # asking from a cursor tells the office billing holds everything up to it
     assert exported_through(engine) == page["cursor"]
     assert slips.by_txn_id(engine, str(first[0].txn_id)).exported  # type: ignore[union-attr]
     assert not slips.by_txn_id(engine, str(later[0].txn_id)).exported  # type: ignore[union-attr]
+
+
+def test_a_peek_at_billings_page_does_not_move_its_cursor(office_db) -> None:
+    url, engine = office_db
+    stored = [submission(n) for n in range(4)]
+    store_batch(engine, "kiosk-1", stored)
+    first = lines(kiosk(url, "export", "--after", "0", "--limit", "2"))[0]
+    peeked = kiosk(url, "export", "--after", str(first["cursor"]), "--peek")
+    assert peeked.returncode == 0, peeked.stderr
+    [page] = lines(peeked)
+    assert [s["txn_id"] for s in page["submissions"]] == [str(s.txn_id) for s in stored[2:]]
+    assert exported_through(engine) == 0
+    assert not slips.by_txn_id(engine, str(stored[0].txn_id)).exported  # type: ignore[union-attr]
+    assert lines(kiosk(url, "export", "--after", str(first["cursor"]))) == [page]  # the same page, taken
+    assert exported_through(engine) == first["cursor"]
+    assert slips.by_txn_id(engine, str(stored[0].txn_id)).exported  # type: ignore[union-attr]
+    lines(kiosk(url, "export", "--after", str(page["cursor"]), "--peek"))
+    assert exported_through(engine) == first["cursor"]
+    assert "--peek" in kiosk(url, "export", "--help").stdout
 
 
 def test_billings_endpoint_needs_its_token(office_db) -> None:
