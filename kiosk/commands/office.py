@@ -203,7 +203,8 @@ def _register_operations(actions: argparse._SubParsersAction,
     resolve.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="as for `conflicts`")
     resolve.add_argument("id", type=int)
     resolve.add_argument("--keep", required=True, choices=("stored", "incoming"),
-                         help="incoming replaces the stored submission, and billing receives it again")
+                         help="incoming replaces the stored submission: billing receives it again, and the terminals "
+                              "as the meter's last reading (unless a later one is held)")
     _operator_option(resolve)
     resolve.set_defaults(run=_guarded(_resolve))
 
