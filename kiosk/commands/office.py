@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Callable
 
 from kiosk import logs
 from kiosk.commands import tariffs
-from kiosk.commands.output import emit, say
+from kiosk.commands.output import emit, row_errors_json, say, say_row_errors
 from sync.directory_file import read_directory
-from sync.semicolon_file import RowError
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
     CONFIG_VARIABLE,
@@ -33,7 +32,6 @@ from sync.office.settings import (
 if TYPE_CHECKING:
     from sync.office.directory import RemovalLimit
 
-ERRORS_SHOWN = 50
 DEFAULT_DB = "office.sqlite3"
 
 
@@ -347,7 +345,7 @@ def _import(args: argparse.Namespace, _context: object) -> int:
     try:
         summary = import_rows(_engine(args), read_directory(args.file), skip_bad=args.skip_bad, max_removed=limit)
     except ImportRefused as refused:
-        _say_errors(args.file, refused.summary.errors)
+        say_row_errors(args.file, refused.summary.errors)
         if isinstance(refused, MassRemoval):
             say(f"kiosk: {refused}; nothing was imported. Check that the file is whole and the right one; "
                 f"if these removals are meant, run again with --allow-mass-removal or a larger --max-removed")
@@ -358,25 +356,14 @@ def _import(args: argparse.Namespace, _context: object) -> int:
                 "(their meters stay as they are)")
         emit({"ok": False, "bad_rows": refused.summary.bad_rows,
               "would_remove": refused.would_remove if isinstance(refused, MassRemoval) else None,
-              "errors": _errors_json(refused.summary.errors)})
+              "errors": row_errors_json(refused.summary.errors)})
         return 1
-    _say_errors(args.file, summary.errors)
+    say_row_errors(args.file, summary.errors)
     if summary.removals_held_back_by:
         say(f"kiosk: no meter was removed: {summary.removals_held_back_by} bad row(s) name no meter for certain; "
             "fix them and import again to remove the meters absent from the file")
-    emit({"ok": True, **summary.as_dict(), "errors": _errors_json(summary.errors)})
+    emit({"ok": True, **summary.as_dict(), "errors": row_errors_json(summary.errors)})
     return 0
-
-
-def _say_errors(path: Path, errors: list[RowError]) -> None:
-    for error in errors[:ERRORS_SHOWN]:
-        say(f"{path}: {error}")
-    if len(errors) > ERRORS_SHOWN:
-        say(f"{path}: … and {len(errors) - ERRORS_SHOWN} more bad rows")
-
-
-def _errors_json(errors: list[RowError]) -> list[dict[str, object]]:
-    return [{"line": e.line, "column": e.column, "message": e.message} for e in errors[:ERRORS_SHOWN]]
 
 
 def _add_terminal(args: argparse.Namespace, _context: object) -> int:
