@@ -380,24 +380,27 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig) -> None:
     def add_operator(request: Request, fields: Form) -> Response:
         context, actor = _admin(request)
         name = fields.get("name", "").strip()[:64]
-        try:
-            password = accounts.add_operator(engine, name, Role.parse(fields.get("role", "")), actor=actor)
-        except accounts.OperatorExists:
-            return _operators(context, 409, N_("There is already an operator with this name."))
-        except ValueError:
-            return _operators(context, 400, N_("A name is 1 to 64 of the letters A-Z a-z, digits and . _ @ -, "
-                                               "starting with a letter or digit; the role is one of the list."))
-        log.info("operator %s added by %s", name, actor)
-        return _operators(context, shown=(name, password))
+        return _password_made(context, name, lambda: accounts.add_operator(
+            engine, name, Role.parse(fields.get("role", "")), actor=actor))
 
     @app.post("/operators/{name}/password", include_in_schema=False)
     def new_password(request: Request, name: str, fields: Form) -> Response:
         context, actor = _admin(request)
+        return _password_made(context, name, lambda: accounts.set_password(engine, name, actor=actor))
+
+    def _password_made(context: Page, name: str, make: Callable[[], str]) -> Response:
+        """``make`` gives the operator ``name`` a new password, shown on this answer only."""
         try:
-            password = accounts.set_password(engine, name, actor=actor)
+            password = make()
+        except accounts.OperatorExists:
+            return _operators(context, 409, N_("There is already an operator with this name."))
         except accounts.UnknownOperator:
             return _operators(context, 404, N_("There is no such operator."))
-        log.info("a new password for operator %s by %s", name, actor)
+        except ValueError:
+            return _operators(context, 400, N_("A name is 1 to 64 of the letters A-Z a-z, digits and . _ @ -, "
+                                               "starting with a letter or digit; the role is one of the list."))
+        assert context.operator is not None
+        log.info("a new password for operator %s, made by %s", name, context.operator.name)
         return _operators(context, shown=(name, password))
 
     @app.post("/operators/{name}/role", include_in_schema=False)
