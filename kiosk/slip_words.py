@@ -12,11 +12,7 @@ from datetime import date, datetime
 
 from devices.slip import SlipWords
 from kiosk.i18n import N_, gettext_for, translation
-
-# The billing period is named by its month, as bills name it: "декабрь 2026".
-MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
-          N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
-          N_("December"))
+from sync.period_words import MONTHS, period_in_words
 
 _WORDS = SlipWords(
     title=N_("READINGS RECEIVED"),
@@ -53,7 +49,8 @@ def month_names(language: str) -> tuple[str, ...]:
 
 
 def format_period(period: date, language: str) -> str:
-    return f"{month_names(language)[period.month - 1]} {period.year}"
+    """The billing period as bills name it: "декабрь 2026" (sync.period_words, shared with the office)."""
+    return period_in_words(period, gettext_for(language))
 
 
 def format_taken_at(taken_at: datetime, language: str) -> str:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED_MODULES = ("kiosk/i18n.py", "kiosk/rules.py", "kiosk/slip_words.py", "kiosk/network_probe.py",
                       "kiosk/storage.py", *(f"kiosk/service/{name}.py" for name in (
                           "health", "desk", "view", "printing", "scanning", "office", "system")), "kiosk/estimate.py",
-                      "kiosk/payment.py")
+                      "kiosk/payment.py", "sync/period_words.py")
 
 
 def _catalog_path(language: str, suffix: str) -> Path:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kiosk.commands.output import emit, say
+from kiosk.commands.output import emit, row_errors_json, say, say_row_errors
 from kiosk.context import Context
 from sync.directory_file import read_directory
 from kiosk.i18n import zone_label
 from kiosk.intake import Intake
-
-# A person reads these on a terminal: the first problems tell them what to fix.
-ERRORS_SHOWN = 50
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,10 +42,7 @@ def _import(args: argparse.Namespace, context: Context) -> int:
         read_directory(args.file, min_digits=rules.account_min_digits, max_digits=rules.account_max_digits),
         skip_bad=args.skip_bad,
     )
-    for error in result.errors[:ERRORS_SHOWN]:
-        say(f"{args.file}: {error}")
-    if len(result.errors) > ERRORS_SHOWN:
-        say(f"{args.file}: … and {len(result.errors) - ERRORS_SHOWN} more bad rows")
+    say_row_errors(args.file, result.errors)
     unreadable = any(error.ends_reading for error in result.errors)
     failed = unreadable or (bool(result.errors) and not args.skip_bad)
     if unreadable:
@@ -59,7 +53,7 @@ def _import(args: argparse.Namespace, context: Context) -> int:
         "ok": not failed,
         "imported": result.imported,
         "bad_rows": len(result.errors),
-        "errors": [{"line": e.line, "column": e.column, "message": e.message} for e in result.errors[:ERRORS_SHOWN]],
+        "errors": row_errors_json(result.errors),
         "directory": store.directory.stats().as_dict(),
     })
     return 1 if failed else 0

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Callable
 
 from kiosk import logs
 from kiosk.commands import tariffs
-from kiosk.commands.output import emit, say
+from kiosk.commands.output import emit, row_errors_json, say, say_row_errors
 from sync.directory_file import read_directory
-from sync.semicolon_file import RowError
 from sync.office.settings import (
     CLOCK_SKEW_VARIABLE,
     CONFIG_VARIABLE,
@@ -34,7 +33,6 @@ from sync.office.settings import (
 if TYPE_CHECKING:
     from sync.office.directory import RemovalLimit
 
-ERRORS_SHOWN = 50
 DEFAULT_DB = "office.sqlite3"
 
 
@@ -118,8 +116,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cut.add_argument("--since", metavar="T", help="received at or after T (ISO date or time; UTC unless an offset is given)")
     cut.add_argument("--after", type=_cursor, metavar="CURSOR",
                      help="the submissions after this cursor (0 at first) and the cursor to ask from next, "
-                          "as one consistent snapshot: {after, cursor, more, submissions}")
+                          "as one consistent snapshot: {after, cursor, more, submissions}; asking from a "
+                          "cursor tells the office billing holds everything up to it (exported_through)")
     export.add_argument("--limit", type=int, default=1000, metavar="N", help="with --after: at most N (default 1000)")
+    export.add_argument("--peek", action="store_true",
+                        help="with --after: the same page, but only to look: the office does not take it "
+                             "that billing holds the readings up to CURSOR (exported_through stays)")
     export.set_defaults(run=_guarded(_export))
 
     stats = with_db(actions.add_parser("stats", help="submissions, terminals, heartbeats (JSON)"))
@@ -200,7 +202,8 @@ def _register_operations(actions: argparse._SubParsersAction,
     resolve.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="as for `conflicts`")
     resolve.add_argument("id", type=int)
     resolve.add_argument("--keep", required=True, choices=("stored", "incoming"),
-                         help="incoming replaces the stored submission, and billing receives it again")
+                         help="incoming replaces the stored submission: billing receives it again, and the terminals "
+                              "as the meter's last reading (unless a later one is held)")
     _operator_option(resolve)
     resolve.set_defaults(run=_guarded(_resolve))
 
@@ -344,7 +347,7 @@ def _import(args: argparse.Namespace, _context: object) -> int:
     try:
         summary = import_rows(_engine(args), read_directory(args.file), skip_bad=args.skip_bad, max_removed=limit)
     except ImportRefused as refused:
-        _say_errors(args.file, refused.summary.errors)
+        say_row_errors(args.file, refused.summary.errors)
         if isinstance(refused, MassRemoval):
             say(f"kiosk: {refused}; nothing was imported. Check that the file is whole and the right one; "
                 f"if these removals are meant, run again with --allow-mass-removal or a larger --max-removed")
@@ -355,25 +358,14 @@ def _import(args: argparse.Namespace, _context: object) -> int:
                 "(their meters stay as they are)")
         emit({"ok": False, "bad_rows": refused.summary.bad_rows,
               "would_remove": refused.would_remove if isinstance(refused, MassRemoval) else None,
-              "errors": _errors_json(refused.summary.errors)})
+              "errors": row_errors_json(refused.summary.errors)})
         return 1
-    _say_errors(args.file, summary.errors)
+    say_row_errors(args.file, summary.errors)
     if summary.removals_held_back_by:
         say(f"kiosk: no meter was removed: {summary.removals_held_back_by} bad row(s) name no meter for certain; "
             "fix them and import again to remove the meters absent from the file")
-    emit({"ok": True, **summary.as_dict(), "errors": _errors_json(summary.errors)})
+    emit({"ok": True, **summary.as_dict(), "errors": row_errors_json(summary.errors)})
     return 0
-
-
-def _say_errors(path: Path, errors: list[RowError]) -> None:
-    for error in errors[:ERRORS_SHOWN]:
-        say(f"{path}: {error}")
-    if len(errors) > ERRORS_SHOWN:
-        say(f"{path}: … and {len(errors) - ERRORS_SHOWN} more bad rows")
-
-
-def _errors_json(errors: list[RowError]) -> list[dict[str, object]]:
-    return [{"line": e.line, "column": e.column, "message": e.message} for e in errors[:ERRORS_SHOWN]]
 
 
 def _add_terminal(args: argparse.Namespace, _context: object) -> int:
@@ -451,6 +443,9 @@ def _export(args: argparse.Namespace, _context: object) -> int:
 
     if args.after is not None:
         return _export_after(args)
+    if args.peek:
+        say("kiosk: --peek goes with --after CURSOR")
+        return 2
     since = None
     if args.since:
         try:
@@ -539,11 +534,11 @@ def _list_operators(args: argparse.Namespace, _context: object) -> int:
 
 
 def _disable_operator(args: argparse.Namespace, _context: object) -> int:
-    from sync.office.operators import UnknownOperator, set_enabled
+    from sync.office.operators import LastAdmin, UnknownOperator, set_enabled
 
     try:
         set_enabled(_engine(args), args.name, False, actor=_command_line_actor())
-    except UnknownOperator as exc:
+    except (UnknownOperator, LastAdmin) as exc:
         say(f"kiosk: {exc}")
         return 1
     emit({"operator": args.name, "enabled": False})
@@ -574,7 +569,7 @@ def _export_after(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= MAX_PAGE:
         say(f"kiosk: --limit is from 1 to {MAX_PAGE}")
         return 2
-    emit(export_after(_engine(args), args.after, args.limit, acknowledge=True).as_dict())
+    emit(export_after(_engine(args), args.after, args.limit, acknowledge=not args.peek).as_dict())
     return 0
 
 

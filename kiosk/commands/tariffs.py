@@ -7,13 +7,12 @@ import argparse
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk.commands.output import emit, say
+from kiosk.commands.output import emit, row_errors_json, say, say_row_errors
 from kiosk.context import Context
 from sync.history_file import read_history
 from sync.semicolon_file import RowError
 from sync.tariff_file import read_tariffs
 
-ERRORS_SHOWN = 50
 Run = Callable[[argparse.Namespace, Any], int]
 
 
@@ -64,52 +63,51 @@ def _import(args: argparse.Namespace, context: Context) -> int:
         return 1
     store = context.store()
     result = store.tariffs.import_rows(read_tariffs(args.file), skip_bad=args.skip_bad)
-    _say_errors(args.file, list(result.errors))
+    say_row_errors(args.file, list(result.errors))
     if result.problem:
         say(f"kiosk: {result.problem}")
     elif not result.imported:
         _say_refused(result.errors)
     emit({"ok": result.imported, "prices": result.prices, "tariffs": result.tariffs,
-          "bad_rows": len(result.errors), "errors": _errors_json(list(result.errors)),
+          "bad_rows": len(result.errors), "errors": row_errors_json(list(result.errors)),
           "held": store.tariffs.counts()})
     return 0 if result.imported else 1
 
 
 def _office_tariffs(args: argparse.Namespace, _context: object) -> int:
-    from sync.office.money import Refused, import_tariffs
+    from sync.office.money import import_tariffs
 
-    if not args.file.is_file():
-        say(f"kiosk: tariff file not found: {args.file}")
-        return 1
-    try:
-        summary = import_tariffs(args.office_engine(args), read_tariffs(args.file), skip_bad=args.skip_bad)
-    except Refused as refused:
-        _say_errors(args.file, refused.summary.errors)
-        _say_refused(refused.summary.errors)
-        emit({"ok": False, "bad_rows": refused.summary.bad_rows, "errors": _errors_json(refused.summary.errors)})
-        return 1
-    _say_errors(args.file, summary.errors)
-    if summary.removals_held_back_by:
-        say(f"kiosk: no tariff was removed: {summary.removals_held_back_by} bad row(s) name no tariff for certain")
-    emit({"ok": True, **summary.as_dict(), "errors": _errors_json(summary.errors)})
-    return 0
+    return _office_import(args, "tariff", read_tariffs, import_tariffs,
+                          held_back="no tariff was removed: {} bad row(s) name no tariff for certain")
 
 
 def _office_history(args: argparse.Namespace, _context: object) -> int:
-    from sync.office.money import Refused, import_history
+    from sync.office.money import import_history
+
+    return _office_import(args, "history", read_history, import_history)
+
+
+def _office_import(args: argparse.Namespace, kind: str, read: Callable[[Path], Any], load: Callable[..., Any],
+                   held_back: str | None = None) -> int:
+    """Import a file of ``kind`` into the office: ``read`` yields its rows and bad rows, ``load``
+    takes them in one transaction or raises Refused; ``held_back`` words the removals a bad row
+    that names nothing for certain held back (the tariffs')."""
+    from sync.office.money import Refused
 
     if not args.file.is_file():
-        say(f"kiosk: history file not found: {args.file}")
+        say(f"kiosk: {kind} file not found: {args.file}")
         return 1
     try:
-        summary = import_history(args.office_engine(args), read_history(args.file), skip_bad=args.skip_bad)
+        summary = load(args.office_engine(args), read(args.file), skip_bad=args.skip_bad)
     except Refused as refused:
-        _say_errors(args.file, refused.summary.errors)
+        say_row_errors(args.file, refused.summary.errors)
         _say_refused(refused.summary.errors)
-        emit({"ok": False, "bad_rows": refused.summary.bad_rows, "errors": _errors_json(refused.summary.errors)})
+        emit({"ok": False, "bad_rows": refused.summary.bad_rows, "errors": row_errors_json(refused.summary.errors)})
         return 1
-    _say_errors(args.file, summary.errors)
-    emit({"ok": True, **summary.as_dict(), "errors": _errors_json(summary.errors)})
+    say_row_errors(args.file, summary.errors)
+    if held_back is not None and summary.removals_held_back_by:
+        say("kiosk: " + held_back.format(summary.removals_held_back_by))
+    emit({"ok": True, **summary.as_dict(), "errors": row_errors_json(summary.errors)})
     return 0
 
 
@@ -118,14 +116,3 @@ def _say_refused(errors: tuple[RowError, ...] | list[RowError]) -> None:
         say("kiosk: nothing was imported: the file cannot be read as this kind of file")
     else:
         say("kiosk: nothing was imported; fix these rows, or use --skip-bad to import the good ones")
-
-
-def _say_errors(path: Path, errors: list[RowError]) -> None:
-    for error in errors[:ERRORS_SHOWN]:
-        say(f"{path}: {error}")
-    if len(errors) > ERRORS_SHOWN:
-        say(f"{path}: … and {len(errors) - ERRORS_SHOWN} more bad rows")
-
-
-def _errors_json(errors: list[RowError]) -> list[dict[str, object]]:
-    return [{"line": e.line, "column": e.column, "message": e.message} for e in errors[:ERRORS_SHOWN]]

@@ -2,8 +2,11 @@
 overwrites the stored submission; a person compares the two and keeps one.
 
 Keeping the incoming content replaces the stored submission and gives it a new export number, so
-billing receives the txn_id once more, with the content now kept. The meter's last reading in
-the directory is not re-derived: the next reading or directory import sets it.
+billing receives the txn_id once more, with the content now kept; and the incoming reading
+becomes the meter's last reading in the directory as an accepted one would (``ingest.keep_instead``),
+so the terminals show it as the previous reading. When the incoming content names another meter
+than the stored one, the stored one's meter keeps the last reading it has until its next reading
+or directory import.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import Engine, select, update
 from sync.office import audit
 from sync.office.database import writing
 from sync.office.export import take_export_numbers
+from sync.office.ingest import keep_instead
 from sync.office.schema import conflicts, submissions
 from sync.office.terminals import utc_now
 from sync.wire import Submission
@@ -103,6 +107,14 @@ def _replace(connection: Any, row: Any, now: datetime) -> None:
     if incoming.terminal_id != row.terminal_id:
         raise ValueError(f"the incoming content names terminal {incoming.terminal_id}, but {row.terminal_id} sent "
                          "it; keep the stored one")
+    held = connection.execute(select(submissions.c.payload).where(submissions.c.txn_id == row.txn_id)).scalar()
+    if held is None:
+        raise ValueError(f"the office no longer holds txn {row.txn_id}")
+    try:
+        replaced: Submission | None = Submission.model_validate_json(held)
+    except ValidationError:  # stored by an older release: its reading is not the one to look for
+        replaced = None
+    keep_instead(connection, row.terminal_id, incoming, replaced)
     payload = incoming.model_dump_json()
     changed = connection.execute(update(submissions).where(submissions.c.txn_id == row.txn_id).values(
         terminal_id=incoming.terminal_id, seq=incoming.seq, account=incoming.account, meter=incoming.meter,

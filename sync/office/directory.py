@@ -22,6 +22,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import Connection, Engine, Text, bindparam, case, cast, func, literal_column, select, update
 
 from sync.directory_file import DirectoryRow
+from sync.office.bad_rows import ImportRefused, Removing, Row, good_rows, refuse_bad_rows
 from sync.office.database import writing
 from sync.office.schema import meters, state
 from sync.semicolon_file import RowError
@@ -35,7 +36,7 @@ _FIELDS = ("zones", "digits", "meanings", "last_date", "last_t1", "last_t2", "la
 
 
 @dataclass
-class ImportSummary:
+class ImportSummary(Removing):
     rows: int = 0
     added: int = 0
     changed: int = 0
@@ -47,9 +48,6 @@ class ImportSummary:
     # Bad rows whose meter could not be told: while there are any, nothing is removed.
     removals_held_back_by: int = 0
     errors: list[RowError] = field(default_factory=list, repr=False)
-
-    def as_dict(self) -> dict[str, int]:
-        return {name: value for name, value in self.__dict__.items() if name != "errors"}
 
 
 @dataclass(frozen=True)
@@ -85,14 +83,6 @@ class RemovalLimit:
 DEFAULT_REMOVAL_LIMIT = RemovalLimit(percent=5.0)
 
 
-class ImportRefused(Exception):
-    """The import was rolled back: nothing of it was written."""
-
-    def __init__(self, message: str, summary: ImportSummary) -> None:
-        super().__init__(message)
-        self.summary = summary
-
-
 class MassRemoval(ImportRefused):
     def __init__(self, would_remove: int, live: int, limit: RemovalLimit, summary: ImportSummary) -> None:
         super().__init__(f"the file would remove {would_remove} of {live} live meters, more than the "
@@ -124,30 +114,15 @@ def import_rows(engine: Engine, rows: Iterable[DirectoryRow | RowError], *, skip
     remove more live meters (``MassRemoval``)."""
     summary = ImportSummary()
     named: set[tuple[str, str]] = set()
-
-    def good_rows() -> Iterator[DirectoryRow]:
-        for row in rows:
-            if isinstance(row, RowError):
-                summary.errors.append(row)
-                if row.key is None:
-                    summary.removals_held_back_by += 1
-                else:
-                    named.add((row.key[0], row.key[1]))
-                continue
-            yield row
-
+    good: Iterator[DirectoryRow] = good_rows(rows, summary, lambda key: named.add((key[0], key[1])))
     with writing(engine) as connection:
         before = take_change_numbers(connection, 0) - 1  # locks the counter for the whole import
         live = _live_count(connection)
         kept: set[int] = set()
-        for chunk in _chunks(good_rows()):
+        for chunk in chunks(good):
             summary.rows += len(chunk)
             _import_chunk(connection, chunk, kept, summary)
-        summary.bad_rows = len(summary.errors)
-        if any(error.ends_reading for error in summary.errors):
-            raise ImportRefused("the file could not be read: nothing was imported", summary)
-        if summary.errors and not skip_bad:
-            raise ImportRefused(f"{summary.bad_rows} bad row(s): nothing was imported", summary)
+        refuse_bad_rows(summary, skip_bad)
         summary.kept = _keep_named(connection, named, before, kept)
         if not summary.removals_held_back_by:
             absent = _absent(connection, before, kept)
@@ -162,8 +137,9 @@ def _live_count(connection: Connection) -> int:
     return connection.execute(select(func.count()).select_from(meters).where(meters.c.removed.is_(False))).scalar_one()
 
 
-def _chunks(rows: Iterable[DirectoryRow]) -> Iterator[list[DirectoryRow]]:
-    chunk: list[DirectoryRow] = []
+def chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    """The rows in lists of ``CHUNK``, as they are read."""
+    chunk: list[Row] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) >= CHUNK:

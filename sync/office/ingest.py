@@ -75,6 +75,27 @@ def store_batch(engine: Engine, terminal_id: str, batch: Iterable[Submission], *
     return [outcome for outcome in outcomes if outcome is not None]
 
 
+def keep_instead(connection: Connection, terminal_id: str, incoming: Submission, replaced: Submission | None) -> None:
+    """A person keeps ``incoming`` in place of ``replaced`` (one txn_id, a conflict resolved): it is
+    judged as a new item is (ValueError with the reason it would be rejected), and becomes its
+    meter's last reading exactly as an accepted one does. The replaced reading, when the meter's
+    last reading is still that one, no longer counts: the kept one takes its place even at the same
+    time and number, or earlier."""
+    item = _item(incoming)
+    directory = _meters_of(connection, [item])
+    problem = _problem(incoming, terminal_id, directory, datetime.now(timezone.utc) + DEFAULT_MAX_CLOCK_SKEW)
+    if problem is not None:
+        raise ValueError(f"the office would reject the incoming content now ({problem[1]}); keep the stored one")
+    meter = directory[(incoming.account, incoming.meter)]
+    if replaced is not None and (replaced.account, replaced.meter) == (incoming.account, incoming.meter):
+        m = meters.c
+        # Its date goes too: it is the replaced reading's own, the directory file's was overwritten by it.
+        connection.execute(update(meters).where(m.id == meter.id, m.last_taken_at == _utc(replaced.taken_at),
+                                                func.coalesce(m.last_seq, 0) == replaced.seq)
+                           .values(last_date=None, last_taken_at=None, last_seq=None))
+    _update_last_readings(connection, [item], directory)
+
+
 def _item(submission: Submission) -> _Item:
     payload = submission.model_dump_json()
     return _Item(submission, str(submission.txn_id), payload, hashlib.sha256(payload.encode()).hexdigest())

@@ -16,13 +16,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
 from sync.history_file import HistoryRow, history_text, kept, periods_of
+from sync.office.bad_rows import Counted, ImportRefused, Removing, good_rows, refuse_bad_rows
 from sync.office.database import writing
-from sync.office.directory import CHUNK, current_version, take_change_numbers
+from sync.office.directory import chunks, current_version, take_change_numbers
 from sync.office.schema import meters, tariff_prices
 from sync.semicolon_file import RowError
 from sync.tariff_file import MAX_PRICES, TariffPrice
@@ -31,7 +32,7 @@ __all__ = ["HistorySummary", "Refused", "TariffSummary", "import_history", "impo
 
 
 @dataclass
-class TariffSummary:
+class TariffSummary(Removing):
     prices: int = 0
     tariffs: int = 0
     removed_tariffs: int = 0
@@ -40,12 +41,9 @@ class TariffSummary:
     removals_held_back_by: int = 0
     errors: list[RowError] = field(default_factory=list, repr=False)
 
-    def as_dict(self) -> dict[str, int]:
-        return {name: value for name, value in self.__dict__.items() if name != "errors"}
-
 
 @dataclass
-class HistorySummary:
+class HistorySummary(Counted):
     rows: int = 0
     meters_changed: int = 0
     meters_unchanged: int = 0
@@ -56,36 +54,16 @@ class HistorySummary:
     version: int = 0
     errors: list[RowError] = field(default_factory=list, repr=False)
 
-    def as_dict(self) -> dict[str, int]:
-        return {name: value for name, value in self.__dict__.items() if name != "errors"}
 
-
-class Refused(Exception):
-    """The import was rolled back: nothing of it was written."""
-
-    def __init__(self, message: str, summary: TariffSummary | HistorySummary) -> None:
-        super().__init__(message)
-        self.summary = summary
+class Refused(ImportRefused):
+    """A tariff or history import was rolled back: nothing of it was written."""
 
 
 def import_tariffs(engine: Engine, rows: Iterable[TariffPrice | RowError], *, skip_bad: bool = False) -> TariffSummary:
     summary = TariffSummary()
-    good: list[TariffPrice] = []
     named_by_bad: set[str] = set()
-    for row in rows:
-        if isinstance(row, RowError):
-            summary.errors.append(row)
-            if row.key is None:
-                summary.removals_held_back_by += 1
-            else:
-                named_by_bad.add(row.key[0])
-        else:
-            good.append(row)
-    summary.bad_rows = len(summary.errors)
-    if any(error.ends_reading for error in summary.errors):
-        raise Refused("the file could not be read: nothing was imported", summary)
-    if summary.errors and not skip_bad:
-        raise Refused(f"{summary.bad_rows} bad row(s): nothing was imported", summary)
+    good: list[TariffPrice] = list(good_rows(rows, summary, lambda key: named_by_bad.add(key[0])))
+    refuse_bad_rows(summary, skip_bad, Refused)
     taken = [row for row in good if row.tariff not in named_by_bad]
     codes = {row.tariff for row in taken}
     with writing(engine) as connection:
@@ -136,40 +114,21 @@ def import_history(engine: Engine, rows: Iterable[HistoryRow | RowError], *, ski
     """Merge the billed periods into the meters' history, in one transaction; bad rows roll it
     all back (``ImportRefused``) unless ``skip_bad``. A file that could not be read always does."""
     summary = HistorySummary()
-
-    def good_rows() -> Iterator[HistoryRow]:
-        for row in rows:
-            if isinstance(row, RowError):
-                summary.errors.append(row)
-                continue
-            yield row
-
     with writing(engine) as connection:
         take_change_numbers(connection, 0)  # holds the counter: pages see this import whole or not at all
         # A meter's periods may lie in several chunks of the file: meters are counted once.
         changed: set[int] = set()
         unchanged: set[int] = set()
-        chunk: list[HistoryRow] = []
-        for row in good_rows():
-            chunk.append(row)
-            if len(chunk) >= CHUNK:
-                _merge_chunk(connection, chunk, summary, changed, unchanged)
-                chunk = []
-        _merge_chunk(connection, chunk, summary, changed, unchanged)
+        for chunk in chunks(good_rows(rows, summary)):
+            _merge_chunk(connection, chunk, summary, changed, unchanged)
         summary.meters_changed, summary.meters_unchanged = len(changed), len(unchanged - changed)
-        summary.bad_rows = len(summary.errors)
-        if any(error.ends_reading for error in summary.errors):
-            raise Refused("the file could not be read: nothing was imported", summary)
-        if summary.errors and not skip_bad:
-            raise Refused(f"{summary.bad_rows} bad row(s): nothing was imported", summary)
+        refuse_bad_rows(summary, skip_bad, Refused)
         summary.version = current_version(connection)
     return summary
 
 
 def _merge_chunk(connection: Connection, chunk: list[HistoryRow], summary: HistorySummary, changed: set[int],
                  unchanged: set[int]) -> None:
-    if not chunk:
-        return
     summary.rows += len(chunk)
     by_meter: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {}
     for row in chunk:

@@ -75,6 +75,11 @@ class UnknownOperator(Exception):
     pass
 
 
+class LastAdmin(Exception):
+    """The change would leave the office without an enabled admin, and so nobody to manage operators
+    from the pages."""
+
+
 class LoginRefused(Exception):
     """Wrong name or password, a disabled account, or a locked one; ``locked`` says which to tell."""
 
@@ -131,9 +136,15 @@ def find(connection: Connection, name: str) -> Operator | None:
 
 
 def set_enabled(engine: Engine, name: str, enabled: bool, *, actor: str) -> None:
-    """Disabling ends the operator's sessions at once (their cookies name the old version)."""
-    _change(engine, name, actor, "operator.enable" if enabled else "operator.disable", enabled=enabled,
-            session_version=operators.c.session_version + 1)
+    """Disabling ends the operator's sessions at once (their cookies name the old version). The last
+    enabled admin cannot be disabled (LastAdmin)."""
+    _change(engine, name, actor, "operator.enable" if enabled else "operator.disable", keep_an_admin=not enabled,
+            enabled=enabled, session_version=operators.c.session_version + 1)
+
+
+def set_role(engine: Engine, name: str, role: Role, *, actor: str) -> None:
+    """The last enabled admin cannot become less (LastAdmin); the role counts from the next request."""
+    _change(engine, name, actor, "operator.role", role.word, keep_an_admin=role is not Role.ADMIN, role=role.word)
 
 
 def set_password(engine: Engine, name: str, password: str | None = None, *, actor: str) -> str:
@@ -144,13 +155,26 @@ def set_password(engine: Engine, name: str, password: str | None = None, *, acto
     return password
 
 
-def _change(engine: Engine, name: str, actor: str, action: str, **values: object) -> None:
+def _change(engine: Engine, name: str, actor: str, action: str, detail: str = "", *, keep_an_admin: bool = False,
+            **values: object) -> None:
+    """``keep_an_admin``: the change takes the operator's admin powers away, refused when they are the last."""
     with writing(engine) as connection:
+        if keep_an_admin:
+            _refuse_the_last_admin(connection, name)
         changed = connection.execute(update(operators).where(operators.c.name == name).values(**values)).rowcount
         if changed:
-            audit_in(connection, actor, action, f"operator:{name}")
+            audit_in(connection, actor, action, f"operator:{name}", detail)
     if not changed:
         raise UnknownOperator(f"there is no operator {name!r} (see `kiosk office operator list`)")
+
+
+def _refuse_the_last_admin(connection: Connection, name: str) -> None:
+    # The enabled admins' rows stay locked to the end of the transaction: two admins disabling each
+    # other at once cannot both pass this check (PostgreSQL re-reads a row it waited for).
+    admins = connection.execute(select(operators.c.name).where(operators.c.role == Role.ADMIN.word,
+                                                               operators.c.enabled.is_(True)).with_for_update()).scalars().all()
+    if name in admins and len(admins) == 1:
+        raise LastAdmin(f"{name} is the last enabled admin: make another operator admin first")
 
 
 def sign_in(engine: Engine, name: str, password: str, now: datetime | None = None) -> Operator:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, event, text
 
 from sync.office import audit, fleet, slips
 from sync.office.database import open_engine
+from sync.office.directory import changes_page
 from sync.office.export import export_after, exported_through
 from sync.office.ingest import store_batch
 from sync.office.settings import OfficeConfig
@@ -170,10 +171,30 @@ def test_billing_takes_every_reading_once_by_cursor(office_db) -> None:
     assert export_after(engine, final.cursor).submissions == [] and export_after(engine, final.cursor).cursor == final.cursor
     bad = kiosk(url, "export", "--after", "-1")
     assert bad.returncode == 2 and "cursor" in bad.stderr
+    assert kiosk(url, "export", "--peek").returncode == 2  # a peek is at a page after a cursor
     # asking from a cursor tells the office billing holds everything up to it
     assert exported_through(engine) == page["cursor"]
     assert slips.by_txn_id(engine, str(first[0].txn_id)).exported  # type: ignore[union-attr]
     assert not slips.by_txn_id(engine, str(later[0].txn_id)).exported  # type: ignore[union-attr]
+
+
+def test_a_peek_at_billings_page_does_not_move_its_cursor(office_db) -> None:
+    url, engine = office_db
+    stored = [submission(n) for n in range(4)]
+    store_batch(engine, "kiosk-1", stored)
+    first = lines(kiosk(url, "export", "--after", "0", "--limit", "2"))[0]
+    peeked = kiosk(url, "export", "--after", str(first["cursor"]), "--peek")
+    assert peeked.returncode == 0, peeked.stderr
+    [page] = lines(peeked)
+    assert [s["txn_id"] for s in page["submissions"]] == [str(s.txn_id) for s in stored[2:]]
+    assert exported_through(engine) == 0
+    assert not slips.by_txn_id(engine, str(stored[0].txn_id)).exported  # type: ignore[union-attr]
+    assert lines(kiosk(url, "export", "--after", str(first["cursor"]))) == [page]  # the same page, taken
+    assert exported_through(engine) == first["cursor"]
+    assert slips.by_txn_id(engine, str(stored[0].txn_id)).exported  # type: ignore[union-attr]
+    lines(kiosk(url, "export", "--after", str(page["cursor"]), "--peek"))
+    assert exported_through(engine) == first["cursor"]
+    assert "--peek" in kiosk(url, "export", "--help").stdout
 
 
 def test_billings_endpoint_needs_its_token(office_db) -> None:
@@ -263,6 +284,39 @@ def test_conflicts_side_by_side_and_resolved_with_the_audit_log(office_db) -> No
     assert [(e.actor, e.action, e.target) for e in audit.entries(engine)] == [
         ("admin", "conflict.resolve", f"conflict:{listed[1]['id']}"),
         ("admin", "conflict.resolve", f"conflict:{listed[0]['id']}")]
+
+
+def test_keeping_the_incoming_reading_makes_it_the_meters_last_one(office_db) -> None:
+    url, engine = office_db
+    alone, earlier, later = submission(2), submission(4), submission(14, value=3000)  # meters 2, 4, 4
+    store_batch(engine, "kiosk-1", [alone, earlier, later])
+    served = _last_readings(engine)
+    assert served["SN-0000002"] == ([2002], "2026-11-27") and served["SN-0000004"] == ([3001], "2026-11-27")
+    store_batch(engine, "kiosk-1", [submission(2, value=2500, txn_id=str(alone.txn_id)),
+                                    submission(4, value=2700, txn_id=str(earlier.txn_id))])
+    version = json.loads(changes_page(engine, 0, 100))["version"]
+    for pair in lines(kiosk(url, "conflicts")):
+        done = kiosk(url, "conflicts", "resolve", str(pair["id"]), "--keep", "incoming", "--operator", "admin")
+        assert done.returncode == 0, done.stderr
+    # the terminals learn it with their next pull, as after an accepted reading
+    changed = {entry["meter"]: entry["last"] for entry in json.loads(changes_page(engine, version, 100))["upserts"]}
+    assert changed == {"SN-0000002": [2501]}
+    # a later reading held stays the last one, as it would against a new upload
+    assert _last_readings(engine)["SN-0000004"] == ([3001], "2026-11-27")
+
+    # one the office would reject now is refused, and the stored one can still be kept
+    odd = submission(6)
+    store_batch(engine, "kiosk-1", [odd, submission(6, value=200_000, txn_id=str(odd.txn_id))])
+    [pair] = lines(kiosk(url, "conflicts"))
+    refused = kiosk(url, "conflicts", "resolve", str(pair["id"]), "--keep", "incoming")
+    assert refused.returncode == 1 and "digits" in refused.stderr
+    assert _last_readings(engine)["SN-0000006"][0] == [2002]
+    assert lines(kiosk(url, "conflicts")) == [pair]
+
+
+def _last_readings(engine: Engine) -> dict[str, tuple[list[int], str]]:
+    return {entry["meter"]: (entry["last"], entry["last_date"])
+            for entry in json.loads(changes_page(engine, 0, 1000))["upserts"]}
 
 
 def test_the_fleet_with_its_alerts_the_worst_first(office_db) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
 import sys
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,8 +18,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
+from kiosk.slip_words import format_period
 from sync import reference
 from sync.office import audit, fleet, operators
 from sync.office.operators import LOCKOUT_AFTER, Role
@@ -158,6 +160,64 @@ def test_roles(office: OfficeServer) -> None:
         "terminal.disable", "terminal.place"]
 
 
+def test_admins_manage_operators_from_the_page(office: OfficeServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    admin = _signed_in(office, Role.ADMIN, "anna")
+    operator = _signed_in(office, Role.OPERATOR, "oleg")
+    admin.get("/operators")
+    added = admin.post("/operators", {"name": "vera", "role": "viewer"})
+    assert added.status_code == 200 and added.headers["cache-control"] == "no-store"
+    [password] = re.findall(r'<p class="reference">([^<]+)</p>', added.text)
+    assert Browser(office.url).sign_in("vera", password).status_code == 303
+    assert password not in admin.get("/operators").text  # shown once
+    assert password not in caplog.text
+    with office.engine.connect() as connection:
+        stored = connection.execute(text("SELECT password_hash FROM office_operators WHERE name = 'vera'")).scalar_one()
+    assert password not in stored and stored.startswith("$argon2id$")
+    assert admin.post("/operators", {"name": "vera", "role": "admin"}).status_code == 409
+    assert admin.post("/operators", {"name": "-bad name", "role": "viewer"}).status_code == 400
+    assert admin.post("/operators", {"name": "vlad", "role": "root"}).status_code == 400
+
+    reset = admin.post("/operators/vera/password", {})
+    [new] = re.findall(r'<p class="reference">([^<]+)</p>', reset.text)
+    assert new != password and Browser(office.url).sign_in("vera", password).status_code == 401
+    assert Browser(office.url).sign_in("vera", new).status_code == 303
+    assert admin.post("/operators/nobody/password", {}).status_code == 404
+
+    assert admin.post("/operators/vera/disable", {}).status_code == 303
+    assert Browser(office.url).sign_in("vera", new).status_code == 401
+    assert "/operators/vera/enable" in admin.get("/operators").text
+    assert admin.post("/operators/vera/enable", {}).status_code == 303
+    assert Browser(office.url).sign_in("vera", new).status_code == 303
+    assert admin.post("/operators/vera/role", {"role": "operator"}).status_code == 303
+    assert [(item.name, item.role) for item in operators.list_operators(office.engine)] == [
+        ("anna", Role.ADMIN), ("oleg", Role.OPERATOR), ("vera", Role.OPERATOR)]
+
+    # the same refusal as the other admin actions, and no form without its token
+    for path, fields in (("/operators", {"name": "mallory", "role": "admin"}), ("/operators/vera/password", {}),
+                         ("/operators/vera/enable", {}), ("/operators/vera/disable", {}),
+                         ("/operators/oleg/role", {"role": "admin"})):
+        assert operator.post(path, fields).status_code == 403, path
+        assert admin.post(path, fields, csrf="forged").status_code == 403, path
+    assert [item.name for item in operators.list_operators(office.engine)] == ["anna", "oleg", "vera"]
+
+    # the last admin cannot leave the office without one
+    for path, fields in (("/operators/anna/role", {"role": "viewer"}), ("/operators/anna/disable", {})):
+        refused = admin.post(path, fields)
+        assert refused.status_code == 409 and "последний включённый администратор" in refused.text, path
+    assert admin.post("/operators/vera/role", {"role": "admin"}).status_code == 303
+    assert admin.post("/operators/anna/role", {"role": "viewer"}).status_code == 303
+    assert admin.get("/operators").status_code == 403
+
+    assert [(entry.actor, entry.action, entry.target, entry.detail) for entry in audit.entries(office.engine)
+            if entry.actor == "anna" and entry.action != "operator.sign_in"][::-1] == [
+        ("anna", "operator.add", "operator:vera", "viewer"), ("anna", "operator.passwd", "operator:vera", ""),
+        ("anna", "operator.disable", "operator:vera", ""), ("anna", "operator.enable", "operator:vera", ""),
+        ("anna", "operator.role", "operator:vera", "operator"), ("anna", "operator.role", "operator:vera", "admin"),
+        ("anna", "operator.role", "operator:anna", "viewer")]
+    assert all(entry.at is not None for entry in audit.entries(office.engine))
+
+
 def test_fleet_shows_each_terminal_state_worst_first(office: OfficeServer) -> None:
     beats = {
         "kiosk-ok": _beat(),
@@ -252,7 +312,13 @@ def test_the_slip_check_is_public_and_masked(office: OfficeServer) -> None:
     page = requests.get(f"{office.url}/r/{sent['txn_id']}", headers={"Accept-Language": "en"}, timeout=10)
     assert page.status_code == 200
     account, meter = sent["account"], sent["meter"]
-    assert f"•••{account[-4:]}" in page.text and f"•••{meter[-4:]}" in page.text and "2026-11" in page.text
+    assert f"•••{account[-4:]}" in page.text and f"•••{meter[-4:]}" in page.text
+    # the period as the printed slip words it, in the page's language
+    assert "<dd>November 2026</dd>" in page.text
+    russian = requests.get(f"{office.url}/r/{sent['txn_id']}?lang=ru", timeout=10).text
+    assert "<dd>ноябрь 2026</dd>" in russian
+    for language, shown in (("en", page.text), ("ru", russian)):  # the slip's own words, not a copy of them
+        assert f"<dd>{format_period(date(2026, 11, 1), language)}</dd>" in shown
     assert account not in page.text and meter not in page.text
     assert reference.reference(sent["txn_id"]) in page.text
     assert "2001" in page.text and "2002" in page.text  # the two zones' readings
@@ -322,6 +388,8 @@ def test_age_in_words() -> None:
     assert words.language_of(None, None, "en-GB,en;q=0.9") == "en"
     assert words.language_of("ru", "en", "en") == "ru"
     assert words.language_of(None, None, "de") == "ru"
+    assert words.period("2026-12", "ru") == "декабрь 2026" and words.period("2026-12", "en") == "December 2026"
+    assert words.period("2026-13", "en") == "2026-13" and words.period("<b>", "ru") == "<b>"
 
 
 def _extracted() -> set[str]:
@@ -330,7 +398,8 @@ def _extracted() -> set[str]:
     for template in WEB.glob("templates/*.html"):
         found |= {message for _, message, _, _ in extract_from_file(
             "jinja2.ext:babel_extract", template, keywords, options={"trim_blocks": "true", "lstrip_blocks": "true"})}
-    for module in WEB.glob("*.py"):
+    # the months of a period, worded as the slip words them
+    for module in (*WEB.glob("*.py"), ROOT / "sync" / "period_words.py"):
         found |= {message for _, message, _, _ in extract_from_file("python", module, keywords)}
     return found
 

@@ -155,6 +155,7 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig, workers: int = 1) 
             _=context._, lang=context.language, operator=context.operator, csrf=context.csrf,
             csrf_field=CSRF_FIELD, path=context.request.url.path, query=context.request.url.query, now=now,
             since=durations.since, age=durations.age, duration=durations.duration,
+            period=lambda text: words.period(text, context.language),
             Role=Role, command_words=COMMAND_WORDS, state_words=board.STATE_WORDS, paper_words=board.PAPER_WORDS, **values)
         response = HTMLResponse(body, status_code=status)
         # Pages show readings and terminals' states: not for shared caches, nor for the back button
@@ -365,17 +366,74 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig, workers: int = 1) 
 
     @app.get("/operators", include_in_schema=False)
     def operators_page(request: Request) -> Response:
+        return _operators(require(request, Role.ADMIN))
+
+    def _operators(context: Page, status: int = 200, error: str | None = None,
+                   shown: tuple[str, str] | None = None) -> Response:
+        """The list of operators; ``shown``: a name and the password just made for it, on this
+        answer only (never stored in clear, never in a URL or a log)."""
+        return render(context, "operators.html", status=status, operators=accounts.list_operators(engine),
+                      roles=list(Role), error=error, shown=shown)
+
+    def _admin(request: Request) -> tuple[Page, str]:
         context = require(request, Role.ADMIN)
-        return render(context, "operators.html", operators=accounts.list_operators(engine), roles=list(Role))
+        assert context.operator is not None
+        return context, context.operator.name
+
+    @app.post("/operators", include_in_schema=False)
+    def add_operator(request: Request, fields: Form) -> Response:
+        context, actor = _admin(request)
+        name = fields.get("name", "").strip()[:64]
+        return _password_made(context, name, lambda: accounts.add_operator(
+            engine, name, Role.parse(fields.get("role", "")), actor=actor))
+
+    @app.post("/operators/{name}/password", include_in_schema=False)
+    def new_password(request: Request, name: str, fields: Form) -> Response:
+        context, actor = _admin(request)
+        return _password_made(context, name, lambda: accounts.set_password(engine, name, actor=actor))
+
+    def _password_made(context: Page, name: str, make: Callable[[], str]) -> Response:
+        """``make`` gives the operator ``name`` a new password, shown on this answer only."""
+        try:
+            password = make()
+        except accounts.OperatorExists:
+            return _operators(context, 409, N_("There is already an operator with this name."))
+        except accounts.UnknownOperator:
+            return _operators(context, 404, N_("There is no such operator."))
+        except ValueError:
+            return _operators(context, 400, N_("A name is 1 to 64 of the letters A-Z a-z, digits and . _ @ -, "
+                                               "starting with a letter or digit; the role is one of the list."))
+        assert context.operator is not None
+        log.info("a new password for operator %s, made by %s", name, context.operator.name)
+        return _operators(context, shown=(name, password))
+
+    @app.post("/operators/{name}/role", include_in_schema=False)
+    def change_role(request: Request, name: str, fields: Form) -> Response:
+        context, actor = _admin(request)
+        try:
+            role = Role.parse(fields.get("role", ""))
+        except ValueError:
+            return _operators(context, 400, N_("The role is one of the list."))
+        return _operator_changed(context, lambda: accounts.set_role(engine, name, role, actor=actor))
 
     @app.post("/operators/{name}/disable", include_in_schema=False)
     def disable_operator(request: Request, name: str, fields: Form) -> Response:
-        context = require(request, Role.ADMIN)
-        assert context.operator is not None
+        context, actor = _admin(request)
+        return _operator_changed(context, lambda: accounts.set_enabled(engine, name, False, actor=actor))
+
+    @app.post("/operators/{name}/enable", include_in_schema=False)
+    def enable_operator(request: Request, name: str, fields: Form) -> Response:
+        context, actor = _admin(request)
+        return _operator_changed(context, lambda: accounts.set_enabled(engine, name, True, actor=actor))
+
+    def _operator_changed(context: Page, change: Callable[[], None]) -> Response:
         try:
-            accounts.set_enabled(engine, name, False, actor=context.operator.name)
+            change()
         except accounts.UnknownOperator:
-            pass
+            return _operators(context, 404, N_("There is no such operator."))
+        except accounts.LastAdmin:
+            return _operators(context, 409, N_("This is the last enabled admin: make another operator admin "
+                                               "first, or nobody could manage operators here."))
         return RedirectResponse("/operators", status_code=303)
 
 

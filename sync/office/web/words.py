@@ -9,10 +9,12 @@ English is the msgids themselves.
 from __future__ import annotations
 
 import gettext
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
+
+from sync.period_words import period_in_words
 
 DOMAIN = "office"
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -34,6 +36,14 @@ def translation(language: str) -> gettext.NullTranslations:
 
 def gettext_for(language: str) -> Callable[[str], str]:
     return translation(language if language in LANGUAGES else DEFAULT_LANGUAGE).gettext
+
+
+def period(text: str, language: str) -> str:
+    """A submission's period ("2026-12") as the slip words it: "декабрь 2026", "December 2026"."""
+    try:
+        return period_in_words(date.fromisoformat(f"{text}-01"), gettext_for(language))
+    except ValueError:  # not a period this release wrote: shown as it is
+        return text
 
 
 def language_of(asked: str | None, chosen: str | None, accept_language: str | None) -> str:
