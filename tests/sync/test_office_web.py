@@ -337,6 +337,13 @@ def test_operators_find_a_submission_by_the_slips_reference(office: OfficeServer
     found = viewer.get(f"/find?ref={typed}").text
     assert f"/r/{sent['txn_id']}" in found
     assert "A reference is ten" in viewer.get("/find?ref=nonsense&lang=en").text
+    # both lists of submissions word the period as the public check page does, in the page's language
+    for language in ("en", "ru"):
+        for path in (f"/find?ref={typed}&lang={language}", f"/terminals/kiosk-1?lang={language}"):
+            shown = viewer.get(path).text
+            assert f"<td>{words.period('2026-11', language)}</td>" in shown, (path, shown)
+            assert "<td>2026-11</td>" not in shown
+    assert "<td>ноябрь 2026</td>" in viewer.get("/find?ref=" + typed + "&lang=ru").text
 
 
 def test_the_operator_command_line(office: OfficeServer) -> None:
