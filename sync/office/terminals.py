@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sync import signing
 from sync.office import audit
-from sync.office.database import writing
+from sync.office.database import is_sqlite, writing
 from sync.office.schema import nonces, terminals
 
 
@@ -155,9 +155,16 @@ class Authenticator:
         self._requests += 1
         try:
             with writing(self._engine) as connection:
-                connection.execute(insert(nonces).values(terminal_id=terminal_id, nonce=nonce, seen_at=now))
-                connection.execute(update(terminals).where(terminals.c.id == terminal_id)
-                                   .values(last_seen_at=utc_now()))
+                spend = insert(nonces).values(terminal_id=terminal_id, nonce=nonce, seen_at=now)
+                seen = update(terminals).values(last_seen_at=utc_now())
+                if is_sqlite(self._engine):  # no INSERT inside a WITH there, and no round trips to save
+                    connection.execute(spend)
+                    connection.execute(seen.where(terminals.c.id == terminal_id))
+                else:
+                    # One round trip, on every request: the terminal's last contact is written by
+                    # the statement that spends the nonce, and only when it was spent.
+                    spent = spend.returning(nonces.c.terminal_id).cte("spent")
+                    connection.execute(seen.where(terminals.c.id.in_(select(spent.c.terminal_id))))
                 if self._requests % 100 == 1:
                     # A nonce older than twice the window cannot be replayed: its timestamp is stale.
                     connection.execute(delete(nonces).where(nonces.c.seen_at < now - 2 * self._window))

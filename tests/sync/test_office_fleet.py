@@ -136,6 +136,22 @@ def test_an_expired_command_is_dropped_and_another_terminals_result_ignored(offi
     assert fleet.commands_of(server.engine, states=[]) == []
 
 
+def test_an_overdue_command_expires_even_behind_a_full_answer(office_engine: Engine) -> None:
+    from sync.office.terminals import add_terminal
+    from sync.wire import Heartbeat
+
+    add_terminal(office_engine, "kiosk-1")
+    now = utc_now()
+    waiting = [fleet.issue_command(office_engine, "kiosk-1", "send_now", "petrov", now=now).id
+               for _ in range(fleet.COMMANDS_PER_ANSWER)]
+    # issued last (the highest id) but with the shortest life: overdue while the others are not
+    short = fleet.issue_command(office_engine, "kiosk-1", "restart", "petrov", ttl=timedelta(seconds=10),
+                                now=now - timedelta(minutes=1))
+    answer = fleet.record_heartbeat(office_engine, "kiosk-1", Heartbeat.model_validate(beat()), now=now)
+    assert [command.id for command in answer.commands] == waiting
+    assert [c.id for c in fleet.commands_of(office_engine, states=["expired"])] == [short.id]
+
+
 def test_a_command_is_checked_before_it_is_stored(office_engine: Engine) -> None:
     from sync.office.terminals import add_terminal
 
