@@ -486,6 +486,14 @@ def _register_operators(actions: argparse._SubParsersAction,
                                                                   "their sessions"))
     disable.add_argument("name")
     disable.set_defaults(run=_guarded(_disable_operator))
+    enable = with_db(operator_actions.add_parser("enable", help="let a disabled operator sign in again"))
+    enable.add_argument("name")
+    enable.set_defaults(run=_guarded(_enable_operator))
+    role = with_db(operator_actions.add_parser("role", help="change the operator's role; it counts from their "
+                                                            "next request"))
+    role.add_argument("name")
+    role.add_argument("--role", required=True, choices=("viewer", "operator", "admin"))
+    role.set_defaults(run=_guarded(_operator_role))
     passwd = with_db(operator_actions.add_parser("passwd", help="a new password (printed once, JSON); ends "
                                                                 "their sessions and lifts a lock"))
     passwd.add_argument("name")
@@ -534,14 +542,35 @@ def _list_operators(args: argparse.Namespace, _context: object) -> int:
 
 
 def _disable_operator(args: argparse.Namespace, _context: object) -> int:
+    return _set_operator_enabled(args, False)
+
+
+def _enable_operator(args: argparse.Namespace, _context: object) -> int:
+    return _set_operator_enabled(args, True)
+
+
+def _set_operator_enabled(args: argparse.Namespace, enabled: bool) -> int:
     from sync.office.operators import LastAdmin, UnknownOperator, set_enabled
 
     try:
-        set_enabled(_engine(args), args.name, False, actor=_command_line_actor())
+        set_enabled(_engine(args), args.name, enabled, actor=_command_line_actor())
     except (UnknownOperator, LastAdmin) as exc:
         say(f"kiosk: {exc}")
         return 1
-    emit({"operator": args.name, "enabled": False})
+    emit({"operator": args.name, "enabled": enabled})
+    return 0
+
+
+def _operator_role(args: argparse.Namespace, _context: object) -> int:
+    from sync.office.operators import LastAdmin, Role, UnknownOperator, set_role
+
+    role = Role.parse(args.role)
+    try:
+        set_role(_engine(args), args.name, role, actor=_command_line_actor())
+    except (UnknownOperator, LastAdmin) as exc:
+        say(f"kiosk: {exc}")
+        return 1
+    emit({"operator": args.name, "role": role.word})
     return 0
 
 

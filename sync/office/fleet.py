@@ -25,7 +25,7 @@ from typing import Any, Iterable, get_args
 from weakref import WeakKeyDictionary
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, case, delete, false, func, insert, or_, select, update
 
 from sync.office import audit
 from sync.office.database import is_sqlite, writing
@@ -138,9 +138,8 @@ def record_heartbeat(engine: Engine, terminal_id: str, beat: Heartbeat, *, termi
             # be lost in a way that matters, and waiting for the flush was most of its time on
             # a busy office. A staff call or a command's result is answered only once durable.
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        previous = connection.execute(
-            select(terminals.c.paper_used_m, terminals.c.paper_loaded_at).where(terminals.c.id == terminal_id)
-        ).first()
+        if roll is not None:  # before the terminal's row takes this heartbeat's figures: it reads the previous ones
+            _add_paper(connection, terminal_id, now, roll.used_m, loaded)
         connection.execute(update(terminals).where(terminals.c.id == terminal_id).values(
             # its command results live with their commands: upload_logs' lines are not kept twice
             heartbeat_at=now, heartbeat=beat.model_dump_json(exclude={"command_results"}), clock_skew_s=skew,
@@ -150,9 +149,6 @@ def record_heartbeat(engine: Engine, terminal_id: str, beat: Heartbeat, *, termi
             oldest_pending_age=beat.oldest_pending_age, paper=beat.printer.paper,
             paper_used_m=roll.used_m if roll else None, paper_length_m=roll.length_m if roll else None,
             worst_level=_worst(beat), out_of_service=beat.out_of_service is not None, clock_skew_s=skew))
-        if roll is not None:
-            used = _paper_used(previous, roll.used_m, loaded)
-            _add_paper(connection, terminal_id, now, used)
         _store_calls(connection, terminal_id, beat, now)
         _store_results(connection, terminal_id, beat)
         to_send = _commands_to_send(connection, terminal_id, now) if "commands" in beat.capabilities else []
@@ -173,24 +169,24 @@ def _worst(beat: Heartbeat) -> str | None:
     return max((line.level for line in beat.subsystems), key=LEVELS.index)
 
 
-def _paper_used(previous: Any, used_m: float, loaded: datetime | None) -> float:
-    """The paper printed since the previous heartbeat. A new roll (another load time, or less used
-    than before) counts what it has used so far; the first count ever heard counts nothing, as
-    nobody knows over what time it was printed."""
-    if previous is None or previous.paper_used_m is None:
-        return 0.0
-    if previous.paper_loaded_at != loaded or used_m < previous.paper_used_m:
-        return used_m
-    return used_m - previous.paper_used_m
+def _add_paper(connection: Connection, terminal_id: str, now: datetime, used_m: float, loaded: datetime | None) -> None:
+    """Add the paper printed since the previous heartbeat to the day's; the day's row exists from
+    its first heartbeat that reports paper, so the forecast knows how long the terminal was
+    watched, not only when it printed.
 
-
-def _add_paper(connection: Connection, terminal_id: str, now: datetime, used: float) -> None:
-    """Add to the day's paper; the day's row exists from its first heartbeat that reports paper,
-    so the forecast knows how long the terminal was watched, not only when it printed."""
-    values = {"terminal_id": terminal_id, "day": now.date(), "used_m": used, "first_at": now}
-    statement = _dialect_insert(connection, paper_days).values(**values)
+    The previous heartbeat's figures are read from the terminal's row in this same statement,
+    which saves a round trip. A new roll (another load time, or less used than before) counts
+    what it has used so far; the first count ever heard counts nothing, as nobody knows over what
+    time it was printed."""
+    t = terminals.c
+    since_previous = select(case(
+        (t.paper_used_m.is_(None), 0.0),
+        (or_(t.paper_loaded_at.is_distinct_from(loaded), t.paper_used_m > used_m), used_m),
+        else_=used_m - t.paper_used_m)).where(t.id == terminal_id).scalar_subquery()
+    statement = _dialect_insert(connection, paper_days).values(
+        terminal_id=terminal_id, day=now.date(), used_m=func.coalesce(since_previous, 0.0), first_at=now)
     connection.execute(statement.on_conflict_do_update(
-        index_elements=["terminal_id", "day"], set_={"used_m": paper_days.c.used_m + used}))
+        index_elements=["terminal_id", "day"], set_={"used_m": paper_days.c.used_m + statement.excluded.used_m}))
 
 
 def _store_calls(connection: Connection, terminal_id: str, beat: Heartbeat, now: datetime) -> None:
@@ -218,9 +214,15 @@ def _commands_to_send(connection: Connection, terminal_id: str, now: datetime) -
     """The terminal's pending and sent commands that have not expired, oldest first; sent again
     until their results come back. Expired ones are marked so and dropped."""
     open_here = and_(commands.c.terminal_id == terminal_id, commands.c.state.in_(OPEN_STATES))
-    connection.execute(update(commands).where(open_here, commands.c.expires_at <= now).values(state="expired"))
-    rows = connection.execute(select(commands).where(open_here).order_by(commands.c.id)
-                              .limit(COMMANDS_PER_ANSWER)).all()
+    expired = commands.c.expires_at <= now
+    # Most heartbeats find no open command: one look, with the expired ones first, tells whether
+    # there is anything to expire before the UPDATE is paid for.
+    rows = connection.execute(select(commands, expired.label("overdue")).where(open_here)
+                              .order_by(expired.desc(), commands.c.id).limit(COMMANDS_PER_ANSWER)).all()
+    if rows and rows[0].overdue:
+        connection.execute(update(commands).where(open_here, expired).values(state="expired"))
+        rows = connection.execute(select(commands).where(open_here).order_by(commands.c.id)
+                                  .limit(COMMANDS_PER_ANSWER)).all()
     fresh = [row.id for row in rows if row.state == "pending"]
     if fresh:
         connection.execute(update(commands).where(commands.c.id.in_(fresh)).values(state="sent", sent_at=now))

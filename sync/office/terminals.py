@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sync import signing
 from sync.office import audit
-from sync.office.database import writing
+from sync.office.database import is_sqlite, writing
 from sync.office.schema import nonces, terminals
 
 
@@ -137,27 +137,40 @@ class Authenticator:
         nonce is spent only by a request whose signature is good, so garbage cannot fill the
         replay cache; only a terminal that proves its secret learns that it is disabled."""
         with self._engine.connect() as connection:
+            if not is_sqlite(self._engine):
+                # Every request pays this, in round trips to the server: each statement below is
+                # its own transaction, so there is no BEGIN and ROLLBACK around the one read, and
+                # the nonce is spent by one statement.
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             row = connection.execute(
                 select(terminals.c.secret, terminals.c.enabled).where(terminals.c.id == headers.terminal_id)
             ).first()
-        expected = signing.signature_of_digest(row.secret if row else "", headers.method, headers.path,
-                                               headers.timestamp or "", headers.nonce or "", body_digest)
-        # Unknown terminal and wrong signature answer alike: ids are not to be probed.
-        if row is None or not signing.signature_matches(expected, headers.signature or ""):
-            raise AuthError("bad_signature", "unknown terminal or bad signature")
-        if not row.enabled:
-            raise AuthError("terminal_disabled", "this terminal is disabled at the office; ask its operator")
-        assert headers.terminal_id and headers.nonce  # check_headers saw them
-        self._spend_nonce(headers.terminal_id, headers.nonce, self._clock())
+            expected = signing.signature_of_digest(row.secret if row else "", headers.method, headers.path,
+                                                   headers.timestamp or "", headers.nonce or "", body_digest)
+            # Unknown terminal and wrong signature answer alike: ids are not to be probed.
+            if row is None or not signing.signature_matches(expected, headers.signature or ""):
+                raise AuthError("bad_signature", "unknown terminal or bad signature")
+            if not row.enabled:
+                raise AuthError("terminal_disabled", "this terminal is disabled at the office; ask its operator")
+            assert headers.terminal_id and headers.nonce  # check_headers saw them
+            self._spend_nonce(connection, headers.terminal_id, headers.nonce, self._clock())
         return headers.terminal_id
 
-    def _spend_nonce(self, terminal_id: str, nonce: str, now: float) -> None:
+    def _spend_nonce(self, connection: Connection, terminal_id: str, nonce: str, now: float) -> None:
         self._requests += 1
+        spend = insert(nonces).values(terminal_id=terminal_id, nonce=nonce, seen_at=now)
+        seen = update(terminals).values(last_seen_at=utc_now())
+        connection.rollback()  # the read's transaction (SQLite's); the write's takes the write lock at once
         try:
-            with writing(self._engine) as connection:
-                connection.execute(insert(nonces).values(terminal_id=terminal_id, nonce=nonce, seen_at=now))
-                connection.execute(update(terminals).where(terminals.c.id == terminal_id)
-                                   .values(last_seen_at=utc_now()))
+            with connection.execution_options(immediate=True).begin():
+                if is_sqlite(self._engine):  # no INSERT inside a WITH there, and no round trips to save
+                    connection.execute(spend)
+                    connection.execute(seen.where(terminals.c.id == terminal_id))
+                else:
+                    # the terminal's last contact is written by the statement that spends the
+                    # nonce, and only when it was spent
+                    spent = spend.returning(nonces.c.terminal_id).cte("spent")
+                    connection.execute(seen.where(terminals.c.id.in_(select(spent.c.terminal_id))))
                 if self._requests % 100 == 1:
                     # A nonce older than twice the window cannot be replayed: its timestamp is stale.
                     connection.execute(delete(nonces).where(nonces.c.seen_at < now - 2 * self._window))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -9,7 +10,7 @@ from typing import Any, Iterator
 
 import pytest
 import requests
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from sync import signing
 from sync.zones import STANDARD_MEANINGS
@@ -192,6 +193,40 @@ def test_authentication_refusals(office_engine: Engine) -> None:
         signed = _signed_headers(secret, "GET", API + "/directory?since=0", b"", nonce="q" * 20)
         response = requests.get(server.url + API + "/directory?since=5", headers=signed, timeout=10)
         assert response.status_code == 401
+
+
+def test_a_request_is_authenticated_in_few_statements(office_engine: Engine) -> None:
+    """Every request of every terminal pays it: on a server, one read and one statement spending
+    the nonce (each its own transaction, so no BEGIN and ROLLBACK either)."""
+    from sync.office.terminals import AuthError, Authenticator, SignedHeaders, add_terminal, list_terminals
+
+    secret = add_terminal(office_engine, "kiosk-1")
+    authenticator = Authenticator(office_engine)
+    digest = hashlib.sha256(b"{}").hexdigest()
+
+    def signed(nonce: str) -> SignedHeaders:
+        stamp = str(int(time.time()))
+        return SignedHeaders("POST", API + "/heartbeat", "kiosk-1", stamp, nonce,
+                             signing.signature_of_digest(secret, "POST", API + "/heartbeat", stamp, nonce, digest))
+
+    assert authenticator.verify(signed("a" * 20), digest) == "kiosk-1"  # the first also prunes old nonces
+    seen: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "office_" in statement:
+            seen.append(statement.split()[0])
+
+    event.listen(office_engine, "before_cursor_execute", capture)
+    try:
+        assert authenticator.verify(signed("b" * 20), digest) == "kiosk-1"
+    finally:
+        event.remove(office_engine, "before_cursor_execute", capture)
+    # SQLite has no INSERT inside a WITH, and no round trips to save
+    assert seen == (["SELECT", "WITH"] if office_engine.dialect.name == "postgresql" else ["SELECT", "INSERT", "UPDATE"])
+    assert list_terminals(office_engine)[0].last_seen_at is not None
+    with pytest.raises(AuthError) as replayed:
+        authenticator.verify(signed("b" * 20), digest)
+    assert replayed.value.code == "replay"
 
 
 def test_oversized_and_malformed_bodies_are_4xx(office) -> None:

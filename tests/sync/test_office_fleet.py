@@ -13,7 +13,7 @@ import pytest
 import requests
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, event, select, text
 
 from sync import signing
 from sync.office import audit, fleet
@@ -134,6 +134,50 @@ def test_an_expired_command_is_dropped_and_another_terminals_result_ignored(offi
     assert [c.id for c in fleet.commands_of(server.engine, states=["sent", "expired"])] == [fresh.id, stale.id]
     assert fleet.commands_of(server.engine, states=["done", "failed"]) == []
     assert fleet.commands_of(server.engine, states=[]) == []
+
+
+def test_an_overdue_command_expires_even_behind_a_full_answer(office_engine: Engine) -> None:
+    from sync.office.terminals import add_terminal
+    from sync.wire import Heartbeat
+
+    add_terminal(office_engine, "kiosk-1")
+    now = utc_now()
+    waiting = [fleet.issue_command(office_engine, "kiosk-1", "send_now", "petrov", now=now).id
+               for _ in range(fleet.COMMANDS_PER_ANSWER)]
+    # issued last (the highest id) but with the shortest life: overdue while the others are not
+    short = fleet.issue_command(office_engine, "kiosk-1", "restart", "petrov", ttl=timedelta(seconds=10),
+                                now=now - timedelta(minutes=1))
+    answer = fleet.record_heartbeat(office_engine, "kiosk-1", Heartbeat.model_validate(beat()), now=now)
+    assert [command.id for command in answer.commands] == waiting
+    assert [c.id for c in fleet.commands_of(office_engine, states=["expired"])] == [short.id]
+
+
+def test_a_heartbeat_of_state_alone_takes_four_statements(office_engine: Engine) -> None:
+    """Every terminal sends one a minute, and on a server each statement is a round trip: the
+    previous paper figures are read by the statement that adds the paper, and open commands are
+    looked at before anything is expired."""
+    from sync.office.terminals import add_terminal
+    from sync.wire import Heartbeat
+
+    add_terminal(office_engine, "kiosk-1")
+    roll = {"length_m": 80.0, "used_m": 10.0, "slips": 60, "loaded_at": "2026-11-20T09:00:00+03:00"}
+    fleet.record_heartbeat(office_engine, "kiosk-1", Heartbeat.model_validate(beat(paper_roll=roll)))
+    seen: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(office_engine, "before_cursor_execute", capture)
+    try:
+        fleet.record_heartbeat(office_engine, "kiosk-1",
+                               Heartbeat.model_validate(beat(paper_roll={**roll, "used_m": 10.5})))
+    finally:
+        event.remove(office_engine, "before_cursor_execute", capture)
+    # the history's pruning, one heartbeat in a hundred, aside
+    on_tables = [statement.split()[:3] for statement in seen if "office_" in statement
+                 and not statement.startswith("DELETE")]
+    assert on_tables == [["INSERT", "INTO", "office_paper_days"], ["UPDATE", "office_terminals", "SET"],
+                         ["INSERT", "INTO", "office_heartbeats"], ["SELECT", "office_commands.id,", "office_commands.terminal_id,"]]
 
 
 def test_a_command_is_checked_before_it_is_stored(office_engine: Engine) -> None:

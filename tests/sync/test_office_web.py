@@ -337,6 +337,13 @@ def test_operators_find_a_submission_by_the_slips_reference(office: OfficeServer
     found = viewer.get(f"/find?ref={typed}").text
     assert f"/r/{sent['txn_id']}" in found
     assert "A reference is ten" in viewer.get("/find?ref=nonsense&lang=en").text
+    # both lists of submissions word the period as the public check page does, in the page's language
+    for language in ("en", "ru"):
+        for path in (f"/find?ref={typed}&lang={language}", f"/terminals/kiosk-1?lang={language}"):
+            shown = viewer.get(path).text
+            assert f"<td>{words.period('2026-11', language)}</td>" in shown, (path, shown)
+            assert "<td>2026-11</td>" not in shown
+    assert "<td>ноябрь 2026</td>" in viewer.get("/find?ref=" + typed + "&lang=ru").text
 
 
 def test_the_operator_command_line(office: OfficeServer) -> None:
@@ -365,6 +372,28 @@ def test_the_operator_command_line(office: OfficeServer) -> None:
     new = json.loads(kiosk("passwd", "vera").stdout)["password"]
     assert Browser(office.url).sign_in("vera", new).status_code == 303
     assert kiosk("passwd", "nobody").returncode == 1
+    # what an admin does at /operators: let a disabled operator in again, change a role
+    enabled = kiosk("enable", "vlad")
+    assert enabled.returncode == 0 and json.loads(enabled.stdout) == {"operator": "vlad", "enabled": True}
+    assert Browser(office.url).sign_in("vlad", "long enough secret").status_code == 303
+    promoted = kiosk("role", "vera", "--role", "admin")
+    assert promoted.returncode == 0 and json.loads(promoted.stdout) == {"operator": "vera", "role": "admin"}
+    admin = Browser(office.url)
+    assert admin.sign_in("vera", new).status_code == 303 and admin.get("/operators").status_code == 200
+    # the last enabled admin is neither demoted nor disabled, and says why
+    for refused in (kiosk("role", "vera", "--role", "viewer"), kiosk("disable", "vera")):
+        assert refused.returncode == 1 and "last enabled admin" in refused.stderr and refused.stdout == ""
+    assert kiosk("role", "vlad", "--role", "admin").returncode == 0
+    assert json.loads(kiosk("role", "vera", "--role", "viewer").stdout)["role"] == "viewer"
+    assert kiosk("enable", "nobody").returncode == kiosk("role", "nobody", "--role", "viewer").returncode == 1
+    assert kiosk("role", "vera", "--role", "root").returncode == 2
+    listed = {entry["operator"]: entry for entry in map(json.loads, kiosk("list").stdout.splitlines())}
+    assert (listed["vera"]["role"], listed["vlad"]["role"], listed["vlad"]["enabled"]) == ("viewer", "admin", True)
+    # in the audit log as the other operator commands are: the system user who ran it
+    changes = [(entry.actor.startswith("cli"), entry.action, entry.target, entry.detail)
+               for entry in reversed(audit.entries(office.engine)) if entry.action in ("operator.enable", "operator.role")]
+    assert changes == [(True, "operator.enable", "operator:vlad", ""), (True, "operator.role", "operator:vera", "admin"),
+                       (True, "operator.role", "operator:vlad", "admin"), (True, "operator.role", "operator:vera", "viewer")]
 
 
 def test_sign_in_goes_back_only_to_this_site() -> None:
