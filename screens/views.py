@@ -103,6 +103,8 @@ class KioskScreen(Screen):
     # Set by the kv rule: the room between the bars holds few lines of text (1024x768 in
     # landscape), so the screen sets its text smaller and closer rather than push it off the top.
     compact = BooleanProperty(False)
+    # Set by the kv rule: an upright panel, whose screens without a keypad have height to spare.
+    roomy = BooleanProperty(False)
 
     def show(self, app: "KioskApp", journey: Journey, t: Translate) -> None:
         raise NotImplementedError
