@@ -106,10 +106,12 @@ def bill_sum_words(amount: Decimal, language: str) -> str:
 
 
 def format_money(amount: Decimal, language: str) -> str:
-    """«1 250,00 ₽» in Russian (a no-break space between thousands), "1,250.00 ₽" in English."""
+    """«1 250,00 ₽» in Russian (a no-break space between thousands), "1,250.00 RUB" in English:
+    the currency's code, which an English reader knows and the slip can print (the printers'
+    PC866 has no ₽, and its Russian stand-in «руб.» is no English word)."""
     text = f"{amount.quantize(KOPECK, rounding=ROUND_HALF_UP):,.2f}"
     if _english(language):
-        return f"{text}\u00a0₽"
+        return f"{text}\u00a0{CURRENCY}"
     return text.replace(",", "\u00a0").replace(".", ",") + "\u00a0₽"
 
 

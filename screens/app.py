@@ -20,7 +20,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import AliasProperty, BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.billcode import ScanResult
@@ -132,7 +132,11 @@ class KioskApp(App):
     key_font = NumericProperty(56)
     digit_box = NumericProperty(120)
     digit_font = NumericProperty(90)
-    staff_button = BooleanProperty(False)  # «Позвать сотрудника» shown: see call_staff
+    staff_button = BooleanProperty(False)  # «Позвать сотрудника» offered: see call_staff
+    technician = BooleanProperty(False)  # service mode is up: the customers' options are not
+    # The button in the top bar: for customers, never over the technician's screens.
+    staff_shown = AliasProperty(lambda self: self.staff_button and not self.technician,
+                                bind=("staff_button", "technician"), cache=True)
 
     def __init__(
         self,
@@ -335,6 +339,8 @@ class KioskApp(App):
             return
         journey = self.journey
         service_screen = self.service.screen_name() if self.service is not None else None
+        # The cover is the customers' screen, and a customer before it may still call staff.
+        self.technician = self.service is not None and self.service.active
         if service_screen is not None:
             self._render_service(service_screen, force)
         else:

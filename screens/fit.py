@@ -152,7 +152,8 @@ def _text_problems(label: Any) -> list[dict[str, Any]]:
         line = wrap - left - right
         for word in set(label.text.split()):
             word_w = core.get_extents(word)[0]
-            if word_w > line + SLACK_PX:
+            # No slack here: Kivy breaks a word a single pixel wider than its line.
+            if word_w > line:
                 problems.append(_problem(label, "word_split", word=word, word_px=round(word_w),
                                          line_px=round(line)))
     return problems

@@ -20,7 +20,8 @@ Builder.load_string("""
     size_hint_y: None
     height: app.digit_box
     padding: app.body * 0.3
-    spacing: app.body * 0.15
+    # Large text's digits take some of the gaps: eight drums beside a keypad stay at its size.
+    spacing: app.body * (0.08 if app.large_text else 0.15)
     canvas.before:
         # The meter's case around its window.
         Color:

@@ -292,6 +292,9 @@ def shoot(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES, only: Collectio
         app = create_app(intake, print_slip=stage.print_slip, status=lambda: stage.notices,
                          settings=UiSettings(fullscreen=False), size=sizes[0], clock=stage.clock,
                          **service.app_options())
+        # The bar as a terminal with an office has it: «Позвать сотрудника» in it, its words
+        # checked with every other label's (the pictures never press it).
+        app.staff_button = True
         written = _run(app, stage, service, out, sizes, only, check, large_text)
     store.close()
     return written

@@ -103,6 +103,8 @@ class KioskScreen(Screen):
     # Set by the kv rule: the room between the bars holds few lines of text (1024x768 in
     # landscape), so the screen sets its text smaller and closer rather than push it off the top.
     compact = BooleanProperty(False)
+    # Set by the kv rule: an upright panel, whose screens without a keypad have height to spare.
+    roomy = BooleanProperty(False)
 
     def show(self, app: "KioskApp", journey: Journey, t: Translate) -> None:
         raise NotImplementedError
@@ -161,6 +163,9 @@ class MeterScreen(KioskScreen):
         for index, meter in enumerate(meters):
             button = KioskButton(text=zones_text(meter, s.language, t), tag=f"meter_{index}",
                                  size_hint_y=None, height=app.target * 1.3, kind="primary")
+            # As tall as its words when they take two lines (large text on a narrow screen).
+            button.bind(texture_size=lambda b, size: setattr(
+                b, "height", max(app.target * 1.3, size[1] + app.body * 0.5)))
             button.bind(on_release=lambda _b, serial=meter.serial: app.act("choose_meter", serial))
             box.add_widget(button)
 

@@ -40,15 +40,18 @@ class KioskButton(Button):
     kind = OptionProperty("secondary", options=("primary", "secondary", "affirm", "key"))
     tag = StringProperty("")
     wraps = BooleanProperty(True)  # False: one line, the button as wide as its words
+    # The caption's longest word and its words (its most lines): what a rule needs to size its
+    # text to the button without measuring it.
+    longest = NumericProperty(1)
+    words = NumericProperty(1)
+
+    def on_text(self, _button: "KioskButton", text: str) -> None:
+        self.longest = max((len(word) for word in text.split()), default=1)
+        self.words = max(1, len(text.split()))
 
 
 class Key(KioskButton):
-    """A keypad key: one character drawn as large as the key allows, or a word that fits."""
-
-    longest = NumericProperty(1)  # characters in the caption's longest word
-
-    def on_text(self, _key: "Key", text: str) -> None:
-        self.longest = max((len(word) for word in text.split()), default=1)
+    """A keypad key: one character drawn as large as the key allows, or words that fit it."""
 
 
 class Txt(Label):

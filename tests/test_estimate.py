@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devices.emulators import PrinterEmulator
 from devices.escpos import printable
+from devices.printer import ReceiptPrinter
 from devices.slip import render_slip
 from devices.profiles import PROFILES
 from kiosk.config import Config
@@ -25,6 +27,7 @@ from kiosk.store import Store
 from sync.directory_file import DirectoryRow, read_directory
 from sync.tariff_file import TariffPrice, read_tariffs
 from sync.zones import ZoneMeaning
+from tests.devices.conftest import wait_for
 from tests.support import directory_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,11 +102,11 @@ def test_each_line_is_rounded_half_up_and_the_total_is_their_sum() -> None:
 
 def test_money_in_words_in_both_languages() -> None:
     assert format_money(D("1250"), "ru") == "1\u00a0250,00\u00a0₽"
-    assert format_money(D("412.5"), "en") == "412.50\u00a0₽"
+    assert format_money(D("412.5"), "en") == "412.50\u00a0RUB"
     found = estimate("MSK-2", [(DAY, 50), (NIGHT, 28)], date(2026, 7, 1), prices())
     assert found is not None and found.amount == D("410.95")
     assert found.words("ru") == "≈ 410,95\u00a0₽ по тарифу с 01.07.2026 (предварительно)"
-    assert found.words("en") == "≈ 410.95\u00a0₽ by the tariff from 2026-07-01 (preliminary)"
+    assert found.words("en") == "≈ 410.95\u00a0RUB by the tariff from 2026-07-01 (preliminary)"
 
 
 @pytest.fixture
@@ -144,6 +147,30 @@ def test_the_slip_prints_the_estimate_made_again_from_the_stored_row(priced_stor
     assert "к оплате" not in text
     plain = Intake(priced_store, kiosk_config).submit("1000000011", None, ["5010"])
     assert desk.slip_for(plain.submission, "en").estimate is None  # type: ignore[arg-type]
+
+
+def test_the_printer_gets_roubles_in_each_languages_words(priced_store: Store, kiosk_config: Config,
+                                                         tmp_path: Path) -> None:
+    """What reaches the printer (its code page, PC866, has no ₽): the Russian slip says «руб.»,
+    the English one "RUB", never the other language's word."""
+    result = Intake(priced_store, kiosk_config).submit("1000000037", None, ["104600", "88050", "61300"])
+    assert result.ok and result.submission is not None and result.estimate is not None
+    assert result.estimate.amount == D("1570.00")  # 100 × 8,10 + 50 × 2,20 + 100 × 6,50
+    with PrinterEmulator("epson", out=tmp_path / "slips") as emulator:
+        printer = ReceiptPrinter(str(emulator.link), "epson")
+        try:
+            desk = SlipDesk(priced_store, kiosk_config, printer)
+            for language in ("en", "ru"):
+                assert desk.print_slip(result.submission, language).printed
+            assert wait_for(lambda: len(emulator.pages) == 2)
+        finally:
+            printer.close()
+    english, russian = (" ".join(page["lines"]) for page in emulator.pages)
+    assert all(page["codepages"] and not page["unknown_commands"] for page in emulator.pages)
+    assert "~ 1,570.00 RUB by the tariff from 2026-01-01 (preliminary)" in english
+    assert "руб." not in english
+    assert "~ 1 570,00 руб. по тарифу с 01.01.2026 (предварительно)" in russian
+    assert "RUB" not in russian
 
 
 def test_kiosk_submit_prints_the_estimate_and_a_bad_tariff_file_is_refused(tmp_path: Path) -> None:

@@ -37,10 +37,14 @@ def test_a_customer_calls_staff_and_the_office_hears_at_once(display, tmp_path: 
     assert seen["delivered"]  # answered, so the next heartbeats no longer carry it
     assert seen["closed"] and seen["step_after"] == "account"  # the customer's journey goes on
     assert seen["english"] == ["Call staff", "Staff are on their way"]
+    # Service mode is the technician's: no call for staff on its PIN screen or its pages, and
+    # the button is back for the next customer.
+    assert seen["in_service"] == {"service_pin": [0, True, 0], "service_overview": [0, True, 0]}
+    assert seen["after_service"][:2] == [1, False] and seen["after_service"][2] > 0
 
 
 def drive(data_dir: Path) -> dict:
-    from kiosk.demo import demo_terminal
+    from kiosk.demo import TECHNICIAN_PIN, demo_terminal
     from screens.boot import terminal_app
     from tests.ui.touch import play
 
@@ -107,6 +111,30 @@ def drive(data_dir: Path) -> dict:
                     break
                 yield 0.1
             report["english"] = [button.text, ids.staff.ids.heading.text]
+            tap(ids.staff.ids.close)
+            yield 0.3
+
+            def staff_button() -> list:
+                return [button.opacity, button.disabled, round(button.width)]
+
+            app.act("cancel")  # back at the start, where the technician holds the corner
+            service = app.service
+            service.open_pin("corner")
+            app.render()
+            yield 0.3
+            report["in_service"] = {service.screen_name(): staff_button()}
+            for digit in TECHNICIAN_PIN:
+                service.pin_key(digit)
+            service.pin_ok()
+            for _ in range(100):
+                if service.screen_name() == "service_overview":
+                    break
+                yield 0.1
+            yield 0.3
+            report["in_service"][service.screen_name()] = staff_button()
+            service.leave()
+            yield 0.3
+            report["after_service"] = staff_button()
             app.stop()
 
         def guarded() -> Iterator[float]:
