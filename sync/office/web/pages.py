@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Callable
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, select
@@ -230,7 +230,8 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig, workers: int = 1) 
         return response
 
     @app.get("/fleet", include_in_schema=False)
-    def fleet_page(request: Request, state: str | None = None, sort: str = "state", page: str = "1") -> Response:
+    def fleet_page(request: Request, state: str | None = None, sort: str = "state",
+                   asked_page: Annotated[str, Query(alias="page")] = "1") -> Response:
         context = require(request)
         now = utc_now()
         everyone = board.rows(fleet.fleet(engine, now=now), _places(), now, rules)
@@ -243,7 +244,7 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig, workers: int = 1) 
         elif sort == "queue":
             shown.sort(key=lambda row: -(row.queue_depth or 0))
         alerts = [notice for row in everyone for notice in row.notices]
-        pager = board.Pager.of(len(shown), page)
+        pager = board.Pager.of(len(shown), asked_page)
         return render(context, "fleet.html", counts=counts, state=state or "", sort=sort, alerts=alerts,
                       total=len(everyone), pager=pager,
                       table_rows=fleet_rows.table_rows(shown[pager.first:pager.last],
