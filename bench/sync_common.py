@@ -4,10 +4,7 @@ throttled link."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -20,20 +17,9 @@ from tests.sync.support import (  # noqa: E402  (the tests' real-parts helpers s
     meter_rows,
     migrated,
     queue_submissions,
+    wait_until_answering,
 )
 
 __all__ = ["Link", "OfficeProcess", "OfficeServer", "client", "load_office_directory", "meter_rows", "migrated",
-           "queue_submissions"]
+           "queue_submissions", "wait_until_answering"]
 
-
-def wait_until_answering(url: str, seconds: float = 60) -> None:
-    """Until a server just started answers ``url`` at all (whatever its status)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

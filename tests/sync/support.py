@@ -138,3 +138,16 @@ def migrated(url: str) -> None:
     done = subprocess.run([sys.executable, "-m", "kiosk", "office", "migrate", "--db", url], cwd="/",
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def wait_until_answering(url: str, seconds: float = 60) -> None:
+    """Until a server just started answers ``url`` at all (whatever its status)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

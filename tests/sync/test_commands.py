@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from kiosk.commands import sync as sync_commands
 from kiosk.context import Context
 from sync.office.database import MIGRATIONS, SchemaNotCurrent, head_revision, migrate, open_engine
 from sync.office.local import LocalOffice, free_port
-from tests.sync.support import directory_csv, meter_rows, queue_submissions
+from tests.sync.support import directory_csv, meter_rows, queue_submissions, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,7 +69,7 @@ def test_office_commands_from_provisioning_to_export(tmp_path: Path, capsys: pyt
          "office", "serve", *db, "--port", str(port), "--workers", "2"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/openapi.json")
+        wait_until_answering(f"http://127.0.0.1:{port}/openapi.json")
         context = Context(config_path=str(config))
         store = context.store()
         store.directory.import_rows(meter_rows(3))
@@ -119,18 +118,6 @@ def test_an_unreachable_office_still_prints_the_summary(tmp_path: Path, capsys: 
 def test_a_bad_database_url_is_a_message(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["office", "stats", "--db", "mysql://x/y"], capsys)
     assert code == 1 and "unsupported database" in err
-
-
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def main() -> int:

@@ -23,7 +23,6 @@ from pathlib import Path
 from devices.emulators import control
 from screens.boot import terminal_app
 from kiosk.demo import DemoTerminal, demo_terminal
-from sync.reference import reference
 from tests.ui.touch import play, tagged
 
 KEY_PAUSE = 0.25  # between keypad taps: a customer's pace, well apart from the bounce guard
@@ -127,8 +126,8 @@ def drive(demo: DemoTerminal) -> dict:
                      hotline=ids.hotline.text, period=ids.period.text, message=ids.slip.text,
                      sent=[cell.text for cell in reversed(ids.sent.children)], txn_id=txn_id,
                      qr_shown=ids.qr.texture is not None and ids.qr.opacity > 0 and ids.qr.width > 0,
-                     qr_is_reference=ids.qr.texture is not None
-                     and ids.qr.texture.pixels == qr_texture(reference(txn_id)).pixels)
+                     qr_opens_check_page=ids.qr.texture is not None
+                     and ids.qr.texture.pixels == qr_texture(f"{demo.office.url}/r/{txn_id}").pixels)
         tap("next")  # Done
         yield SCREEN_PAUSE
 

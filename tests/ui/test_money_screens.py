@@ -43,6 +43,7 @@ def test_history_and_the_bills_sum_only_for_the_bills_holder(display: str, tmp_p
 
 def drive(data_dir: Path) -> dict:
     from kiosk.billcode import parse_scan
+    from kiosk.journey import Step
     from screens.boot import create_app
     from screens.demo_store import demo_intake
     from screens.screenshots import run_by_frames
@@ -76,9 +77,17 @@ def drive(data_dir: Path) -> dict:
             app.act("type_digit", value)
             app.act("next_zone")
 
+    def scanned():  # type: ignore[no-untyped-def]
+        # The app takes a scan at its next poll (a quarter of a second): frames until it has.
+        for _ in range(600):
+            if scans.empty() and app.journey.step is Step.METER:
+                return
+            yield 1
+        raise TimeoutError(f"the scan was not taken: still on {app.journey.step}")
+
     def plan():  # type: ignore[no-untyped-def]
         scans.put(parse_scan(BILL))  # the scanner's thread hands the bill over; the app's tick takes it
-        yield 10
+        yield from scanned()
         readings()
         yield FRAMES
         review_of("scanned")
@@ -91,7 +100,7 @@ def drive(data_dir: Path) -> dict:
         review_of("typed")
         cancel()
         scans.put(parse_scan(BILL))
-        yield 10
+        yield from scanned()
         app.act("back")
         app.act("erase_account")
         app.act("type_account", "9")
