@@ -65,6 +65,8 @@ if [ "$SIDE" = office ]; then
     exec "$DEPLOY_DIR/office/install.sh" "${office[@]}"
 fi
 
+refuse_other_side terminal
+
 if is_live && [ "$APT" = yes ]; then
     say "installing Debian packages: $DEBIAN_PACKAGES"
     # shellcheck disable=SC2086  # the list is meant to split into words

@@ -102,6 +102,7 @@ install_release() {
     local dir
     dir=$(at "$RELEASES/$version")
     if [ -f "$dir/.complete" ]; then
+        refuse_other_side "$extras" "$dir"
         say "release $version is installed already"
         return 0
     fi
@@ -117,6 +118,27 @@ install_release() {
     # web stack ("terminal"); the office server the reverse ("office").
     "${pip[@]}" "${wheel:-$CHECKOUT_DIR}[$extras]"
     touch "$dir/.complete"
+}
+
+# The side a release was installed for, from what its environment holds: the terminal's has Kivy,
+# the office's its web stack.
+release_side() {  # release_side DIR
+    "$1/bin/python" -P -c 'import importlib.util as u
+print("terminal" if u.find_spec("kivy") else "office" if u.find_spec("fastapi") else "")' 2>/dev/null || true
+}
+
+# A terminal and the office cannot live on one machine: they would share $OPT/current, the releases
+# under it and /usr/local/bin/kiosk, and the second would replace the first's stack with its own.
+# Refused before anything is written.
+refuse_other_side() {  # refuse_other_side SIDE [RELEASE_DIR]
+    local wanted=$1 dir=${2:-$(at "$OPT/current")} side
+    [ -x "$dir/bin/python" ] || return 0
+    side=$(release_side "$dir")
+    if [ -n "$side" ] && [ "$side" != "$wanted" ]; then
+        die "this machine has the $side installed (release ${dir##*/} in $OPT); the $wanted cannot go" \
+            "beside it, both would use $OPT/current and /usr/local/bin/kiosk. Install the $wanted on a" \
+            "machine of its own, or remove the $side first (deploy/uninstall.sh keeps its data)"
+    fi
 }
 
 # Point $OPT/current at a release in one rename, so a reader never sees it missing.

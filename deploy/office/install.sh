@@ -43,6 +43,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 require_root_when_live
+refuse_other_side office
 
 if is_live && [ "$APT" = yes ]; then
     apt-get update -q

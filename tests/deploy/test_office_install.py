@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests import product
-from tests.deploy.conftest import DEPLOY, run
+from tests.deploy.conftest import DEPLOY, run, snapshot
 
 SERVE_WITHIN_S = 60
 
@@ -138,6 +138,21 @@ def test_a_second_run_keeps_the_settings_and_the_terminal_installer_hands_over(
     assert _mode(root / "etc/kiosk/office.env") == 0o600
     assert sorted(path.name for path in (root / "etc/systemd/system").glob("kiosk*")) == ["kiosk-office.service"]
 
+
+def test_the_office_and_a_terminal_refuse_to_share_a_machine(
+        office_root: Path, staged_copy: Path, built: product.Product, tmp_path: Path) -> None:
+    """Both would use /opt/kiosk/current and /usr/local/bin/kiosk: the second would take the first's
+    stack away. Each installer refuses before it writes anything."""
+    (tmp_path / "no-index").mkdir()
+    offline = ["--no-apt", "--wheel", built.wheel, "--find-links", tmp_path / "no-index", "--python", sys.executable]
+    for root, installer, there in ((staged_copy, "office/install.sh", "terminal"),
+                                   (staged_copy, "install.sh --side office", "terminal"),
+                                   (office_root, "install.sh", "office")):
+        before = snapshot(root)
+        refused = run(["bash", DEPLOY / installer.split()[0], *installer.split()[1:], "--root", root, *offline], cwd="/")
+        assert refused.returncode == 1, refused.stderr
+        assert f"this machine has the {there} installed" in refused.stderr and "machine of its own" in refused.stderr
+        assert snapshot(root) == before, installer
 
 
 def test_uninstall_removes_the_office_and_keeps_its_settings(office_root: Path, tmp_path: Path) -> None:
