@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import logging
 import os
+import time
 from datetime import timedelta, timezone
 from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any, Literal
@@ -105,7 +106,6 @@ def create_app(engine: Engine, *, max_body_bytes: int = MAX_BODY_BYTES, authenti
     # work, and the terminal waits while the office compresses each page. Signatures are over
     # requests, so a compressed answer changes nothing there.
     app.add_middleware(GZipMiddleware, minimum_size=COMPRESS_FROM_BYTES, compresslevel=3)
-    app.add_middleware(metrics.Timed)
 
     async def terminal(
         request: Request,
@@ -237,7 +237,12 @@ class Gate:
     signature headers is answered 401 after its body has been read and thrown away (so the client
     sees the answer rather than a reset), holding no more than one chunk at a time. With such
     headers, the body is spooled while its digest is computed, and reaches the application only
-    when the signature over that digest is good. ``app`` stays reachable for tests and OpenAPI."""
+    when the signature over that digest is good. ``app`` stays reachable for tests and OpenAPI.
+
+    Every request is timed here, from the Gate's first look to the answer's last byte, into the
+    latency histogram (``sync.office.metrics``): a terminal's request is authenticated (a read
+    and a write in the database) before it reaches the application, and its time is part of
+    what the terminal waits for. A request the Gate refuses counts under route ``unmatched``."""
 
     def __init__(self, app: FastAPI, authenticator: Authenticator, limit: int) -> None:
         self.app = app
@@ -251,6 +256,13 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        try:
+            await self._checked(scope, receive, send)
+        finally:
+            metrics.observe(scope, time.perf_counter() - started)
+
+    async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import requests
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 from sync.office.database import open_engine
 from sync.office.settings import OfficeConfig
 from sync.signing import HmacAuth
-from sync.office.terminals import add_terminal
+from sync.office.terminals import Authenticator, SignedHeaders, add_terminal
 from sync.office.web.pages import VERIFY_PER_MINUTE
 from tests.sync.support import OfficeProcess, OfficeServer, load_office_directory, meter_rows, migrated
 from tests.sync.test_office_api import API, item
@@ -89,3 +90,38 @@ def test_metrics_sum_the_workers(pg_office_url: str) -> None:
     answered = [check.status_code for check in checks]
     assert set(answered) == {404, 429}
     assert VERIFY_PER_MINUTE // 2 <= answered.count(404) <= VERIFY_PER_MINUTE
+
+
+class _SlowAuthenticator(Authenticator):
+    """Takes a known time to check a request, as a busy database would."""
+
+    def verify(self, headers: SignedHeaders, body_digest: str) -> str:
+        time.sleep(AUTH_DELAY_S)
+        return super().verify(headers, body_digest)
+
+
+AUTH_DELAY_S = 0.3
+
+
+def test_request_time_includes_authentication(sqlite_office: Engine) -> None:
+    """A terminal waits for its request's authentication too: the histogram counts it, and a
+    request the Gate refuses counts as ``unmatched``."""
+    def heartbeat_time(text: str) -> tuple[float, float]:
+        found = _samples(text)
+        key = (("method", "POST"), ("route", API + "/heartbeat"))
+        return found.get(("kiosk_office_request_seconds_count", key), 0), found.get(("kiosk_office_request_seconds_sum", key), 0)
+
+    def refused(text: str) -> float:
+        return _samples(text).get(("kiosk_office_request_seconds_count", (("method", "POST"), ("route", "unmatched"))), 0)
+
+    with OfficeServer(sqlite_office, authenticator=_SlowAuthenticator(sqlite_office)) as office:
+        terminal = office.signed_session("kiosk-1", office.terminal("kiosk-1"))
+        before = requests.get(office.url + "/metrics", timeout=10).text
+        assert terminal.post(office.url + API + "/heartbeat", json=_beat(), timeout=10).status_code == 200
+        assert requests.post(office.url + API + "/heartbeat", json=_beat(), timeout=10).status_code == 401
+        after = requests.get(office.url + "/metrics", timeout=10).text
+    (count_before, sum_before), (count_after, sum_after) = heartbeat_time(before), heartbeat_time(after)
+    assert count_after == count_before + 1
+    assert sum_after - sum_before >= AUTH_DELAY_S
+    assert refused(after) == refused(before) + 1
+
