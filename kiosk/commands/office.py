@@ -252,7 +252,7 @@ def _migrate(args: argparse.Namespace, _context: object) -> int:
 def _serve(args: argparse.Namespace, _context: object) -> int:
     import uvicorn
 
-    from sync.office.app import create_app
+    from sync.office.app import create_app, tune_serving_process
     from sync.office.settings import load_config
 
     try:
@@ -264,6 +264,7 @@ def _serve(args: argparse.Namespace, _context: object) -> int:
     say(f"kiosk office: serving {args.db} on http://{args.host}:{args.port} with {args.workers} "
         f"worker(s) (OpenAPI at /openapi.json)")
     if args.workers == 1:
+        tune_serving_process()
         uvicorn.run(create_app(engine, max_clock_skew=args.max_clock_skew, config=config), host=args.host, port=args.port,
                     log_config=logs.server_config(), date_header=True)
         return 0
