@@ -24,7 +24,9 @@ from kiosk.slip_words import format_period
 from sync import reference
 from sync.office import audit, fleet, operators
 from sync.office.operators import LOCKOUT_AFTER, Role
-from sync.office.terminals import add_terminal, list_terminals
+from sync.office.alerts import AlertRules
+from sync.office.terminals import add_terminal, list_terminals, utc_now
+from sync.office.web import board
 from sync.office.web.board import PAGE_ROWS
 from sync.wire import Heartbeat
 from sync.office.web import words
@@ -459,3 +461,27 @@ def _beat(**changes: Any) -> dict[str, Any]:
         "subsystems": [{"name": "printer", "level": "green"}, {"name": "network", "level": "green"}]}
     beat.update(changes)
     return beat
+
+
+def test_the_fleet_page_rows_are_never_older_than_their_bound(office_engine: Engine) -> None:
+    """The fleet page's rows are computed at most once per FRESH_S in a process: within it a page
+    may show them as they were, never past it; an operator's action shows at once."""
+    add_terminal(office_engine, "kiosk-1")
+    fleet.record_heartbeat(office_engine, "kiosk-1", Heartbeat.model_validate(_beat()))
+    clock = [1000.0]
+    rows = board.FleetBoard(office_engine, AlertRules(), dict, clock=lambda: clock[0])
+    as_of, first = rows.rows()
+    assert [row.paper.state for row in first] == ["ok"] and as_of <= utc_now()
+    call = {"id": str(uuid.uuid4()), "at": "2026-12-07T10:00:00+00:00", "reference": "3F2A9-1C0B7"}
+    fleet.record_heartbeat(office_engine, "kiosk-1", Heartbeat.model_validate(
+        _beat(printer={"state": "ok", "paper": "out"}, staff_calls=[call])))
+    clock[0] += board.FRESH_S * 0.9
+    assert rows.rows() == (as_of, first)  # within the bound: the rows of a moment ago
+    clock[0] += board.FRESH_S * 0.1
+    later, second = rows.rows()  # at the bound: read again
+    assert later > as_of and [row.paper.state for row in second] == ["out"]
+    assert [notice.kind for notice in second[0].notices] == ["staff_call", "paper_out"]
+    # an operator's action anywhere is on the next page at once, the bound notwithstanding
+    assert fleet.acknowledge_staff_call(office_engine, call["id"], "ivanova")
+    assert [notice.kind for notice in rows.rows()[1][0].notices] == ["paper_out"]
+    assert rows.rows()[1] is rows.rows()[1]

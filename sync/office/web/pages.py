@@ -233,8 +233,7 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig, workers: int = 1) 
     def fleet_page(request: Request, state: str | None = None, sort: str = "state",
                    asked_page: Annotated[str, Query(alias="page")] = "1") -> Response:
         context = require(request)
-        now = utc_now()
-        everyone = board.rows(fleet.fleet(engine, now=now), _places(), now, rules)
+        now, everyone = fleet_board.rows()
         counts = {name: sum(1 for row in everyone if row.state == name) for name in board.STATES}
         shown = [row for row in everyone if state in (None, "", row.state)]
         if sort == "id":
@@ -249,6 +248,9 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig, workers: int = 1) 
                       total=len(everyone), pager=pager,
                       table_rows=fleet_rows.table_rows(shown[pager.first:pager.last],
                                                        words.Durations(context.language, now), context.language))
+
+    fleet_board = board.FleetBoard(engine, rules, lambda: _places())
+    app.state.office_fleet_board = fleet_board
 
     def _places(terminal_id: str | None = None) -> dict[str, str]:
         query = select(terminals.c.id, terminals.c.place).where(terminals.c.place.is_not(None))
