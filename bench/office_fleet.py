@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import subprocess
 import sys
@@ -134,19 +135,20 @@ def main() -> None:
                 local.session = requests.Session()
             return local.session
 
+        # Each terminal's moment in the minute, drawn once (alike in every run): independent
+        # terminals' heartbeats sometimes come close together, as a real fleet's do, but never
+        # in step. (The senders once all started at the same moment with the same step, so the
+        # heartbeats came 16 at once twice a second and queued behind each other.)
+        draw = random.Random(len(ids))
+        moments = [draw.uniform(0, INTERVAL_S) for _ in ids]
+
         def terminal_load(sender: int) -> None:
-            """This sender's share of the terminals, each heartbeating every INTERVAL_S at a moment
-            of its own: terminal n at n * INTERVAL_S / terminals into each minute. (The senders
-            once all started at the same moment, so the fleet's heartbeats came 16 at a time,
-            twice a second, and queued behind each other: no fleet of independent terminals
-            does that.)"""
-            mine = list(range(sender, len(ids), SENDERS))
-            gap = INTERVAL_S / max(1, len(mine))
-            started = began_at + sender * gap / SENDERS
+            """This sender's share of the terminals, each heartbeating every INTERVAL_S at its moment."""
+            mine = sorted(range(sender, len(ids), SENDERS), key=moments.__getitem__)
             step = 0
             while time.monotonic() < stop:
                 number = mine[step % len(mine)]
-                due = started + step * gap
+                due = began_at + moments[number] + step // len(mine) * INTERVAL_S
                 if due > time.monotonic():
                     time.sleep(due - time.monotonic())
                 terminal = ids[number]
