@@ -4,7 +4,10 @@ submissions with their outbox, and the append-only event log."""
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +21,7 @@ from kiosk.config import Config
 from sync.directory_file import read_directory
 from kiosk.intake import Intake
 from kiosk.store import MeterChanged, Store, StoreError
-from kiosk.store.database import head_revision
+from kiosk.store.database import MIGRATIONS, _alembic_config, head_revision
 from kiosk.store.schema import metadata
 from sync.ports import DirectoryChanges
 from tests.support import directory_text
@@ -54,6 +57,36 @@ def test_upgrade_is_idempotent_and_keeps_rows(seeded_store: Store, kiosk_config:
     assert again.upgrade() == (head_revision(), head_revision())
     assert again.directory.stats().meters == meters
     again.close()
+
+
+def test_the_head_revision_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def _open_in_a_fresh_process(path: Path) -> dict:
+    """What a start sees: a new interpreter opens the store as ``kiosk run`` does."""
+    script = ("import json, sys; from kiosk.store import Store; store = Store.open(sys.argv[1]); "
+              "print(json.dumps({'revision': store.service.schema_revision(), 'alembic': 'alembic' in sys.modules}))")
+    opened = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60)
+    assert opened.returncode == 0, opened.stderr
+    return json.loads(opened.stdout)
+
+
+def test_a_current_database_opens_without_alembic_and_an_older_one_is_migrated(kiosk_config: Config) -> None:
+    from alembic import command
+
+    path = kiosk_config.database_path
+    Store.open(path).close()
+    assert _open_in_a_fresh_process(path) == {"revision": head_revision(), "alembic": False}
+    older = Store.open(path)
+    with older.engine.connect() as connection:
+        command.downgrade(_alembic_config(connection), "0004")
+        connection.commit()
+    assert older.service.schema_revision() == "0004"
+    older.close()
+    assert _open_in_a_fresh_process(path) == {"revision": head_revision(), "alembic": True}
 
 
 def test_an_unusable_file_is_a_clear_error(tmp_path: Path) -> None:

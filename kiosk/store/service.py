@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, select
 
-from kiosk.store.database import writing
+from kiosk.store.database import current_revision, writing
 from kiosk.store.outbox import KEPT
 from kiosk.store.schema import service_state, submissions
 
@@ -147,7 +147,7 @@ class ServiceState:
     def schema_revision(self) -> str | None:
         """The migration the database is at (Alembic's version table)."""
         with self._engine.connect() as connection:
-            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            return current_revision(connection)
 
     def _count_by(self, column) -> dict[str, int]:
         query = select(column, func.count()).group_by(column)
