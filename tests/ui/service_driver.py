@@ -209,6 +209,10 @@ def main() -> None:
         note("switched_in", state=text_of("service_state"))
         tap("leave_service")
         yield from wait_for("the attract screen", lambda: screen() == "attract")
+        # Back with the customers, the technician's screens are let go of (and made again below).
+        yield from wait_for("the service screens let go of",
+                            lambda: not [name for name in manager.screen_names if name.startswith("service_")])
+        note("service_screens_dropped", screens=sorted(manager.screen_names))
         yield SCREEN_PAUSE
 
         # Left alone, service mode ends by itself; meanwhile the overview follows the printer.

@@ -135,6 +135,9 @@ def test_out_of_service_shows_the_cover_to_customers_until_switched_back(runs):
     assert cover["reason"] == T("Maintenance is in progress. Please come back a little later.")
     assert cover["journey"] == "attract" and not cover["session"]  # the bill scanned on it was dropped
     assert one(runs, "first", "switched_in")["state"] == T("Customers are being served.")
+    # The service screens are made when needed and let go of afterwards: the overview that
+    # follows the printer below was made anew.
+    assert "attract" in one(runs, "first", "service_screens_dropped")["screens"]
     kinds = [e.kind for e in runs["events"]]
     assert kinds.index("out_of_service") < kinds.index("in_service")
 
