@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 
-import qrcode
 from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 
 
 def qr_texture(text: str) -> Texture:
+    # Imported at the first code drawn, not at start: the screen shows one only when the slip
+    # could not be printed, and qrcode brings Pillow with it, 5 MB of memory a terminal with
+    # paper never needs.
+    import qrcode
+
     image = qrcode.make(text, box_size=8, border=2)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
