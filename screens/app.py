@@ -182,6 +182,8 @@ class KioskApp(App):
         # A customer's call for staff: stores it, tells the office, returns the reference to show
         # (screens.boot sets it on a terminal with an office). Blocks briefly: off the UI thread.
         self.call_staff: Callable[[], str] | None = None
+        # One pending drop at a time, however often the journey's screens are drawn meanwhile.
+        self._drop_service_screens_later = Clock.create_trigger(self._drop_service_screens, 1.0)
         self.bind(large_text=lambda *_args: self._resized(Window, Window.size))
 
     # -- building ------------------------------------------------------------------------------
@@ -375,7 +377,7 @@ class KioskApp(App):
         root.ids.countdown.show(journey, t)
         root.ids.ask.show(journey, t)
         if any(manager.has_screen(name) for name in _SERVICE_SCREENS):
-            Clock.schedule_once(self._drop_service_screens, 1.0)  # after the customers' screen is drawn
+            self._drop_service_screens_later()  # after the customers' screen is drawn
 
     def _drop_service_screens(self, _dt: float) -> None:
         manager = self.root_widget.ids.screens

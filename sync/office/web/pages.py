@@ -249,15 +249,14 @@ def mount(app: FastAPI, engine: Engine, config: OfficeConfig, workers: int = 1) 
                       table_rows=fleet_rows.table_rows(shown[pager.first:pager.last],
                                                        words.Durations(context.language, now), context.language))
 
-    fleet_board = board.FleetBoard(engine, rules, lambda: _places())
-    app.state.office_fleet_board = fleet_board
-
     def _places(terminal_id: str | None = None) -> dict[str, str]:
         query = select(terminals.c.id, terminals.c.place).where(terminals.c.place.is_not(None))
         if terminal_id is not None:
             query = query.where(terminals.c.id == terminal_id)
         with engine.connect() as connection:
             return {row.id: row.place for row in connection.execute(query)}
+
+    fleet_board = board.FleetBoard(engine, rules, _places)
 
     @app.get("/terminals/{terminal_id}", include_in_schema=False)
     def terminal_page(request: Request, terminal_id: str, days: float = 1.0) -> Response:
